@@ -1,0 +1,311 @@
+import type { Container, JSONObject, OperationInput, OperationResponse, SqlParameter } from '@azure/cosmos';
+import {
+  BatchLimitError,
+  InvalidContinuationError,
+  MAX_BATCH_OPERATIONS,
+  type BatchOperation,
+  type BatchResult,
+  type DocumentStore,
+  type Page,
+  type PageRequest,
+  type QuerySpec,
+  type StoredDocument,
+  type Versioned,
+  type WriteResult,
+} from '../../ports/store';
+import { statusOf, transientErrorOf, translateError, writeFailureForStatus, writeFailureOf } from './errors';
+
+/** Properties Cosmos DB adds to every item; never handed to the use cases. */
+export const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts'] as const;
+
+/** A transactional batch answers 424 Failed Dependency for every operation it did not get to apply. */
+const FAILED_DEPENDENCY = 424;
+
+/** Something the store can release on close: the CosmosClient it owns, or its share of a shared one. */
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface CosmosStoreOptions {
+  /** Disposed by close(). Leave unset when the caller owns the client (close then leaves it alone). */
+  owned?: Disposable;
+}
+
+type CosmosItem = Record<string, unknown>;
+
+/**
+ * The DocumentStore over one Cosmos DB for NoSQL container (partition key `/inventoryId`), through the
+ * @azure/cosmos v4 SDK. Point reads and writes, conditional replace (IfMatch), transactional batches with
+ * `ifMatch` on each operation, and one-partition queries with opaque continuation tokens. SDK errors are
+ * translated once, in ./errors; the SDK's own retries (429, 449, session, endpoint failover) stay on.
+ */
+export class CosmosStore implements DocumentStore {
+  private closed = false;
+
+  constructor(
+    readonly container: Container,
+    private readonly options: CosmosStoreOptions = {},
+  ) {}
+
+  async read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null> {
+    let response;
+    try {
+      response = await this.container.item(id, partitionKey).read<CosmosItem>();
+    } catch (error) {
+      if (writeFailureOf(error) === 'notFound') return null;
+      throw translateError(error);
+    }
+    if (response.statusCode === 404 || response.resource === undefined) {
+      if (writeFailureForStatus(404, response.substatus) === 'notFound') return null;
+      throw translateError(
+        Object.assign(new Error(`Cosmos DB answered 404/${response.substatus} reading "${id}"`), {
+          code: 404,
+          substatus: response.substatus,
+        }),
+      );
+    }
+    const etag = etagOf(response.resource, response.etag);
+    return { doc: stripSystemProperties(response.resource) as unknown as T, etag };
+  }
+
+  async create(doc: StoredDocument): Promise<WriteResult> {
+    try {
+      const response = await this.container.items.create<CosmosItem>(toItem(doc));
+      return { ok: true, etag: etagOf(response.resource, response.etag) };
+    } catch (error) {
+      return writeFailed(error);
+    }
+  }
+
+  async replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
+    try {
+      const response = await this.container
+        .item(doc.id, doc.inventoryId)
+        .replace<CosmosItem>(
+          toItem(doc),
+          ifMatch === undefined ? {} : { accessCondition: { type: 'IfMatch', condition: ifMatch } },
+        );
+      return { ok: true, etag: etagOf(response.resource, response.etag) };
+    } catch (error) {
+      return writeFailed(error);
+    }
+  }
+
+  async batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
+    if (operations.length === 0) throw new BatchLimitError('a batch needs at least one operation');
+    if (operations.length > MAX_BATCH_OPERATIONS) {
+      throw new BatchLimitError(
+        `a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`,
+      );
+    }
+    for (const op of operations) {
+      if (op.op !== 'delete' && op.doc.inventoryId !== partitionKey) {
+        throw new BatchLimitError(
+          `a batch spans one partition: "${op.doc.inventoryId}" is not "${partitionKey}"`,
+        );
+      }
+    }
+    let response;
+    try {
+      response = await this.container.items.batch(
+        operations.map((op) => toOperationInput(partitionKey, op)),
+        partitionKey,
+      );
+    } catch (error) {
+      // The request as a whole failed (throttled, unavailable, rejected): nothing was applied.
+      throw translateError(error);
+    }
+    const results: OperationResponse[] = response.result ?? [];
+    if (results.length !== operations.length) {
+      throw new Error(
+        `Cosmos DB answered a batch of ${operations.length} operations with ${results.length} results`,
+      );
+    }
+    // A failed batch resolves: the operation that failed carries its own status, the others 424.
+    const failedAt = results.findIndex((r) => !isSuccess(r.statusCode) && r.statusCode !== FAILED_DEPENDENCY);
+    if (failedAt >= 0) {
+      const status = results[failedAt]?.statusCode ?? 0;
+      const failure = writeFailureForStatus(status);
+      if (failure) return { ok: false, failure, index: failedAt };
+      throw translateError(
+        Object.assign(new Error(`batch operation ${failedAt} failed with status ${status}`), {
+          code: status,
+        }),
+      );
+    }
+    if (results.some((r) => !isSuccess(r.statusCode))) {
+      // Only 424s and no culprit: the service failed the batch without naming an operation.
+      throw new Error(
+        `Cosmos DB failed a batch without naming the failing operation (status ${response.code})`,
+      );
+    }
+    const etags = results.map((r, i) => {
+      if (operations[i]?.op === 'delete') return null;
+      const etag =
+        r.eTag ?? (typeof r.resourceBody?.['_etag'] === 'string' ? r.resourceBody['_etag'] : undefined);
+      if (etag === undefined) throw new Error(`batch operation ${i} returned no ETag`);
+      return etag;
+    });
+    return { ok: true, etags };
+  }
+
+  async query<T extends StoredDocument>(
+    partitionKey: string,
+    spec: QuerySpec,
+    page: PageRequest,
+  ): Promise<Page<T>> {
+    const cursor: Cursor = { p: partitionKey, t: spec.type, s: spec.status ?? null, o: spec.orderBy };
+    const sdkToken =
+      page.continuation === undefined ? undefined : decodeContinuation(page.continuation, cursor);
+    const limit = Math.max(1, Math.floor(page.limit));
+    // The partition filter repeats the partitionKey option: free on Cosmos DB (the query is routed to that one
+    // partition either way), and needed by @vercel/cosmosdb-server, which ignores the partition key of a query.
+    const parameters: SqlParameter[] = [
+      { name: '@pk', value: partitionKey },
+      { name: '@type', value: spec.type },
+    ];
+    let where = 'c.inventoryId = @pk AND c.type = @type';
+    if (spec.status !== undefined) {
+      where += ' AND c.status = @status';
+      parameters.push({ name: '@status', value: spec.status });
+    }
+    const orderBy = spec.orderBy === 'seq' ? 'c.seq' : 'c.id';
+    let response;
+    try {
+      response = await this.container.items
+        .query<CosmosItem>(
+          { query: `SELECT * FROM c WHERE ${where} ORDER BY ${orderBy}`, parameters },
+          {
+            partitionKey,
+            maxItemCount: limit,
+            ...(sdkToken === undefined ? {} : { continuationToken: sdkToken }),
+          },
+        )
+        .fetchNext();
+    } catch (error) {
+      if (sdkToken !== undefined && isContinuationRejection(error)) throw new InvalidContinuationError();
+      throw translateError(error);
+    }
+    const items = response.resources.map((item) => stripSystemProperties(item) as unknown as T);
+    const next = response.continuationToken;
+    const more = response.hasMoreResults && typeof next === 'string' && next !== '';
+    return { items, continuation: more ? encodeContinuation({ ...cursor, c: next }) : null };
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.container.read();
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.options.owned?.dispose();
+    }
+    return Promise.resolve();
+  }
+}
+
+/** The item without Cosmos DB's system properties. */
+export function stripSystemProperties(item: CosmosItem): CosmosItem {
+  const copy: CosmosItem = { ...item };
+  for (const key of SYSTEM_PROPERTIES) delete copy[key];
+  return copy;
+}
+
+function etagOf(resource: CosmosItem | undefined, headerEtag: string | undefined): string {
+  const etag = typeof resource?.['_etag'] === 'string' ? resource['_etag'] : headerEtag;
+  if (typeof etag !== 'string' || etag === '') throw new Error('Cosmos DB returned no ETag');
+  return etag;
+}
+
+/** A shallow copy, so the SDK never decorates the caller's object. */
+function toItem(doc: StoredDocument): JSONObject {
+  return { ...doc } as unknown as JSONObject;
+}
+
+function writeFailed(error: unknown): WriteResult {
+  const failure = writeFailureOf(error);
+  if (failure) return { ok: false, failure };
+  throw translateError(error);
+}
+
+/**
+ * A continuation token refused: the service answers 400 Bad Request; the SDK's own query pipeline (ORDER BY
+ * across ranges) throws a status-less parse error before sending anything.
+ */
+function isContinuationRejection(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status !== undefined) return status === 400;
+  if (transientErrorOf(error)) return false;
+  return error instanceof SyntaxError || (error instanceof Error && /continuation/i.test(error.message));
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status <= 299;
+}
+
+/**
+ * `accessCondition` does not apply inside a batch: the precondition goes on each operation as `ifMatch`.
+ * Every operation names the partition key too (the batch request carries it once; the per-operation value
+ * is what some emulators read).
+ */
+function toOperationInput(partitionKey: string, op: BatchOperation): OperationInput {
+  const ifMatch = 'ifMatch' in op && op.ifMatch !== undefined ? { ifMatch: op.ifMatch } : {};
+  switch (op.op) {
+    case 'create':
+      return { operationType: 'Create', partitionKey, resourceBody: toItem(op.doc) };
+    case 'upsert':
+      return { operationType: 'Upsert', partitionKey, resourceBody: toItem(op.doc) };
+    case 'replace':
+      return {
+        operationType: 'Replace',
+        partitionKey,
+        id: op.doc.id,
+        resourceBody: toItem(op.doc),
+        ...ifMatch,
+      };
+    case 'delete':
+      // The typings leave ifMatch off DeleteOperationInput; the service honours it on every operation.
+      return { operationType: 'Delete', partitionKey, id: op.id, ...ifMatch } as OperationInput;
+  }
+}
+
+/** What a continuation token is bound to, plus the SDK's own token (`c`). */
+interface Cursor {
+  p: string;
+  t: QuerySpec['type'];
+  s: string | null;
+  o: QuerySpec['orderBy'];
+}
+
+function encodeContinuation(cursor: Cursor & { c: string }): string {
+  return Buffer.from(JSON.stringify({ v: 1, ...cursor }), 'utf8').toString('base64url');
+}
+
+/** The SDK token inside one of our tokens, if it was issued for this very partition and query. */
+function decodeContinuation(token: string, expected: Cursor): string {
+  try {
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<Cursor> & {
+      v?: unknown;
+      c?: unknown;
+    };
+    if (
+      value.v === 1 &&
+      typeof value.c === 'string' &&
+      value.c !== '' &&
+      value.p === expected.p &&
+      value.t === expected.t &&
+      value.s === expected.s &&
+      value.o === expected.o
+    ) {
+      return value.c;
+    }
+  } catch {
+    // fall through: not ours
+  }
+  throw new InvalidContinuationError();
+}

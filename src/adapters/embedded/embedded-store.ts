@@ -1,0 +1,242 @@
+import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from '../../ports/clock';
+import {
+  BatchLimitError,
+  InvalidContinuationError,
+  MAX_BATCH_OPERATIONS,
+  type BatchOperation,
+  type BatchResult,
+  type DocumentStore,
+  type Page,
+  type PageRequest,
+  type QuerySpec,
+  type StoredDocument,
+  type Versioned,
+  type WriteFailure,
+  type WriteResult,
+} from '../../ports/store';
+
+/** Cosmos DB refuses documents over 2 MB; the embedded store does the same so tests see the same limit. */
+const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
+
+interface Row {
+  body: string;
+  etag: string;
+  expires_at: number | null;
+}
+
+class BatchAbort extends Error {
+  constructor(
+    readonly failure: WriteFailure,
+    readonly index: number,
+  ) {
+    super(failure);
+  }
+}
+
+/**
+ * SQLite stand-in for the Cosmos DB container: documents grouped by partition key, an ETag that
+ * changes on every write, conditional replace, create-only, atomic batches of at most 100 operations in
+ * one partition, per-document TTL, and one-partition queries with continuation tokens.
+ */
+export class EmbeddedStore implements DocumentStore {
+  private readonly bootId = randomBytes(4).toString('hex');
+  private etagCounter = 0;
+  private readonly statements;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly clock: Clock = systemClock,
+  ) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS store_docs (
+        pk TEXT NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT,
+        seq INTEGER,
+        body TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (pk, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS store_docs_by_seq ON store_docs (pk, type, seq, id);
+      CREATE INDEX IF NOT EXISTS store_docs_by_status ON store_docs (pk, type, status, id);
+    `);
+    this.statements = {
+      read: db.prepare<[string, string], Row>('SELECT body, etag, expires_at FROM store_docs WHERE pk = ? AND id = ?'),
+      insert: db.prepare(
+        'INSERT INTO store_docs (pk, id, type, status, seq, body, etag, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      update: db.prepare(
+        'UPDATE store_docs SET type = ?, status = ?, seq = ?, body = ?, etag = ?, expires_at = ? WHERE pk = ? AND id = ?',
+      ),
+      delete: db.prepare('DELETE FROM store_docs WHERE pk = ? AND id = ?'),
+      ping: db.prepare('SELECT 1'),
+    };
+  }
+
+  read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null> {
+    const row = this.live(partitionKey, id);
+    return Promise.resolve(row ? { doc: JSON.parse(row.body) as T, etag: row.etag } : null);
+  }
+
+  create(doc: StoredDocument): Promise<WriteResult> {
+    return Promise.resolve(this.single({ op: 'create', doc }));
+  }
+
+  replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
+    return Promise.resolve(this.single(ifMatch === undefined ? { op: 'replace', doc } : { op: 'replace', doc, ifMatch }));
+  }
+
+  batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
+    try {
+      return Promise.resolve(this.batchSync(partitionKey, operations));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** Synchronous so that a batch can never interleave with another write of this process. */
+  batchSync(partitionKey: string, operations: readonly BatchOperation[]): BatchResult {
+    if (operations.length === 0) throw new BatchLimitError('a batch needs at least one operation');
+    if (operations.length > MAX_BATCH_OPERATIONS) {
+      throw new BatchLimitError(`a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`);
+    }
+    for (const op of operations) {
+      if (op.op !== 'delete' && op.doc.inventoryId !== partitionKey) {
+        throw new BatchLimitError(`a batch spans one partition: "${op.doc.inventoryId}" is not "${partitionKey}"`);
+      }
+    }
+    const etags: (string | null)[] = [];
+    const run = this.db.transaction(() => {
+      operations.forEach((op, index) => {
+        const outcome = this.apply(partitionKey, op);
+        if (typeof outcome !== 'string' && outcome !== null) throw new BatchAbort(outcome.failure, index);
+        etags.push(outcome);
+      });
+    });
+    try {
+      run();
+      return { ok: true, etags };
+    } catch (error) {
+      if (error instanceof BatchAbort) return { ok: false, failure: error.failure, index: error.index };
+      throw error;
+    }
+  }
+
+  async query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>> {
+    await Promise.resolve();
+    const after = page.continuation === undefined ? undefined : decodeContinuation(page.continuation, spec.orderBy);
+    const clauses = ['pk = ?', 'type = ?', '(expires_at IS NULL OR expires_at > ?)'];
+    const params: (string | number)[] = [partitionKey, spec.type, this.clock.now().getTime()];
+    if (spec.status !== undefined) {
+      clauses.push('status = ?');
+      params.push(spec.status);
+    }
+    if (after) {
+      if (spec.orderBy === 'seq') {
+        clauses.push('(seq > ? OR (seq = ? AND id > ?))');
+        params.push(after.seq ?? 0, after.seq ?? 0, after.id);
+      } else {
+        clauses.push('id > ?');
+        params.push(after.id);
+      }
+    }
+    const order = spec.orderBy === 'seq' ? 'seq, id' : 'id';
+    const limit = Math.max(1, Math.floor(page.limit));
+    const rows = this.db
+      .prepare<(string | number)[], { body: string; id: string; seq: number | null }>(
+        `SELECT body, id, seq FROM store_docs WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ${limit + 1}`,
+      )
+      .all(...params);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const continuation =
+      rows.length > limit && last ? encodeContinuation({ id: last.id, seq: last.seq, by: spec.orderBy }) : null;
+    return { items: items.map((r) => JSON.parse(r.body) as T), continuation };
+  }
+
+  ping(): Promise<void> {
+    this.statements.ping.get();
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private single(op: BatchOperation): WriteResult {
+    const doc = op.op === 'delete' ? undefined : op.doc;
+    if (!doc) throw new Error('single writes take a document');
+    const result = this.batchSync(doc.inventoryId, [op]);
+    if (!result.ok) return { ok: false, failure: result.failure };
+    const etag = result.etags[0];
+    if (typeof etag !== 'string') throw new Error('a write returned no ETag');
+    return { ok: true, etag };
+  }
+
+  /** Applies one operation inside the running transaction: the new ETag, null for a delete, or a failure. */
+  private apply(pk: string, op: BatchOperation): string | null | { failure: WriteFailure } {
+    const id = op.op === 'delete' ? op.id : op.doc.id;
+    const current = this.live(pk, id);
+    if (op.op === 'delete') {
+      if (!current) return { failure: 'notFound' };
+      if (op.ifMatch !== undefined && op.ifMatch !== current.etag) return { failure: 'conflict' };
+      this.statements.delete.run(pk, id);
+      return null;
+    }
+    const body = JSON.stringify(op.doc);
+    if (Buffer.byteLength(body) > MAX_DOCUMENT_BYTES) return { failure: 'tooLarge' };
+    if (op.op === 'create' && current) return { failure: 'duplicate' };
+    if (op.op === 'replace') {
+      if (!current) return { failure: 'notFound' };
+      if (op.ifMatch !== undefined && op.ifMatch !== current.etag) return { failure: 'conflict' };
+    }
+    const etag = this.nextEtag();
+    const doc = op.doc as StoredDocument & { status?: unknown; seq?: unknown };
+    const status = typeof doc.status === 'string' ? doc.status : null;
+    const seq = typeof doc.seq === 'number' ? doc.seq : null;
+    const expiresAt = typeof doc.ttl === 'number' && doc.ttl > 0 ? this.clock.now().getTime() + doc.ttl * 1000 : null;
+    const exists = current !== undefined || this.statements.read.get(pk, id) !== undefined;
+    if (exists) this.statements.update.run(doc.type, status, seq, body, etag, expiresAt, pk, id);
+    else this.statements.insert.run(pk, id, doc.type, status, seq, body, etag, expiresAt);
+    return etag;
+  }
+
+  /** The row if it exists and its TTL has not run out (an expired document is as good as deleted). */
+  private live(pk: string, id: string): Row | undefined {
+    const row = this.statements.read.get(pk, id);
+    if (!row) return undefined;
+    if (row.expires_at !== null && row.expires_at <= this.clock.now().getTime()) return undefined;
+    return row;
+  }
+
+  private nextEtag(): string {
+    this.etagCounter += 1;
+    return `"${this.bootId}-${this.etagCounter.toString(36)}"`;
+  }
+}
+
+interface Cursor {
+  id: string;
+  seq: number | null;
+  by: QuerySpec['orderBy'];
+}
+
+function encodeContinuation(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeContinuation(token: string, orderBy: QuerySpec['orderBy']): Cursor {
+  try {
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<Cursor>;
+    if (typeof value.id === 'string' && value.by === orderBy && (value.seq === null || typeof value.seq === 'number')) {
+      return { id: value.id, seq: value.seq, by: value.by };
+    }
+  } catch {
+    // fall through: not ours
+  }
+  throw new InvalidContinuationError();
+}

@@ -1,0 +1,177 @@
+import type { AdjustCommand, CancelCommand, Command, ConfirmCommand, ExpireHoldCommand, ReserveCommand } from '../domain/model';
+import type { Clock } from '../ports/clock';
+import type { CommandQueue, OutgoingCommand } from '../ports/queue';
+import type { DocumentStore } from '../ports/store';
+import { LIMITS } from './command-schema';
+import { lookup, record, requestHash } from './idempotency';
+import { newId } from './ids';
+
+export interface AcceptDeps {
+  store: DocumentStore;
+  queue: CommandQueue;
+  clock: Clock;
+}
+
+export interface TraceContext {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+export interface Accepted {
+  inventoryId: string;
+  commandId: string;
+  reservationId: string | null;
+  expiresAt: string | null;
+  acceptedAt: string;
+}
+
+export type AcceptResult = ({ kind: 'accepted'; replayed: boolean } & Accepted) | { kind: 'idempotency-mismatch' };
+
+export interface ReserveInput {
+  inventoryId: string;
+  quantity: number;
+  userId: string;
+  holdSeconds?: number | undefined;
+}
+
+export interface AdjustInput {
+  delta: number;
+  reason: string;
+}
+
+/** Reserve: schedules its ExpireHold into the same session at expiresAt, then sends the Reserve. */
+export function acceptReservation(deps: AcceptDeps, input: ReserveInput, key?: string, trace?: TraceContext) {
+  return accept(deps, 'reserve', input, key, trace, (now) => {
+    const requestedAt = now.toISOString();
+    const expiresAt = new Date(now.getTime() + (input.holdSeconds ?? LIMITS.defaultHoldSeconds) * 1000).toISOString();
+    const reservationId = newId('r', now);
+    const reserve: ReserveCommand = {
+      type: 'Reserve',
+      commandId: newId('c', now),
+      inventoryId: input.inventoryId,
+      requestedAt,
+      reservationId,
+      quantity: input.quantity,
+      userId: input.userId,
+      expiresAt,
+    };
+    const expire: ExpireHoldCommand = {
+      type: 'ExpireHold',
+      commandId: `${reserve.commandId}.expire`,
+      inventoryId: input.inventoryId,
+      requestedAt,
+      reservationId,
+      expiresAt,
+    };
+    return {
+      accepted: { inventoryId: input.inventoryId, commandId: reserve.commandId, reservationId, expiresAt, acceptedAt: requestedAt },
+      commands: [
+        { command: expire, at: new Date(expiresAt) },
+        { command: reserve, at: undefined },
+      ],
+    };
+  });
+}
+
+export function acceptSettle(
+  deps: AcceptDeps,
+  type: 'Confirm' | 'Cancel',
+  inventoryId: string,
+  reservationId: string,
+  key?: string,
+  trace?: TraceContext,
+) {
+  return accept(deps, type.toLowerCase(), { inventoryId, reservationId }, key, trace, (now) => {
+    const command: ConfirmCommand | CancelCommand = {
+      type,
+      commandId: newId('c', now),
+      inventoryId,
+      requestedAt: now.toISOString(),
+      reservationId,
+    };
+    return {
+      accepted: { inventoryId, commandId: command.commandId, reservationId, expiresAt: null, acceptedAt: command.requestedAt },
+      commands: [{ command, at: undefined }],
+    };
+  });
+}
+
+export function acceptAdjustment(
+  deps: AcceptDeps,
+  inventoryId: string,
+  input: AdjustInput,
+  key?: string,
+  trace?: TraceContext,
+) {
+  return accept(deps, 'adjust', { inventoryId, ...input }, key, trace, (now) => {
+    const command: AdjustCommand = {
+      type: 'Adjust',
+      commandId: newId('c', now),
+      inventoryId,
+      requestedAt: now.toISOString(),
+      delta: input.delta,
+      reason: input.reason,
+    };
+    return {
+      accepted: { inventoryId, commandId: command.commandId, reservationId: null, expiresAt: null, acceptedAt: command.requestedAt },
+      commands: [{ command, at: undefined }],
+    };
+  });
+}
+
+interface Draft {
+  accepted: Accepted;
+  commands: { command: Command; at: Date | undefined }[];
+}
+
+/**
+ * With an Idempotency-Key, the first request's ids are recorded before sending; a retry with the same
+ * body resends the very same messages (queue duplicate detection and the consumer's 409s absorb them)
+ * and answers the same 202, and a retry with another body is refused.
+ */
+async function accept(
+  deps: AcceptDeps,
+  scope: string,
+  body: object,
+  key: string | undefined,
+  trace: TraceContext | undefined,
+  draft: (now: Date) => Draft,
+): Promise<AcceptResult> {
+  const now = deps.clock.now();
+  if (key !== undefined) {
+    const hash = requestHash(scope, body);
+    let claim = await lookup<Accepted>(deps.store, key, hash);
+    if (claim.kind === 'fresh') {
+      const fresh = draft(now);
+      const messages = toMessages(fresh, trace);
+      claim = await record(deps.store, key, hash, fresh.accepted, messages, now);
+      if (claim.kind === 'fresh') {
+        await deps.queue.send(messages);
+        return { kind: 'accepted', replayed: false, ...fresh.accepted };
+      }
+    }
+    if (claim.kind === 'mismatch') return { kind: 'idempotency-mismatch' };
+    await deps.queue.send(claim.messages);
+    return { kind: 'accepted', replayed: true, ...claim.response };
+  }
+  const fresh = draft(now);
+  await deps.queue.send(toMessages(fresh, trace));
+  return { kind: 'accepted', replayed: false, ...fresh.accepted };
+}
+
+function toMessages(draft: Draft, trace: TraceContext | undefined): OutgoingCommand[] {
+  const applicationProperties: Record<string, string> = {};
+  if (trace?.traceparent) {
+    applicationProperties.traceparent = trace.traceparent;
+    // The Functions Service Bus extension correlates the triggered invocation through Diagnostic-Id.
+    applicationProperties['Diagnostic-Id'] = trace.traceparent;
+  }
+  if (trace?.tracestate) applicationProperties.tracestate = trace.tracestate;
+  return draft.commands.map(({ command, at }) => ({
+    sessionId: command.inventoryId,
+    messageId: command.commandId,
+    body: command,
+    applicationProperties,
+    ...(at ? { scheduledEnqueueTime: at } : {}),
+  }));
+}

@@ -1,0 +1,78 @@
+import { commandMarkerId } from '../domain/ids';
+import type { CommandMarker, InventoryItem, LedgerEvent, Reservation } from '../domain/model';
+import type { Clock } from '../ports/clock';
+import type { DocumentStore, Page, Versioned } from '../ports/store';
+import { issuedAt } from './ids';
+
+export interface QueryDeps {
+  store: DocumentStore;
+  clock: Clock;
+  /** How long an accepted but undecided id answers `pending` before it is treated as unknown. */
+  pendingHorizonMs: number;
+}
+
+export function getItem(deps: QueryDeps, inventoryId: string): Promise<Versioned<InventoryItem> | null> {
+  return deps.store.read<InventoryItem>(inventoryId, inventoryId);
+}
+
+export type StatusResult<T> = { kind: 'decided'; doc: T } | { kind: 'pending'; issuedAt: Date } | { kind: 'not-found' };
+
+/**
+ * `pending` only for an id of ours issued within the horizon: an id that was never accepted (or a
+ * made-up one) answers 404 instead of `pending` forever. Ids are only ever handed out in a 202.
+ */
+export async function getReservation(
+  deps: QueryDeps,
+  inventoryId: string,
+  reservationId: string,
+): Promise<StatusResult<Reservation>> {
+  const read = await deps.store.read<Reservation>(inventoryId, reservationId);
+  if (read && read.doc.type === 'reservation') return { kind: 'decided', doc: read.doc };
+  return pendingOrUnknown(deps, reservationId);
+}
+
+export async function getCommand(
+  deps: QueryDeps,
+  inventoryId: string,
+  commandId: string,
+): Promise<StatusResult<CommandMarker>> {
+  const read = await deps.store.read<CommandMarker>(inventoryId, commandMarkerId(commandId));
+  if (read) return { kind: 'decided', doc: read.doc };
+  return pendingOrUnknown(deps, commandId);
+}
+
+function pendingOrUnknown<T>(deps: QueryDeps, id: string): StatusResult<T> {
+  const issued = issuedAt(id);
+  const now = deps.clock.now().getTime();
+  if (issued && issued.getTime() <= now + 60_000 && now - issued.getTime() <= deps.pendingHorizonMs) {
+    return { kind: 'pending', issuedAt: issued };
+  }
+  return { kind: 'not-found' };
+}
+
+export function listReservations(
+  deps: QueryDeps,
+  inventoryId: string,
+  status: Reservation['status'] | undefined,
+  limit: number,
+  continuation: string | undefined,
+): Promise<Page<Reservation>> {
+  return deps.store.query<Reservation>(
+    inventoryId,
+    { type: 'reservation', orderBy: 'id', ...(status ? { status } : {}) },
+    { limit, ...(continuation ? { continuation } : {}) },
+  );
+}
+
+export function listLedger(
+  deps: QueryDeps,
+  inventoryId: string,
+  limit: number,
+  continuation: string | undefined,
+): Promise<Page<LedgerEvent>> {
+  return deps.store.query<LedgerEvent>(
+    inventoryId,
+    { type: 'event', orderBy: 'seq' },
+    { limit, ...(continuation ? { continuation } : {}) },
+  );
+}

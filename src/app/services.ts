@@ -1,0 +1,18 @@
+import type { Clock } from '../ports/clock';
+import type { CommandQueue } from '../ports/queue';
+import type { DocumentStore } from '../ports/store';
+import type { ItemCache } from './item-cache';
+
+/** Everything the handlers need, built once per process by a composition root (Azure or embedded). */
+export interface Services {
+  store: DocumentStore;
+  queue: CommandQueue;
+  clock: Clock;
+  cache: ItemCache;
+  pendingHorizonMs: number;
+  /** Names what backs the store and the queue, for /health. */
+  describe: { store: string; queue: string };
+  close(): Promise<void>;
+}
+
+export type ServicesProvider = () => Promise<Services>;

@@ -1,0 +1,16 @@
+/** Ids are safe as a Cosmos DB id, a partition key value and a Service Bus session id. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function isValidId(value: string): boolean {
+  return ID_PATTERN.test(value);
+}
+
+/** Event ids are derived from the per-item sequence number, zero padded so they sort. */
+export function eventId(seq: number): string {
+  return `ev-${seq.toString().padStart(12, '0')}`;
+}
+
+/** Processed-command markers make every command idempotent, not only Reserve. */
+export function commandMarkerId(commandId: string): string {
+  return `cmd-${commandId}`;
+}

@@ -1,0 +1,45 @@
+import { applyEvents, delta } from './events';
+import type { InventoryItem, LedgerEvent } from './model';
+
+export interface ItemSpec {
+  inventoryId: string;
+  available: number;
+  name: string;
+}
+
+/** Creating an item is its first ledger event, so the ledger explains every unit of stock. */
+export function createItem(spec: ItemSpec, commandId: string, now: string): { item: InventoryItem; events: LedgerEvent[] } {
+  const empty: InventoryItem = {
+    type: 'inventory',
+    id: spec.inventoryId,
+    inventoryId: spec.inventoryId,
+    name: spec.name,
+    available: 0,
+    reserved: 0,
+    confirmed: 0,
+    seq: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+  return applyEvents(empty, [{ kind: 'ItemCreated', delta: delta(spec.available), quantity: spec.available }], commandId, now);
+}
+
+/**
+ * Replacing an item (admin PUT) sets the available stock and the name; holds and confirmations stay.
+ * The difference is recorded as a StockSet event so conservation still holds.
+ */
+export function replaceItem(
+  current: InventoryItem,
+  spec: ItemSpec,
+  commandId: string,
+  now: string,
+): { item: InventoryItem; events: LedgerEvent[] } {
+  const change = spec.available - current.available;
+  const next = applyEvents(
+    { ...current, name: spec.name },
+    [{ kind: 'StockSet', delta: delta(change), quantity: spec.available }],
+    commandId,
+    now,
+  );
+  return next;
+}

@@ -1,0 +1,81 @@
+import type { HttpRequest } from '@azure/functions';
+import type { z } from 'zod';
+import { Id } from './schemas';
+import { invalid, ProblemError, type FieldError } from './problem';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Reads the JSON body: 413 past 64 KiB, 400 for malformed JSON, 400 naming each field the schema refuses. */
+export async function readJson<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<z.infer<S>> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw tooLarge();
+  if (text.trim() === '') throw invalid([{ field: '(body)', message: 'a JSON body is required' }]);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ProblemError(400, 'malformed-json', 'Malformed JSON', `the body is not valid JSON: ${(error as Error).message}`, [
+      { field: '(body)', message: 'not valid JSON' },
+    ]);
+  }
+  return validate(schema, value, '');
+}
+
+export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw invalid(parsed.error.issues.map((issue) => toFieldError(issue, prefix)));
+}
+
+function toFieldError(issue: z.core.$ZodIssue, prefix: string): FieldError {
+  if (issue.code === 'unrecognized_keys') {
+    return { field: issue.keys.map((k) => prefix + k).join(', '), message: 'unknown field' };
+  }
+  const path = issue.path.map(String).join('.');
+  const field = path === '' ? (prefix === '' ? '(body)' : prefix.replace(/\.$/, '')) : prefix + path;
+  return { field, message: issue.message };
+}
+
+/** Route parameters are ids; a bad one is a 400 naming the parameter, never a 404 or a 5xx. */
+export function pathId(request: HttpRequest, name: string): string {
+  const value = request.params[name];
+  const parsed = Id.safeParse(value);
+  if (!parsed.success || value === undefined) {
+    throw invalid([{ field: name, message: 'must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }]);
+  }
+  return value;
+}
+
+export function queryObject(request: HttpRequest): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of request.query.entries()) {
+    if (key in result) throw invalid([{ field: key, message: 'given more than once' }]);
+    result[key] = value;
+  }
+  return result;
+}
+
+/** Idempotency-Key: 1 to 255 printable ASCII characters. */
+export function idempotencyKey(request: HttpRequest): string | undefined {
+  const key = request.headers.get('idempotency-key');
+  if (key === null) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw invalid([{ field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters' }]);
+  }
+  return key;
+}
+
+export function baseUrl(request: HttpRequest): string {
+  const url = new URL(request.url);
+  const proto = request.headers.get('x-forwarded-proto');
+  const host = request.headers.get('x-forwarded-host');
+  return `${proto ?? url.protocol.replace(':', '')}://${host ?? url.host}`;
+}
+
+function tooLarge(): ProblemError {
+  return new ProblemError(413, 'payload-too-large', 'Payload too large', `the body must be at most ${MAX_BODY_BYTES} bytes`, [
+    { field: '(body)', message: `larger than ${MAX_BODY_BYTES} bytes` },
+  ]);
+}

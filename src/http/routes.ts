@@ -1,0 +1,89 @@
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { ServicesProvider } from '../app/services';
+import { InvalidContinuationError, TransientStoreError } from '../ports/store';
+import { QueueUnavailableError } from '../ports/queue';
+import { getInventory, getLedger, postAdjustment, putInventory } from './handlers/items';
+import { json } from './handlers/respond';
+import {
+  cancelReservation,
+  confirmReservation,
+  getCommandStatus,
+  getReservationStatus,
+  listItemReservations,
+  postReservation,
+} from './handlers/reservations';
+import { health } from './handlers/system';
+import { buildOpenApi } from './openapi';
+import { ProblemError, problemResponse } from './problem';
+import type { RouteDef } from './route-types';
+
+const openApiRoute: RouteDef = {
+  name: 'openapi',
+  route: 'openapi.json',
+  method: 'GET',
+  authLevel: 'anonymous',
+  doc: { summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'The document' } } },
+  handle: () => Promise.resolve(json(200, OPENAPI)),
+};
+
+/** The one route table: registered with `app.http` on Azure and served by the local host. */
+export const ROUTES: readonly RouteDef[] = [
+  putInventory,
+  getInventory,
+  postAdjustment,
+  getLedger,
+  postReservation,
+  getReservationStatus,
+  confirmReservation,
+  cancelReservation,
+  listItemReservations,
+  getCommandStatus,
+  health,
+  openApiRoute,
+];
+
+const OPENAPI = buildOpenApi(ROUTES);
+
+export interface BoundRoute extends Omit<RouteDef, 'handle'> {
+  handler: HttpHandler;
+}
+
+/** Binds the table to a services provider and maps every failure to a problem document. */
+export function bindRoutes(services: ServicesProvider): BoundRoute[] {
+  return ROUTES.map(({ handle, ...route }) => ({
+    ...route,
+    handler: async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+      const instance = new URL(request.url).pathname;
+      try {
+        return await handle(request, context, await services());
+      } catch (error) {
+        return toProblem(error, instance, context);
+      }
+    },
+  }));
+}
+
+export function toProblem(error: unknown, instance: string, context: InvocationContext): HttpResponseInit {
+  if (error instanceof ProblemError) {
+    return problemResponse(error.status, error.slug, error.title, error.detail, instance, error.errors, error.headers);
+  }
+  if (error instanceof InvalidContinuationError) {
+    return problemResponse(400, 'validation-error', 'Invalid request', 'continuation: not a token this API issued', instance, [
+      { field: 'continuation', message: 'not a token this API issued' },
+    ]);
+  }
+  if (error instanceof QueueUnavailableError) {
+    context.warn(JSON.stringify({ msg: 'queue unavailable; nothing accepted', error: error.message }));
+    return problemResponse(503, 'queue-unavailable', 'Service unavailable', 'the command queue is unavailable; nothing was accepted, retry later', instance, [], {
+      'retry-after': String(error.retryAfterSeconds),
+    });
+  }
+  if (error instanceof TransientStoreError) {
+    const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000));
+    return problemResponse(503, 'store-unavailable', 'Service unavailable', `the store is ${error.kind}; retry later`, instance, [], {
+      'retry-after': String(seconds),
+    });
+  }
+  context.error(JSON.stringify({ msg: 'unhandled error', error: error instanceof Error ? error.stack : String(error) }));
+  return problemResponse(500, 'internal-error', 'Internal error', 'the request could not be processed', instance);
+}

@@ -1,0 +1,155 @@
+import { InvocationContext } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import type { ReceivedMessage, SessionReceiver } from '../adapters/embedded/session-queue';
+import type { CommandTrigger } from '../triggers/command-trigger';
+import type { LogSink } from './log';
+
+export interface SessionSource {
+  acceptNextSession(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SessionReceiver | null>;
+}
+
+export interface DispatcherOptions {
+  /** Sessions processed at once (the host's maxConcurrentSessions). */
+  concurrency: number;
+  /** Messages handed to the trigger per call: 1 is cardinality 'one'; more is group commit ('many'). */
+  batchSize: number;
+  lockRenewalMs: number;
+  sink: LogSink;
+}
+
+/**
+ * Plays the Functions host's part for the session trigger: accepts sessions, hands their messages in order
+ * to the same trigger handler, completes on return, abandons when the handler throws (redelivery), and
+ * dead-letters what the handler marks as poison.
+ */
+export class Dispatcher {
+  private readonly abort = new AbortController();
+  private workers: Promise<void>[] = [];
+
+  constructor(
+    private readonly source: SessionSource,
+    private readonly trigger: CommandTrigger,
+    private readonly options: DispatcherOptions,
+  ) {}
+
+  start(): void {
+    this.workers = Array.from({ length: this.options.concurrency }, (_, i) => this.work(i));
+  }
+
+  /** Stops taking sessions; the message being handled is finished and settled first. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.workers);
+  }
+
+  private get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async work(worker: number): Promise<void> {
+    while (!this.stopping) {
+      let receiver: SessionReceiver | null = null;
+      try {
+        receiver = await this.source.acceptNextSession({ timeoutMs: 1000, signal: this.abort.signal });
+        if (receiver) await this.drain(receiver);
+      } catch (error) {
+        this.options.sink('error', { msg: 'dispatcher worker error', worker, error: describe(error) });
+        await sleep(200);
+      } finally {
+        await receiver?.close().catch(() => undefined);
+      }
+    }
+  }
+
+  /** Processes a session until it has nothing deliverable, then releases it (a short session idle timeout). */
+  private async drain(receiver: SessionReceiver): Promise<void> {
+    const renew = setInterval(() => {
+      receiver.renewLock().catch(() => undefined);
+    }, this.options.lockRenewalMs);
+    let failures = 0;
+    try {
+      while (!this.stopping) {
+        const messages = await receiver.receiveMessages(this.options.batchSize);
+        if (messages.length === 0) return;
+        const ok = await this.invoke(receiver, messages);
+        if (ok) failures = 0;
+        else {
+          failures += 1;
+          // Transient failure: back off before the redelivery instead of spinning on the store.
+          await sleep(Math.min(2000, 50 * 2 ** failures));
+        }
+      }
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async invoke(receiver: SessionReceiver, messages: ReceivedMessage[]): Promise<boolean> {
+    const single = this.options.batchSize === 1;
+    const first = messages[0];
+    if (!first) return true;
+    const context = new InvocationContext({
+      invocationId: randomUUID(),
+      functionName: 'processCommands',
+      traceContext: {
+        traceParent: first.applicationProperties.traceparent ?? '',
+        traceState: first.applicationProperties.tracestate ?? '',
+        attributes: {},
+      },
+      triggerMetadata: single
+        ? {
+            messageId: first.messageId,
+            sessionId: first.sessionId,
+            deliveryCount: first.deliveryCount,
+            enqueuedTimeUtc: first.enqueuedTimeUtc.toISOString(),
+            sequenceNumber: first.sequenceNumber,
+            applicationProperties: first.applicationProperties,
+          }
+        : {
+            sessionId: first.sessionId,
+            messageIdArray: messages.map((m) => m.messageId),
+            sessionIdArray: messages.map((m) => m.sessionId),
+            deliveryCountArray: messages.map((m) => m.deliveryCount),
+            enqueuedTimeUtcArray: messages.map((m) => m.enqueuedTimeUtc.toISOString()),
+            sequenceNumberArray: messages.map((m) => m.sequenceNumber),
+          },
+      logHandler: (level, ...args) => this.options.sink(level, { function: 'processCommands', message: args.map(String).join(' ') }),
+    });
+    try {
+      const result = await this.trigger(single ? first.body : messages.map((m) => m.body), context);
+      for (const [i, message] of messages.entries()) {
+        const settlement = result.settlements[i] ?? { action: 'abandon' as const };
+        switch (settlement.action) {
+          case 'complete':
+            await receiver.complete(message);
+            break;
+          case 'deadLetter':
+            await receiver.deadLetter(message, settlement.reason, settlement.description);
+            break;
+          case 'abandon':
+            await receiver.abandon(message);
+            break;
+        }
+      }
+      return true;
+    } catch (error) {
+      this.options.sink('warn', {
+        msg: 'handler threw; abandoning for redelivery',
+        sessionId: first.sessionId,
+        messageIds: messages.map((m) => m.messageId),
+        deliveryCount: first.deliveryCount,
+        error: describe(error),
+      });
+      for (const message of messages) await receiver.abandon(message).catch(() => undefined);
+      return false;
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,47 @@
+import { loadSettings, SettingsError } from '../config/settings';
+import { startHost } from './host';
+import { jsonLogSink } from './log';
+
+/** `npm start`: one process serving the API and applying commands, with data under DATA_DIR. */
+async function main(): Promise<void> {
+  let settings;
+  try {
+    settings = loadSettings();
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const sink = jsonLogSink(settings.LOG_LEVEL);
+  const host = await startHost({
+    port: settings.PORT,
+    dataDir: settings.DATA_DIR,
+    concurrency: settings.DISPATCH_CONCURRENCY,
+    batchSize: settings.DISPATCH_BATCH_SIZE,
+    cacheSize: settings.ITEM_CACHE_SIZE,
+    sink,
+  });
+  sink('info', { msg: `Inventory reservations listening on ${host.url}`, url: host.url, dataDir: settings.DATA_DIR });
+  const shutdown = (signal: string) => {
+    sink('info', { msg: `${signal}: finishing in-flight work` });
+    host.stop().then(
+      () => {
+        sink('info', { msg: 'stopped cleanly' });
+        process.exit(0);
+      },
+      (error: unknown) => {
+        sink('error', { msg: 'shutdown failed', error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+import type { Command } from '../domain/model';
+
+export interface OutgoingCommand {
+  /** Service Bus session id: the inventory id, so one item's commands are applied in order. */
+  sessionId: string;
+  /** The command id: queue duplicate detection drops a resend with the same id. */
+  messageId: string;
+  body: Command;
+  /** Deliver no earlier than this (ExpireHold at the hold's expiry). */
+  scheduledEnqueueTime?: Date;
+  /** Trace context and other string properties carried to the consumer. */
+  applicationProperties?: Record<string, string>;
+}
+
+/**
+ * The producer side of the command queue. `send` resolves only when every message is durable
+ * (that is what a 202 promises). Scheduled messages are written before immediate ones, so a failure
+ * part-way can leave at most a stray ExpireHold, which is a no-op when its hold does not exist.
+ */
+export interface CommandQueue {
+  send(messages: readonly OutgoingCommand[]): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The queue refused or could not be reached: the HTTP caller gets 503 with Retry-After. */
+export class QueueUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 5,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'QueueUnavailableError';
+  }
+}

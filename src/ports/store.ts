@@ -1,0 +1,94 @@
+/**
+ * The document store the use cases need: the subset of Cosmos DB for NoSQL semantics we rely on.
+ * Every adapter (embedded SQLite, Cosmos DB) passes the same contract suite (test/contract).
+ */
+export interface StoredDocument {
+  id: string;
+  /** The partition key value (container partition key path `/inventoryId`). */
+  inventoryId: string;
+  type: string;
+  /** Optional per-document time to live in seconds, as Cosmos DB's `ttl`. */
+  ttl?: number;
+}
+
+export interface Versioned<T> {
+  doc: T;
+  etag: string;
+}
+
+/** The typed outcomes a write can end in; anything else is transient (thrown) or a bug. */
+export type WriteFailure = 'conflict' | 'duplicate' | 'notFound' | 'tooLarge';
+
+export type WriteResult = { ok: true; etag: string } | { ok: false; failure: WriteFailure };
+
+export type BatchOperation =
+  | { op: 'create'; doc: StoredDocument }
+  | { op: 'replace'; doc: StoredDocument; ifMatch?: string }
+  | { op: 'upsert'; doc: StoredDocument }
+  | { op: 'delete'; id: string; ifMatch?: string };
+
+/** A failed batch wrote nothing; `index` is the operation that failed. */
+export type BatchResult =
+  | { ok: true; etags: (string | null)[] }
+  | { ok: false; failure: WriteFailure; index: number };
+
+export const MAX_BATCH_OPERATIONS = 100;
+
+export interface QuerySpec {
+  type: 'reservation' | 'event';
+  /** Only documents whose `status` equals this value. */
+  status?: string;
+  orderBy: 'id' | 'seq';
+}
+
+export interface PageRequest {
+  limit: number;
+  continuation?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; null when there is nothing more. */
+  continuation: string | null;
+}
+
+export interface DocumentStore {
+  read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null>;
+  create(doc: StoredDocument): Promise<WriteResult>;
+  /** Replace an existing document; with `ifMatch`, only if its ETag is still that value. */
+  replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult>;
+  /** All operations in one partition, applied atomically; at most MAX_BATCH_OPERATIONS. */
+  batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult>;
+  query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>>;
+  /** Resolves when the store answers; rejects otherwise (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Throttling (429) or unavailability: the caller should retry later; a consumer throws to redeliver. */
+export class TransientStoreError extends Error {
+  constructor(
+    readonly kind: 'throttled' | 'unavailable',
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'TransientStoreError';
+  }
+}
+
+/** A batch over the operation limit, or spanning partitions: a programming error, refused before any write. */
+export class BatchLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BatchLimitError';
+  }
+}
+
+/** A continuation token that this store did not issue. */
+export class InvalidContinuationError extends Error {
+  constructor() {
+    super('continuation token is not valid');
+    this.name = 'InvalidContinuationError';
+  }
+}

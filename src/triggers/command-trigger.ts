@@ -1,0 +1,55 @@
+import type { InvocationContext } from '@azure/functions';
+import { handleSessionMessages, type IncomingMessage, type Settlement } from '../app/handle-messages';
+import type { ServicesProvider } from '../app/services';
+import { contextLogger } from './context-logger';
+
+export interface TriggerResult {
+  /** One per message, in order. The Functions host auto-completes on return; the local dispatcher settles each. */
+  settlements: Settlement[];
+}
+
+export type CommandTrigger = (message: unknown, context: InvocationContext) => Promise<TriggerResult>;
+
+/**
+ * The Service Bus session trigger handler, the same on Azure and on one machine. With cardinality 'one'
+ * it gets one message; with 'many', an array of one session's messages and array-valued metadata.
+ * Business outcomes return normally; transient failures throw, so the message is abandoned and redelivered.
+ */
+export function createCommandTrigger(services: ServicesProvider): CommandTrigger {
+  return async (message, context) => {
+    const incoming = toIncoming(message, context);
+    const deps = await services();
+    const sessionId = incoming[0]?.sessionId;
+    const log = contextLogger(context, { sessionId, messageIds: incoming.map((m) => m.messageId) });
+    const settlements = await handleSessionMessages(incoming, { ...deps, log });
+    return { settlements };
+  };
+}
+
+function toIncoming(message: unknown, context: InvocationContext): IncomingMessage[] {
+  const meta = context.triggerMetadata ?? {};
+  if (Array.isArray(message)) {
+    const ids = arrayOf(meta.messageIdArray);
+    const sessions = arrayOf(meta.sessionIdArray);
+    const counts = arrayOf(meta.deliveryCountArray);
+    const sessionId = typeof meta.sessionId === 'string' ? meta.sessionId : undefined;
+    return message.map((body, i) => ({
+      body,
+      messageId: String(ids[i] ?? `unknown-${i}`),
+      sessionId: String(sessions[i] ?? sessionId ?? ''),
+      deliveryCount: Number(counts[i] ?? 1),
+    }));
+  }
+  return [
+    {
+      body: message,
+      messageId: String(meta.messageId ?? 'unknown'),
+      sessionId: String(meta.sessionId ?? ''),
+      deliveryCount: Number(meta.deliveryCount ?? 1),
+    },
+  ];
+}
+
+function arrayOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}

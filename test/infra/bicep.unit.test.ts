@@ -1,0 +1,437 @@
+/**
+ * Guards the Bicep in infra/ against drifting from what the code and the docs need.
+ * The files are read as text (there is no Bicep compiler here); see bicep-text.ts.
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+
+import { PARTITION_KEY_PATH } from '../../src/adapters/cosmos/partition';
+import { AZURE_REQUIRED_SETTINGS } from '../../src/config/settings';
+import {
+  INFRA_DIR,
+  REPO_ROOT,
+  azureYamlServices,
+  block,
+  listFiles,
+  modules,
+  outputs,
+  params,
+  propertyValue,
+  propertyValues,
+  readText,
+  resources,
+  roleAssignments,
+  stringLiteral,
+  stripComments,
+  topLevelKeys,
+  type BicepResource,
+  type RoleAssignment,
+} from './bicep-text';
+
+const MAIN = join(INFRA_DIR, 'main.bicep');
+const MODULES = join(INFRA_DIR, 'modules');
+const bicepFiles = listFiles(INFRA_DIR, '.bicep');
+const mainText = readText(MAIN);
+const moduleText = (name: string): string => readText(join(MODULES, name));
+
+function onlyResource(text: string, type: string): BicepResource {
+  const found = resources(text).filter((r) => r.type === type && !r.existing);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  const [only] = found;
+  if (!only) throw new Error('unreachable');
+  return only;
+}
+
+/** Built-in role definition ids, as documented in "Azure built-in roles" and the Cosmos DB data-plane role reference. */
+const BUILT_IN_ROLES = {
+  'Azure Service Bus Data Sender': '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39',
+  'Azure Service Bus Data Receiver': '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0',
+  'Storage Blob Data Owner': 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+  'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
+  'Cosmos DB Built-in Data Contributor': '00000000-0000-0000-0000-000000000002',
+} as const;
+type RoleName = keyof typeof BUILT_IN_ROLES;
+const roleNameById = new Map<string, RoleName>(
+  Object.entries(BUILT_IN_ROLES).map(([name, id]) => [id, name as RoleName]),
+);
+
+describe('wiring: files, parameters, outputs', () => {
+  it('every module referenced from a Bicep file exists', () => {
+    const references = bicepFiles.flatMap((file) =>
+      modules(readText(file)).map((m) => ({
+        from: relative(REPO_ROOT, file),
+        target: resolve(dirname(file), m.path),
+      })),
+    );
+    expect(references.length).toBeGreaterThanOrEqual(7);
+    for (const ref of references) {
+      expect({ ...ref, exists: existsSync(ref.target) }).toEqual({ ...ref, exists: true });
+    }
+  });
+
+  it('every module in infra/modules is used by main.bicep', () => {
+    const used = new Set(modules(mainText).map((m) => resolve(INFRA_DIR, m.path)));
+    for (const file of listFiles(MODULES, '.bicep'))
+      expect([basename(file), used.has(file)]).toEqual([basename(file), true]);
+  });
+
+  it('main.bicep passes only declared module parameters, and every required one', () => {
+    for (const m of modules(mainText)) {
+      const declared = params(readText(resolve(INFRA_DIR, m.path)));
+      const passed = topLevelKeys(block(m.body, 'params'));
+      const declaredNames = declared.map((p) => p.name);
+      const unknown = passed.filter((p) => !declaredNames.includes(p));
+      const missing = declared
+        .filter((p) => p.defaultValue === undefined && !passed.includes(p.name))
+        .map((p) => p.name);
+      expect({ module: m.path, unknown, missing }).toEqual({ module: m.path, unknown: [], missing: [] });
+    }
+  });
+
+  it('every `<module>.outputs.<name>` used in main.bicep is declared by that module', () => {
+    const bySymbol = new Map(modules(mainText).map((m) => [m.symbol, resolve(INFRA_DIR, m.path)]));
+    const uses = [...mainText.matchAll(/\b(\w+)\.outputs\.(\w+)/g)];
+    expect(uses.length).toBeGreaterThan(10);
+    for (const [, symbol = '', output = ''] of uses) {
+      const file = bySymbol.get(symbol);
+      const declared = file ? outputs(readText(file)).map((o) => o.name) : [];
+      expect({ symbol, output, declared: declared.includes(output) }).toEqual({
+        symbol,
+        output,
+        declared: true,
+      });
+    }
+  });
+
+  it('every parameter in main.parameters.json is declared in main.bicep, and every required one is supplied', () => {
+    const json = JSON.parse(readText(join(INFRA_DIR, 'main.parameters.json'))) as {
+      parameters: Record<string, { value: unknown }>;
+    };
+    const supplied = Object.keys(json.parameters);
+    const declared = params(mainText);
+    const declaredNames = declared.map((p) => p.name);
+    expect(supplied.filter((p) => !declaredNames.includes(p))).toEqual([]);
+    expect(
+      declared.filter((p) => p.defaultValue === undefined && !supplied.includes(p.name)).map((p) => p.name),
+    ).toEqual([]);
+    expect(json.parameters).toEqual({
+      environmentName: { value: '${AZURE_ENV_NAME}' },
+      location: { value: '${AZURE_LOCATION}' },
+      principalId: { value: '${AZURE_PRINCIPAL_ID}' },
+    });
+  });
+
+  it('every output docs/DEPLOY.md reads is declared in main.bicep', () => {
+    const doc = readText(join(REPO_ROOT, 'docs', 'DEPLOY.md'));
+    const mentioned = new Set([
+      ...[...doc.matchAll(/azd env get-value\s+([A-Za-z_][\w]*)/g)].map((m) => m[1] ?? ''),
+      ...[...doc.matchAll(/\$\{([A-Za-z_]\w*)\}/g)].map((m) => m[1] ?? ''),
+    ]);
+    expect(mentioned.size).toBeGreaterThanOrEqual(5);
+    const declared = outputs(mainText).map((o) => o.name);
+    expect([...mentioned].filter((name) => !declared.includes(name))).toEqual([]);
+  });
+
+  it('main.bicep declares the outputs azd and the docs rely on', () => {
+    const declared = outputs(mainText).map((o) => o.name);
+    expect(declared).toEqual(
+      expect.arrayContaining([
+        'API_BASE_URL',
+        'AZURE_FUNCTION_APP_NAME',
+        'AZURE_RESOURCE_GROUP',
+        'AZURE_LOCATION',
+        'COSMOS_ENDPOINT',
+        'COSMOS_DATABASE',
+        'COSMOS_CONTAINER',
+        'SERVICEBUS_NAMESPACE',
+        'SERVICEBUS_QUEUE',
+        'APPLICATIONINSIGHTS_NAME',
+      ]),
+    );
+    const apiBaseUrl = outputs(mainText).find((o) => o.name === 'API_BASE_URL');
+    expect(apiBaseUrl?.value).toBe("'https://${functionApp.outputs.defaultHostName}/api'");
+  });
+
+  it('azure.yaml names one function service `api` built from the repo root as TypeScript', () => {
+    const services = azureYamlServices(readText(join(REPO_ROOT, 'azure.yaml')));
+    expect([...services.keys()]).toEqual(['api']);
+    expect(Object.fromEntries(services.get('api') ?? [])).toEqual({
+      project: '.',
+      host: 'function',
+      language: 'ts',
+    });
+  });
+
+  it('targets the subscription, creates rg-<env>, and tags for azd', () => {
+    expect(mainText).toMatch(/^targetScope = 'subscription'$/m);
+    const rg = onlyResource(mainText, 'Microsoft.Resources/resourceGroups');
+    expect(propertyValue(rg.body, 'name')).toBe("'rg-${environmentName}'");
+    expect(mainText).toMatch(/'azd-env-name': environmentName/);
+    expect(mainText).toMatch(/uniqueString\(subscription\(\)\.id, environmentName, location\)/);
+    const site = onlyResource(moduleText('function-app.bicep'), 'Microsoft.Web/sites');
+    expect(site.body).toMatch(/^\s*tags: union\(tags, \{\s*'azd-service-name': 'api'\s*\}\)$/m);
+  });
+});
+
+describe('what the code needs from the resources', () => {
+  const sbText = moduleText('servicebus.bicep');
+  const queue = onlyResource(sbText, 'Microsoft.ServiceBus/namespaces/queues');
+  const queueProps = block(queue.body, 'properties');
+
+  it('the queue requires sessions and duplicate detection, and dead-letters poison and expired messages', () => {
+    expect(propertyValue(queueProps, 'requiresSession')).toBe('true');
+    expect(propertyValue(queueProps, 'requiresDuplicateDetection')).toBe('true');
+    expect(propertyValue(queueProps, 'duplicateDetectionHistoryTimeWindow')).toBe('duplicateDetectionWindow');
+    expect(params(sbText).find((p) => p.name === 'duplicateDetectionWindow')?.defaultValue).toBe("'PT10M'");
+    expect(propertyValue(queueProps, 'maxDeliveryCount')).toBe('10');
+    expect(propertyValue(queueProps, 'lockDuration')).toBe("'PT1M'");
+    expect(propertyValue(queueProps, 'deadLetteringOnMessageExpiration')).toBe('true');
+    expect(params(sbText).find((p) => p.name === 'queueName')?.defaultValue).toBe("'reservations'");
+  });
+
+  it("the container's partition key is the code's PARTITION_KEY_PATH, hashed, version 2", () => {
+    const container = onlyResource(
+      moduleText('cosmos.bicep'),
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
+    );
+    const partitionKey = block(container.body, 'partitionKey');
+    const paths = block(partitionKey, 'paths')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .map((l) => stringLiteral(l));
+    expect(paths).toEqual([PARTITION_KEY_PATH]);
+    expect(propertyValue(partitionKey, 'kind')).toBe("'Hash'");
+    expect(propertyValue(partitionKey, 'version')).toBe('2');
+  });
+
+  it('the container keeps TTL on without a default and indexes only what the queries use', () => {
+    const container = onlyResource(
+      moduleText('cosmos.bicep'),
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
+    );
+    expect(propertyValue(container.body, 'defaultTtl')).toBe('-1');
+    const indexing = block(container.body, 'indexingPolicy');
+    const included = propertyValues(block(indexing, 'includedPaths'), 'path').map((p) => stringLiteral(p));
+    const excluded = propertyValues(block(indexing, 'excludedPaths'), 'path').map((p) => stringLiteral(p));
+    expect(included.sort()).toEqual(['/inventoryId/?', '/seq/?', '/status/?', '/type/?']);
+    expect(excluded).toEqual(['/*']);
+    const composite = propertyValues(block(indexing, 'compositeIndexes'), 'path').map((p) =>
+      stringLiteral(p),
+    );
+    expect(composite).toEqual(['/seq', '/id']);
+  });
+
+  const fnText = moduleText('function-app.bicep');
+  const site = onlyResource(fnText, 'Microsoft.Web/sites');
+  const appSettingNames = propertyValues(block(site.body, 'appSettings'), 'name').map((n) =>
+    stringLiteral(n),
+  );
+
+  it('the function app sets every app setting src/config/settings.ts requires on Azure', () => {
+    expect(AZURE_REQUIRED_SETTINGS.length).toBeGreaterThan(0);
+    for (const name of AZURE_REQUIRED_SETTINGS)
+      expect([name, appSettingNames.includes(name)]).toEqual([name, true]);
+  });
+
+  it('the function app uses identity-based connections for the host, Service Bus and Application Insights', () => {
+    expect(appSettingNames).toEqual(
+      expect.arrayContaining([
+        'AzureWebJobsStorage__accountName',
+        'AzureWebJobsStorage__credential',
+        'AzureWebJobsStorage__clientId',
+        'ServiceBusConnection__fullyQualifiedNamespace',
+        'ServiceBusConnection__credential',
+        'ServiceBusConnection__clientId',
+        'APPLICATIONINSIGHTS_CONNECTION_STRING',
+        'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+      ]),
+    );
+    expect(new Set(appSettingNames).size).toBe(appSettingNames.length);
+    expect(site.body).toMatch(/value: 'ClientId=\$\{identityClientId\};Authorization=AAD'/);
+  });
+
+  it('runs on Flex Consumption with Node 22 and no settings Flex Consumption deprecates', () => {
+    const plan = onlyResource(fnText, 'Microsoft.Web/serverfarms');
+    expect(propertyValue(block(plan.body, 'sku'), 'name')).toBe("'FC1'");
+    expect(propertyValue(block(plan.body, 'sku'), 'tier')).toBe("'FlexConsumption'");
+    expect(propertyValue(block(plan.body, 'properties'), 'reserved')).toBe('true');
+    expect(propertyValue(site.body, 'kind')).toBe("'functionapp,linux'");
+    expect(propertyValue(site.body, 'httpsOnly')).toBe('true');
+    expect(propertyValue(site.body, 'minTlsVersion')).toBe("'1.2'");
+    const config = block(site.body, 'functionAppConfig');
+    const runtime = block(config, 'runtime');
+    expect([propertyValue(runtime, 'name'), propertyValue(runtime, 'version')]).toEqual(["'node'", "'22'"]);
+    expect(propertyValue(block(config, 'authentication'), 'type')).toBe("'UserAssignedIdentity'");
+    expect(topLevelKeys(block(config, 'scaleAndConcurrency')).sort()).toEqual([
+      'instanceMemoryMB',
+      'maximumInstanceCount',
+    ]);
+    for (const deprecated of [
+      'FUNCTIONS_WORKER_RUNTIME',
+      'WEBSITE_NODE_DEFAULT_VERSION',
+      'FUNCTIONS_EXTENSION_VERSION',
+    ]) {
+      expect(stripComments(fnText)).not.toContain(deprecated);
+    }
+  });
+});
+
+describe('no key-based access anywhere', () => {
+  const allInfra = bicepFiles.map((file) => ({ file: relative(REPO_ROOT, file), text: readText(file) }));
+
+  it('local auth is disabled on Service Bus, Cosmos DB and Application Insights; shared keys on storage', () => {
+    const checks: [string, string, string][] = [
+      ['servicebus.bicep', 'Microsoft.ServiceBus/namespaces', 'disableLocalAuth'],
+      ['cosmos.bicep', 'Microsoft.DocumentDB/databaseAccounts', 'disableLocalAuth'],
+      ['monitoring.bicep', 'Microsoft.Insights/components', 'DisableLocalAuth'],
+    ];
+    for (const [file, type, key] of checks) {
+      const props = block(onlyResource(moduleText(file), type).body, 'properties');
+      expect([type, propertyValues(props, key)]).toEqual([type, ['true']]);
+    }
+    const storage = block(
+      onlyResource(moduleText('storage.bicep'), 'Microsoft.Storage/storageAccounts').body,
+      'properties',
+    );
+    expect(propertyValue(storage, 'allowSharedKeyAccess')).toBe('false');
+    expect(propertyValue(storage, 'allowBlobPublicAccess')).toBe('false');
+    expect(propertyValue(storage, 'minimumTlsVersion')).toBe("'TLS1_2'");
+  });
+
+  it('nothing reads keys or connection strings, or creates SAS rules', () => {
+    const forbidden = /listKeys|listConnectionStrings|AccountKey=|SharedAccessKey|authorizationRules/i;
+    for (const { file, text } of allInfra)
+      expect([file, forbidden.exec(text)?.[0]]).toEqual([file, undefined]);
+  });
+
+  it('no output looks like a secret', () => {
+    const secretish = /key|connectionstring|password|secret|sas|token/i;
+    for (const { file, text } of allInfra) {
+      for (const o of outputs(text)) {
+        expect([file, o.name, secretish.test(o.name) || secretish.test(o.value)]).toEqual([
+          file,
+          o.name,
+          false,
+        ]);
+      }
+    }
+  });
+});
+
+describe('role assignments: documented built-in roles, least privilege', () => {
+  const assignments: RoleAssignment[] = bicepFiles.flatMap((file) =>
+    roleAssignments(relative(REPO_ROOT, file), readText(file)),
+  );
+
+  it('every role definition id is a documented built-in role', () => {
+    expect(assignments.length).toBeGreaterThan(0);
+    for (const a of assignments) {
+      expect([a.symbol, a.roleDefinitionExpr, a.roleId !== undefined && roleNameById.has(a.roleId)]).toEqual([
+        a.symbol,
+        a.roleDefinitionExpr,
+        true,
+      ]);
+    }
+  });
+
+  it('Azure RBAC assignments are named guid(scope, principal, role) and set principalType', () => {
+    for (const a of assignments.filter((x) => x.kind === 'azure-rbac')) {
+      const roleVar = /,\s*(\w+)\)$/.exec(a.roleDefinitionExpr)?.[1];
+      expect([a.symbol, a.name]).toEqual([
+        a.symbol,
+        `guid(${a.scope ?? '?'}.id, ${a.principal}, ${roleVar ?? '?'})`,
+      ]);
+      expect([a.symbol, a.principalType]).toEqual([
+        a.symbol,
+        expect.stringMatching(/^('ServicePrincipal'|\w+PrincipalType)$/),
+      ]);
+    }
+  });
+
+  /** The logical principal behind each module parameter, checked against what main.bicep passes. */
+  const PRINCIPALS: Record<string, { param: string; passedFromMain: string }> = {
+    app: { param: 'appPrincipalId', passedFromMain: 'identity.outputs.principalId' },
+    developer: { param: 'developerPrincipalId', passedFromMain: 'principalId' },
+  };
+
+  it('module principal parameters are wired to the app identity and to principalId', () => {
+    for (const m of modules(mainText)) {
+      const passed = block(m.body, 'params');
+      for (const { param, passedFromMain } of Object.values(PRINCIPALS)) {
+        for (const value of propertyValues(passed, param))
+          expect([m.symbol, param, value]).toEqual([m.symbol, param, passedFromMain]);
+      }
+    }
+  });
+
+  it('each principal gets exactly the expected roles, at the expected scopes', () => {
+    const granted = (who: string) =>
+      assignments
+        .filter((a) => a.principal === PRINCIPALS[who]?.param)
+        .map((a) => `${roleNameById.get(a.roleId ?? '') ?? a.roleId} @ ${basename(a.file)}:${a.scope ?? ''}`)
+        .sort();
+    expect(granted('app')).toEqual(
+      [
+        'Azure Service Bus Data Receiver @ servicebus.bicep:queue',
+        'Azure Service Bus Data Sender @ servicebus.bicep:queue',
+        'Cosmos DB Built-in Data Contributor @ cosmos.bicep:account.id',
+        'Monitoring Metrics Publisher @ monitoring.bicep:applicationInsights',
+        'Storage Blob Data Owner @ storage.bicep:storage',
+      ].sort(),
+    );
+    expect(granted('developer')).toEqual(
+      [
+        'Azure Service Bus Data Receiver @ servicebus.bicep:queue',
+        'Azure Service Bus Data Sender @ servicebus.bicep:queue',
+        'Cosmos DB Built-in Data Contributor @ cosmos.bicep:account.id',
+      ].sort(),
+    );
+    const known = new Set(Object.values(PRINCIPALS).map((p) => p.param));
+    expect(assignments.filter((a) => !known.has(a.principal)).map((a) => a.symbol)).toEqual([]);
+  });
+
+  it("the developer's assignments exist only when principalId is given", () => {
+    for (const a of assignments.filter((x) => x.principal === 'developerPrincipalId')) {
+      expect([a.symbol, a.condition]).toEqual([a.symbol, '!empty(developerPrincipalId)']);
+    }
+  });
+});
+
+describe('alerts', () => {
+  const alertsText = moduleText('alerts.bicep');
+  const alerts = resources(alertsText).filter((r) => r.type === 'Microsoft.Insights/metricAlerts');
+  const metric = (r: BicepResource) => ({
+    namespace: stringLiteral(propertyValue(r.body, 'metricNamespace')),
+    name: stringLiteral(propertyValue(r.body, 'metricName')),
+    dimensions: propertyValues(r.body, 'name')
+      .map((n) => stringLiteral(n))
+      .filter((n) => n === 'EntityName' || n === 'StatusCode'),
+  });
+
+  it('alert on dead letters, backlog, failures and Cosmos DB throttling', () => {
+    expect(alerts.map(metric)).toEqual(
+      expect.arrayContaining([
+        {
+          namespace: 'Microsoft.ServiceBus/namespaces',
+          name: 'DeadletteredMessages',
+          dimensions: ['EntityName'],
+        },
+        { namespace: 'Microsoft.ServiceBus/namespaces', name: 'ActiveMessages', dimensions: ['EntityName'] },
+        { namespace: 'microsoft.insights/components', name: 'requests/failed', dimensions: [] },
+        {
+          namespace: 'Microsoft.DocumentDB/databaseAccounts',
+          name: 'TotalRequests',
+          dimensions: ['StatusCode'],
+        },
+      ]),
+    );
+    const throttling = alerts.find((a) => metric(a).name === 'TotalRequests');
+    expect(throttling?.body).toMatch(/values: \[\s*'429'\s*\]/);
+  });
+
+  it('the action group exists only when an e-mail address is given', () => {
+    const group = onlyResource(alertsText, 'Microsoft.Insights/actionGroups');
+    expect(group.condition).toBe('!empty(alertEmail)');
+  });
+});
