@@ -1,28 +1,10 @@
 import { z } from 'zod';
 
 /**
- * Every setting the service reads, parsed once from the environment with one schema.
- * Azure adapters are chosen when the Azure settings are present; otherwise the embedded stand-ins.
+ * Every setting the service reads, parsed once from the environment with one schema. The store and the
+ * queue are chosen by the settings present: COSMOS_ENDPOINT selects Cosmos DB, a Service Bus namespace
+ * (or an emulator connection string) selects Service Bus; otherwise the embedded stand-ins.
  */
-
-const intSetting = (name: string, min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return fallback;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < min || value > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer between ${min} and ${max}, got "${raw}"` });
-        return z.NEVER;
-      }
-      return value;
-    });
-
-const boolSetting = z
-  .enum(['true', 'false', '1', '0', ''])
-  .optional()
-  .transform((raw) => raw === 'true' || raw === '1');
 
 /** The app settings the function app must set on Azure (infra/modules/function-app.bicep is tested against this). */
 export const AZURE_REQUIRED_SETTINGS = [
@@ -34,43 +16,93 @@ export const AZURE_REQUIRED_SETTINGS = [
   'AZURE_CLIENT_ID',
 ] as const;
 
-const commonSchema = z.object({
+const intSetting = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const value = Number(raw);
+      if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer between ${min} and ${max}, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const optionalText = (name: string, pattern: RegExp, expected: string) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || pattern.test(v), { message: `${name} must be ${expected}` });
+
+const envSchema = z.object({
   PORT: intSetting('PORT', 0, 65535, 7071),
-  DATA_DIR: z.string().min(1).optional().default('./.data'),
+  DATA_DIR: z.string().optional().default('./.data').refine((v) => v.trim() !== '', 'DATA_DIR must not be empty'),
   DISPATCH_CONCURRENCY: intSetting('DISPATCH_CONCURRENCY', 1, 256, 8),
   DISPATCH_BATCH_SIZE: intSetting('DISPATCH_BATCH_SIZE', 1, 1000, 1),
   ITEM_CACHE_SIZE: intSetting('ITEM_CACHE_SIZE', 0, 1_000_000, 10_000),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).optional().default('info'),
-});
-
-const urlSetting = (name: string) =>
-  z.string({ error: `${name} is required` }).refine((v) => /^https?:\/\/[^\s]+$/.test(v), {
-    message: `${name} must be an http(s) URL`,
-  });
-
-const azureSchema = z.object({
-  COSMOS_ENDPOINT: urlSetting('COSMOS_ENDPOINT'),
-  COSMOS_DATABASE: z.string({ error: 'COSMOS_DATABASE is required' }).min(1, 'COSMOS_DATABASE must not be empty'),
-  COSMOS_CONTAINER: z.string({ error: 'COSMOS_CONTAINER is required' }).min(1, 'COSMOS_CONTAINER must not be empty'),
-  ServiceBusConnection__fullyQualifiedNamespace: z
-    .string({ error: 'ServiceBusConnection__fullyQualifiedNamespace is required' })
-    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'ServiceBusConnection__fullyQualifiedNamespace must be a host name such as my-ns.servicebus.windows.net'),
-  SERVICEBUS_QUEUE: z.string({ error: 'SERVICEBUS_QUEUE is required' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$/, 'SERVICEBUS_QUEUE must be a queue name'),
-  /** Client id of the user-assigned managed identity; absent means the default credential chain. */
-  AZURE_CLIENT_ID: z.string().uuid('AZURE_CLIENT_ID must be a GUID').optional(),
+  PENDING_HORIZON_SECONDS: intSetting('PENDING_HORIZON_SECONDS', 60, 14 * 86_400, 86_400),
+  /** 'many' hands the trigger a batch of one session's messages (group commit) for hot-item deployments. */
+  SERVICEBUS_TRIGGER_CARDINALITY: z
+    .enum(['one', 'many'], { error: 'SERVICEBUS_TRIGGER_CARDINALITY must be one or many' })
+    .optional()
+    .default('one'),
+  LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be one of debug, info, warn, error' })
+    .optional()
+    .default('info'),
+  COSMOS_ENDPOINT: optionalText('COSMOS_ENDPOINT', /^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'an http(s) URL such as https://acct.documents.azure.com:443/'),
+  COSMOS_DATABASE: optionalText('COSMOS_DATABASE', /^[^/\\#?\s][^/\\#?]{0,254}$/, 'a database name'),
+  COSMOS_CONTAINER: optionalText('COSMOS_CONTAINER', /^[^/\\#?\s][^/\\#?]{0,254}$/, 'a container name'),
   /** Emulators only: a key for the Cosmos DB emulator. Never set on Azure (local auth is disabled). */
-  COSMOS_KEY: z.string().min(1).optional(),
-  /** Emulators only: a Service Bus connection string with UseDevelopmentEmulator=true. */
-  ServiceBusConnection: z.string().optional(),
+  COSMOS_KEY: z.string().min(1, 'COSMOS_KEY must not be empty').optional(),
   /** Emulators only: create the database and container when missing. */
-  COSMOS_CREATE_IF_MISSING: boolSetting,
+  COSMOS_CREATE_IF_MISSING: z
+    .enum(['true', 'false', '1', '0'], { error: 'COSMOS_CREATE_IF_MISSING must be true or false' })
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
+  ServiceBusConnection__fullyQualifiedNamespace: optionalText(
+    'ServiceBusConnection__fullyQualifiedNamespace',
+    /^[A-Za-z0-9][A-Za-z0-9.-]*(:\d+)?$/,
+    'a host name such as my-ns.servicebus.windows.net',
+  ),
+  /** Emulators only: a Service Bus connection string with UseDevelopmentEmulator=true. */
+  ServiceBusConnection: optionalText('ServiceBusConnection', /^Endpoint=sb:\/\/.+/i, 'a connection string starting with Endpoint=sb://'),
+  SERVICEBUS_QUEUE: optionalText('SERVICEBUS_QUEUE', /^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$/, 'a queue name'),
+  /** Client id of the user-assigned managed identity; absent means the default credential chain. */
+  AZURE_CLIENT_ID: optionalText('AZURE_CLIENT_ID', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'),
 });
 
-export type CommonSettings = z.infer<typeof commonSchema>;
-export type AzureSettings = z.infer<typeof azureSchema>;
-export type Settings =
-  | ({ mode: 'embedded' } & CommonSettings)
-  | ({ mode: 'azure' } & CommonSettings & { azure: AzureSettings });
+export type EnvSettings = z.infer<typeof envSchema>;
+/** The Service Bus settings as the app settings name them. */
+export type AzureSettings = {
+  ServiceBusConnection__fullyQualifiedNamespace: string;
+  SERVICEBUS_QUEUE: string;
+  ServiceBusConnection?: string | undefined;
+};
+
+export type StoreSettings =
+  | { kind: 'embedded' }
+  | { kind: 'cosmos'; endpoint: string; database: string; container: string; key?: string; createIfMissing: boolean };
+
+export type QueueSettings =
+  | { kind: 'embedded' }
+  | { kind: 'servicebus'; queueName: string; fullyQualifiedNamespace?: string; connectionString?: string };
+
+export interface Settings {
+  port: number;
+  dataDir: string;
+  dispatchConcurrency: number;
+  dispatchBatchSize: number;
+  itemCacheSize: number;
+  pendingHorizonMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  triggerCardinality: 'one' | 'many';
+  store: StoreSettings;
+  queue: QueueSettings;
+  azureClientId?: string;
+}
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -79,21 +111,70 @@ export class SettingsError extends Error {
   }
 }
 
-/** Presence of either Azure endpoint selects the Azure adapters; then all Azure settings must be valid. */
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+/**
+ * Parses the environment once. With `requireAzure` (the Functions entry points), every Azure setting must
+ * be present and emulator-only settings are refused. Throws SettingsError naming each bad setting.
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, options: { requireAzure?: boolean } = {}): Settings {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new SettingsError(parsed.error.issues.map(describeIssue));
+  const e = parsed.data;
   const problems: string[] = [];
-  const common = commonSchema.safeParse(env);
-  if (!common.success) problems.push(...common.error.issues.map((i) => describeIssue(i)));
-  const wantsAzure =
-    env.COSMOS_ENDPOINT !== undefined || env.ServiceBusConnection__fullyQualifiedNamespace !== undefined;
-  let azure: AzureSettings | undefined;
-  if (wantsAzure) {
-    const parsed = azureSchema.safeParse(env);
-    if (parsed.success) azure = parsed.data;
-    else problems.push(...parsed.error.issues.map((i) => describeIssue(i)));
+  const require = (name: keyof EnvSettings, why: string) => {
+    if (e[name] === undefined || e[name] === '') problems.push(`${name} is required ${why}`);
+  };
+  if (options.requireAzure) {
+    for (const name of AZURE_REQUIRED_SETTINGS) require(name, 'on Azure');
+    if (e.COSMOS_KEY !== undefined) problems.push('COSMOS_KEY must not be set on Azure: Cosmos DB local auth is disabled');
+    if (e.ServiceBusConnection !== undefined) {
+      problems.push('ServiceBusConnection must not be set on Azure: use ServiceBusConnection__fullyQualifiedNamespace');
+    }
   }
-  if (problems.length > 0 || !common.success) throw new SettingsError(problems);
-  return azure ? { mode: 'azure', ...common.data, azure } : { mode: 'embedded', ...common.data };
+  if (e.COSMOS_ENDPOINT !== undefined) {
+    require('COSMOS_DATABASE', 'when COSMOS_ENDPOINT is set');
+    require('COSMOS_CONTAINER', 'when COSMOS_ENDPOINT is set');
+  } else if (e.COSMOS_DATABASE !== undefined || e.COSMOS_CONTAINER !== undefined || e.COSMOS_KEY !== undefined) {
+    problems.push('COSMOS_ENDPOINT is required when other COSMOS_ settings are set');
+  }
+  const wantsServiceBus = e.ServiceBusConnection__fullyQualifiedNamespace !== undefined || e.ServiceBusConnection !== undefined;
+  if (wantsServiceBus) require('SERVICEBUS_QUEUE', 'when a Service Bus namespace or connection is set');
+  if (problems.length > 0) throw new SettingsError(problems);
+
+  const store: StoreSettings =
+    e.COSMOS_ENDPOINT !== undefined && e.COSMOS_DATABASE !== undefined && e.COSMOS_CONTAINER !== undefined
+      ? {
+          kind: 'cosmos',
+          endpoint: e.COSMOS_ENDPOINT,
+          database: e.COSMOS_DATABASE,
+          container: e.COSMOS_CONTAINER,
+          ...(e.COSMOS_KEY !== undefined ? { key: e.COSMOS_KEY } : {}),
+          createIfMissing: e.COSMOS_CREATE_IF_MISSING,
+        }
+      : { kind: 'embedded' };
+  const queue: QueueSettings =
+    wantsServiceBus && e.SERVICEBUS_QUEUE !== undefined
+      ? {
+          kind: 'servicebus',
+          queueName: e.SERVICEBUS_QUEUE,
+          ...(e.ServiceBusConnection__fullyQualifiedNamespace !== undefined
+            ? { fullyQualifiedNamespace: e.ServiceBusConnection__fullyQualifiedNamespace }
+            : {}),
+          ...(e.ServiceBusConnection !== undefined ? { connectionString: e.ServiceBusConnection } : {}),
+        }
+      : { kind: 'embedded' };
+  return {
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    dispatchConcurrency: e.DISPATCH_CONCURRENCY,
+    dispatchBatchSize: e.DISPATCH_BATCH_SIZE,
+    itemCacheSize: e.ITEM_CACHE_SIZE,
+    pendingHorizonMs: e.PENDING_HORIZON_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
+    triggerCardinality: e.SERVICEBUS_TRIGGER_CARDINALITY,
+    store,
+    queue,
+    ...(e.AZURE_CLIENT_ID !== undefined ? { azureClientId: e.AZURE_CLIENT_ID } : {}),
+  };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

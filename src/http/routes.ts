@@ -50,12 +50,16 @@ export interface BoundRoute extends Omit<RouteDef, 'handle'> {
 
 /** Binds the table to a services provider and maps every failure to a problem document. */
 export function bindRoutes(services: ServicesProvider): BoundRoute[] {
-  return ROUTES.map(({ handle, ...route }) => ({
-    ...route,
+  return ROUTES.map((definition) => ({
+    name: definition.name,
+    route: definition.route,
+    method: definition.method,
+    authLevel: definition.authLevel,
+    doc: definition.doc,
     handler: async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
       const instance = new URL(request.url).pathname;
       try {
-        return await handle(request, context, await services());
+        return await definition.handle(request, context, await services());
       } catch (error) {
         return toProblem(error, instance, context);
       }

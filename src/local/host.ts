@@ -1,36 +1,59 @@
+import type { Settings } from '../config/settings';
+import { createServices, type ComposedServices } from '../composition/create-services';
 import { bindRoutes } from '../http/routes';
+import type { Clock } from '../ports/clock';
 import { createCommandTrigger } from '../triggers/command-trigger';
 import { Dispatcher } from './dispatcher';
-import { createEmbeddedServices, type EmbeddedServices } from './embedded-services';
 import type { LogSink } from './log';
 import { startServer, type LocalServer } from './server';
 
-export interface HostOptions {
+export interface SimpleHostOptions {
   port: number;
   dataDir: string;
-  concurrency: number;
-  batchSize: number;
-  cacheSize: number;
-  sink: LogSink;
+  concurrency?: number;
+  batchSize?: number;
+  cacheSize?: number;
+  sink?: LogSink;
 }
 
 export interface Host {
   url: string;
-  services: EmbeddedServices;
+  services: ComposedServices;
   server: LocalServer;
   stop(): Promise<void>;
 }
 
-/** The whole service in one process: the HTTP routes and the session dispatcher over the embedded stand-ins. */
-export async function startHost(options: HostOptions): Promise<Host> {
-  const services = createEmbeddedServices({ dataDir: options.dataDir, cacheSize: options.cacheSize });
+/**
+ * The whole service in one process: the route table over Node HTTP and the session dispatcher calling
+ * the Service Bus trigger handler, over whichever adapters the settings choose.
+ */
+export async function startHost(settings: Settings, sink: LogSink, options?: { clock?: Clock }): Promise<Host>;
+/** Shorthand for tests and tools: an embedded host on the given port and data folder. */
+export async function startHost(options: SimpleHostOptions): Promise<Host>;
+export async function startHost(
+  first: Settings | SimpleHostOptions,
+  maybeSink?: LogSink,
+  options: { clock?: Clock } = {},
+): Promise<Host> {
+  const settings: Settings =
+    'store' in first
+      ? first
+      : localSettings({
+          dataDir: first.dataDir,
+          port: first.port,
+          dispatchConcurrency: first.concurrency ?? 8,
+          dispatchBatchSize: first.batchSize ?? 1,
+          itemCacheSize: first.cacheSize ?? 10_000,
+        });
+  const sink: LogSink = 'store' in first ? (maybeSink ?? (() => undefined)) : (first.sink ?? (() => undefined));
+  const services = await createServices(settings, options);
   const provider = () => Promise.resolve(services);
-  const server = await startServer(bindRoutes(provider), options.port, options.sink);
-  const dispatcher = new Dispatcher(services.queue, createCommandTrigger(provider), {
-    concurrency: options.concurrency,
-    batchSize: options.batchSize,
+  const server = await startServer(bindRoutes(provider), settings.port, sink);
+  const dispatcher = new Dispatcher(services.sessions, createCommandTrigger(provider), {
+    concurrency: settings.dispatchConcurrency,
+    batchSize: settings.dispatchBatchSize,
     lockRenewalMs: 20_000,
-    sink: options.sink,
+    sink,
   });
   dispatcher.start();
   let stopping: Promise<void> | null = null;
@@ -44,5 +67,21 @@ export async function startHost(options: HostOptions): Promise<Host> {
         await dispatcher.stop();
         await services.close();
       })()),
+  };
+}
+
+/** Settings for tests and tools that start a host in-process on an ephemeral port. */
+export function localSettings(overrides: Partial<Settings> & { dataDir: string }): Settings {
+  return {
+    port: 0,
+    dispatchConcurrency: 8,
+    dispatchBatchSize: 1,
+    itemCacheSize: 10_000,
+    pendingHorizonMs: 24 * 3600 * 1000,
+    logLevel: 'warn',
+    triggerCardinality: 'one',
+    store: { kind: 'embedded' },
+    queue: { kind: 'embedded' },
+    ...overrides,
   };
 }

@@ -1,5 +1,5 @@
 export type Level = 'trace' | 'debug' | 'information' | 'info' | 'warning' | 'warn' | 'error' | 'critical' | 'none';
-export type LogSink = (level: Level | string, fields: Record<string, unknown>) => void;
+export type LogSink = (level: string, fields: Record<string, unknown>) => void;
 
 const RANK: Record<string, number> = { trace: 0, debug: 1, information: 2, info: 2, warning: 3, warn: 3, error: 4, critical: 5 };
 

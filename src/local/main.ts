@@ -14,16 +14,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const sink = jsonLogSink(settings.LOG_LEVEL);
-  const host = await startHost({
-    port: settings.PORT,
-    dataDir: settings.DATA_DIR,
-    concurrency: settings.DISPATCH_CONCURRENCY,
-    batchSize: settings.DISPATCH_BATCH_SIZE,
-    cacheSize: settings.ITEM_CACHE_SIZE,
-    sink,
+  const sink = jsonLogSink(settings.logLevel);
+  const host = await startHost(settings, sink);
+  sink('info', {
+    msg: `Inventory reservations listening on ${host.url}`,
+    url: host.url,
+    store: host.services.describe.store,
+    queue: host.services.describe.queue,
+    dataDir: settings.dataDir,
   });
-  sink('info', { msg: `Inventory reservations listening on ${host.url}`, url: host.url, dataDir: settings.DATA_DIR });
   const shutdown = (signal: string) => {
     sink('info', { msg: `${signal}: finishing in-flight work` });
     host.stop().then(

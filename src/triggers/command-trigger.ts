@@ -33,21 +33,25 @@ function toIncoming(message: unknown, context: InvocationContext): IncomingMessa
     const sessions = arrayOf(meta.sessionIdArray);
     const counts = arrayOf(meta.deliveryCountArray);
     const sessionId = typeof meta.sessionId === 'string' ? meta.sessionId : undefined;
-    return message.map((body, i) => ({
+    return (message as unknown[]).map((body, i) => ({
       body,
-      messageId: String(ids[i] ?? `unknown-${i}`),
-      sessionId: String(sessions[i] ?? sessionId ?? ''),
+      messageId: text(ids[i]) ?? `unknown-${i}`,
+      sessionId: text(sessions[i]) ?? sessionId ?? '',
       deliveryCount: Number(counts[i] ?? 1),
     }));
   }
   return [
     {
       body: message,
-      messageId: String(meta.messageId ?? 'unknown'),
-      sessionId: String(meta.sessionId ?? ''),
+      messageId: text(meta.messageId) ?? 'unknown',
+      sessionId: text(meta.sessionId) ?? '',
       deliveryCount: Number(meta.deliveryCount ?? 1),
     },
   ];
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 }
 
 function arrayOf(value: unknown): unknown[] {

@@ -112,7 +112,7 @@ describe('ServiceBusCommandQueue over AMQP', () => {
     const queue = newQueue();
     await expect(queue.ping()).resolves.toBeUndefined();
     expect(peer.tokens).toEqual([
-      expect.objectContaining({ audience: expect.stringContaining(`/${QUEUE}`) as unknown as string }),
+      expect.objectContaining({ audience: expect.stringContaining(`/${QUEUE}`) }),
     ]);
     expect(peer.events).toContainEqual({ kind: 'attach', role: 'receiver', address: QUEUE });
     expect(peer.transfers).toHaveLength(0);

@@ -84,8 +84,8 @@ export class AmqpPeer {
   ) {}
 
   static async start(options: AmqpPeerOptions): Promise<AmqpPeer> {
-    const container = rhea.create_container({ id: 'amqp-peer', autoaccept: false } as rhea.ContainerOptions);
-    const server = container.listen({ port: 0, host: '127.0.0.1' }) as Server;
+    const container = rhea.create_container({ id: 'amqp-peer', autoaccept: false });
+    const server = container.listen({ port: 0, host: '127.0.0.1' });
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);

@@ -153,7 +153,7 @@ export async function createCosmosStore(settings: CosmosStoreSettings): Promise<
     const container = settings.createIfMissing
       ? await ensureContainer(lease.client, settings)
       : lease.client.database(settings.database).container(settings.container);
-    return new CosmosStore(container, { owned: { dispose: lease.release } });
+    return new CosmosStore(container, { owned: { dispose: () => lease.release() } });
   } catch (error) {
     lease.release();
     throw translateError(error);

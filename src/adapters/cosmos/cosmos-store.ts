@@ -224,7 +224,7 @@ function etagOf(resource: CosmosItem | undefined, headerEtag: string | undefined
 
 /** A shallow copy, so the SDK never decorates the caller's object. */
 function toItem(doc: StoredDocument): JSONObject {
-  return { ...doc } as unknown as JSONObject;
+  return { ...doc };
 }
 
 function writeFailed(error: unknown): WriteResult {
@@ -270,7 +270,7 @@ function toOperationInput(partitionKey: string, op: BatchOperation): OperationIn
       };
     case 'delete':
       // The typings leave ifMatch off DeleteOperationInput; the service honours it on every operation.
-      return { operationType: 'Delete', partitionKey, id: op.id, ...ifMatch } as OperationInput;
+      return { operationType: 'Delete', partitionKey, id: op.id, ...ifMatch };
   }
 }
 

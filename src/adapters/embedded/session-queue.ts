@@ -425,7 +425,7 @@ class QueueCore {
     try {
       rows = messages.map(toRow);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     if (rows.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {

@@ -32,7 +32,7 @@ export const health: RouteDef = {
       check('queue', services.describe.queue, () => services.queue.ping()),
     ]);
     const ok = checks.every(([, c]) => c.status === 'ok');
-    return json(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(checks) }, {
+    return json(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(checks) as Record<string, unknown> }, {
       'cache-control': 'no-store',
     });
   },

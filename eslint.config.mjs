@@ -1,0 +1,63 @@
+// @ts-check
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'jest.config.js', 'eslint.config.mjs'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Port methods are async by contract even where an adapter answers synchronously.
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    // The domain is pure: decisions only, no SDKs, no I/O, no clock of its own.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@azure/*', 'better-sqlite3', 'node:*', 'fs', 'http', 'https', 'crypto'], message: 'src/domain is pure: no SDK or I/O imports' },
+            { group: ['../app/*', '../adapters/*', '../http/*', '../local/*', '../ports/*'], message: 'src/domain depends on nothing else' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'Date', message: 'the domain gets `now` passed in' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'the domain is deterministic' }],
+    },
+  },
+  {
+    // Use cases talk to ports, never to SDKs directly.
+    files: ['src/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@azure/*', 'better-sqlite3', '../adapters/*'], message: 'src/app uses ports; adapters live in src/adapters' }] },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+);

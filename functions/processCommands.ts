@@ -1,0 +1,17 @@
+import { app } from '@azure/functions';
+import { createCommandTrigger } from '../src/triggers/command-trigger';
+import { provideServices, settings } from './services';
+
+// Sessions keyed by inventory id: one consumer per item at a time, so its commands apply in order.
+// Returning completes the message(s) (autoCompleteMessages); throwing abandons them for redelivery.
+const trigger = createCommandTrigger(provideServices);
+
+app.serviceBusQueue('processCommands', {
+  connection: 'ServiceBusConnection',
+  queueName: '%SERVICEBUS_QUEUE%',
+  isSessionsEnabled: true,
+  cardinality: settings.triggerCardinality,
+  handler: async (message, context) => {
+    await trigger(message, context);
+  },
+});

@@ -1,0 +1,89 @@
+import type {
+  BatchOperation,
+  BatchResult,
+  DocumentStore,
+  Page,
+  PageRequest,
+  QuerySpec,
+  StoredDocument,
+  Versioned,
+  WriteResult,
+} from '../ports/store';
+
+/** How many calls of each kind went through the store: round trips are what a remote store charges for. */
+export interface StoreCallCounts {
+  read: number;
+  create: number;
+  replace: number;
+  batch: number;
+  query: number;
+  /** Writes refused because the ETag had moved on (412): each one costs the writer a retry. */
+  conflicts: number;
+}
+
+export function zeroCounts(): StoreCallCounts {
+  return { read: 0, create: 0, replace: 0, batch: 0, query: 0, conflicts: 0 };
+}
+
+/**
+ * A DocumentStore decorator that waits a fixed round trip before each read, create, replace, batch and
+ * query, standing in for a remote store (Cosmos DB in the same region) in front of the embedded one.
+ * It also counts calls, so a run can report round trips per decision. A delay of 0 adds no timer.
+ */
+export class DelayedStore implements DocumentStore {
+  readonly calls: StoreCallCounts = zeroCounts();
+
+  constructor(
+    private readonly inner: DocumentStore,
+    readonly delayMs: number,
+  ) {
+    if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs must be >= 0, got ${delayMs}`);
+  }
+
+  async read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null> {
+    this.calls.read += 1;
+    await this.roundTrip();
+    return this.inner.read<T>(partitionKey, id);
+  }
+
+  async create(doc: StoredDocument): Promise<WriteResult> {
+    this.calls.create += 1;
+    await this.roundTrip();
+    return this.inner.create(doc);
+  }
+
+  async replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
+    this.calls.replace += 1;
+    await this.roundTrip();
+    const result = await this.inner.replace(doc, ifMatch);
+    if (!result.ok && result.failure === 'conflict') this.calls.conflicts += 1;
+    return result;
+  }
+
+  async batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
+    this.calls.batch += 1;
+    await this.roundTrip();
+    const result = await this.inner.batch(partitionKey, operations);
+    if (!result.ok && result.failure === 'conflict') this.calls.conflicts += 1;
+    return result;
+  }
+
+  async query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>> {
+    this.calls.query += 1;
+    await this.roundTrip();
+    return this.inner.query<T>(partitionKey, spec, page);
+  }
+
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private roundTrip(): Promise<void> {
+    if (this.delayMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => setTimeout(resolve, this.delayMs));
+  }
+}

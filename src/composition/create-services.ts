@@ -1,0 +1,92 @@
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type Database from 'better-sqlite3';
+import { createCosmosStore } from '../adapters/cosmos/client';
+import { openDatabase } from '../adapters/embedded/database';
+import { EmbeddedStore } from '../adapters/embedded/embedded-store';
+import { EmbeddedSessionQueue } from '../adapters/embedded/session-queue';
+import { ServiceBusCommandQueue } from '../adapters/servicebus/service-bus-queue';
+import { ServiceBusSessionSource } from '../adapters/servicebus/session-source';
+import { ItemCache } from '../app/item-cache';
+import type { Services } from '../app/services';
+import type { Settings } from '../config/settings';
+import type { SessionSource } from '../local/dispatcher';
+import { systemClock, type Clock } from '../ports/clock';
+import type { CommandQueue } from '../ports/queue';
+import type { DocumentStore } from '../ports/store';
+
+export interface ComposedServices extends Services {
+  /** Where a local dispatcher takes sessions from (the embedded queue, or Service Bus). */
+  sessions: SessionSource & { close?: () => Promise<void> };
+  /** The embedded queue, when that is the queue in use (tests inspect it). */
+  embeddedQueue: EmbeddedSessionQueue | null;
+}
+
+/**
+ * The composition root shared by both hosts: adapters chosen from the settings, one client of each
+ * kind per process, managed identity (DefaultAzureCredential honouring AZURE_CLIENT_ID) for Azure.
+ */
+export async function createServices(settings: Settings, options: { clock?: Clock } = {}): Promise<ComposedServices> {
+  const clock = options.clock ?? systemClock;
+  let credential: TokenCredential | undefined;
+  const identity = () =>
+    (credential ??= new DefaultAzureCredential(
+      settings.azureClientId ? { managedIdentityClientId: settings.azureClientId } : {},
+    ));
+  let db: Database.Database | undefined;
+  const database = () => (db ??= openDatabase(settings.dataDir));
+
+  const store: DocumentStore =
+    settings.store.kind === 'cosmos'
+      ? await createCosmosStore({
+          endpoint: settings.store.endpoint,
+          database: settings.store.database,
+          container: settings.store.container,
+          ...(settings.store.key !== undefined ? { key: settings.store.key } : { credential: identity() }),
+          createIfMissing: settings.store.createIfMissing,
+        })
+      : new EmbeddedStore(database(), clock);
+
+  let queue: CommandQueue;
+  let embeddedQueue: EmbeddedSessionQueue | null = null;
+  let sessions: ComposedServices['sessions'];
+  if (settings.queue.kind === 'servicebus') {
+    const q = settings.queue;
+    const connection = q.connectionString
+      ? { connectionString: q.connectionString }
+      : { fullyQualifiedNamespace: q.fullyQualifiedNamespace ?? '', credential: identity() };
+    queue = new ServiceBusCommandQueue({ queueName: q.queueName, ...connection });
+    // Created lazily: on Azure the Functions host consumes, only a local dispatcher needs this.
+    let source: ServiceBusSessionSource | undefined;
+    sessions = {
+      acceptNextSession: (o) => (source ??= new ServiceBusSessionSource({ queueName: q.queueName, ...connection })).acceptNextSession(o),
+      close: () => source?.close() ?? Promise.resolve(),
+    };
+  } else {
+    embeddedQueue = new EmbeddedSessionQueue(database(), { clock });
+    queue = embeddedQueue;
+    sessions = embeddedQueue;
+  }
+
+  return {
+    store,
+    queue,
+    clock,
+    cache: new ItemCache(settings.itemCacheSize),
+    pendingHorizonMs: settings.pendingHorizonMs,
+    describe: {
+      store: settings.store.kind === 'cosmos' ? `Cosmos DB ${new URL(settings.store.endpoint).host}` : 'embedded SQLite',
+      queue:
+        settings.queue.kind === 'servicebus'
+          ? `Service Bus ${settings.queue.fullyQualifiedNamespace ?? 'emulator'}/${settings.queue.queueName}`
+          : 'embedded SQLite session queue',
+    },
+    sessions,
+    embeddedQueue,
+    close: async () => {
+      await queue.close();
+      await sessions.close?.();
+      await store.close();
+      db?.close();
+    },
+  };
+}

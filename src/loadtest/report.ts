@@ -1,0 +1,241 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { LoadTestRun } from './runner';
+import { countBy, summarize, type Summary } from './stats';
+import type { Violation } from './invariants';
+
+/** What a run measured and found, as written to the JSON file. */
+export interface LoadTestReport {
+  startedAt: string;
+  finishedAt: string;
+  target: string;
+  options: Record<string, unknown>;
+  load: {
+    mode: 'open' | 'closed';
+    rate: number | null;
+    concurrency: number | null;
+    requests: number;
+    durationSeconds: number;
+    /** Requests actually started per second (open loop: shows whether the tool kept to the schedule). */
+    sentPerSecond: number;
+  };
+  throughput: {
+    acceptedPerSecond: number;
+    /** Decisions / (last decision time - first acceptance time), both server clocks. */
+    decidedPerSecond: number;
+    decideWindowSeconds: number;
+  };
+  latencyMs: {
+    /** 202 received minus scheduled start (open loop) or actual start (closed loop), client clock. */
+    accept: Summary;
+    /** Ledger decision time minus the 202's acceptedAt, server clocks. */
+    acceptToDecision: Summary;
+    /** Open loop only: how late the tool started requests versus the schedule. */
+    scheduleLag: Summary | null;
+  };
+  outcomes: {
+    sent: number;
+    accepted: number;
+    decided: number;
+    undecided: number;
+    /** Reserve decisions from the ledger: held / rejected. */
+    byDecision: Record<string, number>;
+    byReason: Record<string, number>;
+    /** Current status of accepted reservations at the end (after confirms, cancels, expiries). */
+    byFinalStatus: Record<string, number>;
+  };
+  httpErrors: { total: number; byStatus: Record<string, number>; byError: Record<string, number> };
+  settles: {
+    sent: number;
+    accepted: number;
+    undecided: number;
+    byType: Record<string, number>;
+    byOutcome: Record<string, number>;
+    httpErrors: Record<string, number>;
+    acceptLatencyMs: Summary | null;
+  };
+  invariants: {
+    ok: boolean;
+    itemsChecked: number;
+    checks: string[];
+    violationCount: number;
+    byCode: Record<string, number>;
+    violations: Violation[];
+  };
+}
+
+export const CHECKS = [
+  'ledger seq contiguous from 1 (SEQ_GAP)',
+  'replaying the ledger never drives a counter negative (NEGATIVE_COUNTER)',
+  'held + confirmed never above stock brought in, at every event (OVERSELL)',
+  'GET /inventory counters equal the ledger replay at their seq (COUNTER_MISMATCH)',
+  'the ledger brings in exactly the stock the item was created with (STOCK_MISMATCH)',
+  'every 202 reservation has a Reserve decision event (NOT_DECIDED)',
+  'no reservation has two Reserve decision events (DOUBLE_DECISION)',
+  'every 202 reservation is listed with a final status (RESERVATION_MISSING)',
+  'listed status agrees with the last ledger event (STATUS_MISMATCH)',
+  'reserved equals the sum of active holds (HOLDS_MISMATCH)',
+  'every 202 confirm/cancel decided exactly once in the ledger (COMMAND_NOT_DECIDED, COMMAND_DOUBLE_DECISION)',
+];
+
+const MAX_VIOLATIONS_IN_FILE = 1000;
+
+export function buildReport(run: LoadTestRun): LoadTestReport {
+  const { options } = run;
+  const open = options.rate !== undefined;
+  const accepted = run.reserves.filter((r) => r.reservationId);
+  const acceptedAt = new Map(accepted.map((r) => [r.reservationId as string, r.acceptedAt]));
+
+  const decisionEvents = run.snapshots.flatMap((s) =>
+    s.ledger.filter((e) => (e.kind === 'ReservationHeld' || e.kind === 'ReservationRejected') && e.reservationId && acceptedAt.has(e.reservationId)),
+  );
+  const seen = new Set<string>();
+  const firstDecisions = decisionEvents.filter((e) => !seen.has(e.reservationId as string) && seen.add(e.reservationId as string));
+  const decisionLatency: number[] = [];
+  let firstAccept = Number.POSITIVE_INFINITY;
+  let lastDecision = Number.NEGATIVE_INFINITY;
+  for (const r of accepted) if (r.acceptedAt) firstAccept = Math.min(firstAccept, Date.parse(r.acceptedAt));
+  for (const e of firstDecisions) {
+    const at = Date.parse(e.at);
+    lastDecision = Math.max(lastDecision, at);
+    const acc = acceptedAt.get(e.reservationId as string);
+    if (acc) decisionLatency.push(at - Date.parse(acc));
+  }
+  const decideWindow = Number.isFinite(firstAccept) && Number.isFinite(lastDecision) ? Math.max(0.001, (lastDecision - firstAccept) / 1000) : 0;
+  const durationSeconds = run.loadDurationMs / 1000;
+
+  const failures = run.reserves.filter((r) => !r.reservationId);
+  const listed = new Map(run.snapshots.flatMap((s) => s.reservations.map((v) => [v.reservationId, v] as const)));
+  let firstStart = Number.POSITIVE_INFINITY;
+  let lastStart = 0;
+  for (const r of run.reserves) {
+    firstStart = Math.min(firstStart, r.startedMs);
+    lastStart = Math.max(lastStart, r.startedMs);
+  }
+
+  const settleEvents = new Map<string, string>();
+  for (const s of run.snapshots) for (const e of s.ledger) settleEvents.set(e.commandId, e.kind);
+  const acceptedSettles = run.settles.filter((s) => s.commandId);
+
+  const byCode = countBy(run.violations, (v) => v.code);
+  return {
+    startedAt: new Date(run.loadStartedAt).toISOString(),
+    finishedAt: new Date(run.finishedAt).toISOString(),
+    target: options.url,
+    options: { ...options, key: options.key ? '(set)' : undefined },
+    load: {
+      mode: open ? 'open' : 'closed',
+      rate: options.rate ?? null,
+      concurrency: options.concurrency ?? null,
+      requests: options.requests,
+      durationSeconds: round(durationSeconds),
+      sentPerSecond: round(run.reserves.length / Math.max(0.001, (lastStart - firstStart) / 1000)),
+    },
+    throughput: {
+      acceptedPerSecond: round(accepted.length / Math.max(0.001, durationSeconds)),
+      decidedPerSecond: decideWindow > 0 ? round(firstDecisions.length / decideWindow) : 0,
+      decideWindowSeconds: round(decideWindow),
+    },
+    latencyMs: {
+      accept: summarize(run.reserves.map((r) => r.doneMs - r.scheduledMs)),
+      acceptToDecision: summarize(decisionLatency),
+      scheduleLag: open ? summarize(run.reserves.map((r) => r.startedMs - r.scheduledMs)) : null,
+    },
+    outcomes: {
+      sent: run.reserves.length,
+      accepted: accepted.length,
+      decided: firstDecisions.length,
+      undecided: accepted.length - firstDecisions.length,
+      byDecision: countBy(firstDecisions, (e) => (e.kind === 'ReservationHeld' ? 'held' : 'rejected')),
+      byReason: countBy(
+        firstDecisions.filter((e) => e.reason),
+        (e) => e.reason as string,
+      ),
+      byFinalStatus: countBy(accepted, (r) => listed.get(r.reservationId as string)?.status ?? 'missing'),
+    },
+    httpErrors: {
+      total: failures.length,
+      byStatus: countBy(failures, (r) => (r.status === 0 ? 'network' : String(r.status))),
+      byError: countBy(failures, (r) => r.error ?? 'unknown'),
+    },
+    settles: {
+      sent: run.settles.length,
+      accepted: acceptedSettles.length,
+      undecided: acceptedSettles.filter((s) => !settleEvents.has(s.commandId as string)).length,
+      byType: countBy(run.settles, (s) => s.type),
+      byOutcome: countBy(acceptedSettles, (s) => settleEvents.get(s.commandId as string) ?? 'undecided'),
+      httpErrors: countBy(
+        run.settles.filter((s) => !s.commandId),
+        (s) => (s.status === 0 ? `network ${s.error ?? ''}`.trim() : String(s.status)),
+      ),
+      acceptLatencyMs: run.settles.length > 0 ? summarize(run.settles.map((s) => s.latencyMs)) : null,
+    },
+    invariants: {
+      ok: run.violations.length === 0,
+      itemsChecked: run.snapshots.length,
+      checks: CHECKS,
+      violationCount: run.violations.length,
+      byCode,
+      violations: run.violations.slice(0, MAX_VIOLATIONS_IN_FILE),
+    },
+  };
+}
+
+export function defaultOutPath(now = new Date()): string {
+  return path.join('loadtest-results', `${now.toISOString().replace(/[:.]/g, '-')}.json`);
+}
+
+export function writeReport(report: LoadTestReport, file: string): string {
+  const resolved = path.resolve(file);
+  mkdirSync(path.dirname(resolved), { recursive: true });
+  writeFileSync(resolved, `${JSON.stringify(report, null, 2)}\n`);
+  return resolved;
+}
+
+export function formatReport(report: LoadTestReport): string {
+  const l = report.latencyMs;
+  const lines = [
+    '',
+    `Load test against ${report.target}`,
+    `  load        ${report.load.mode} loop, ${report.load.mode === 'open' ? `${report.load.rate} req/s` : `concurrency ${report.load.concurrency}`}, ` +
+      `${report.load.requests} requests in ${report.load.durationSeconds} s (started ${report.load.sentPerSecond}/s)`,
+    `  throughput  accepted ${report.throughput.acceptedPerSecond}/s, decided ${report.throughput.decidedPerSecond}/s ` +
+      `(over ${report.throughput.decideWindowSeconds} s)`,
+    `  accept      ${fmtSummary(l.accept)}`,
+    `  decide      ${fmtSummary(l.acceptToDecision)}  (acceptedAt -> ledger decision)`,
+    ...(l.scheduleLag ? [`  sched lag   ${fmtSummary(l.scheduleLag)}  (client start - schedule)`] : []),
+    `  outcomes    sent ${report.outcomes.sent}, accepted ${report.outcomes.accepted}, decided ${report.outcomes.decided}, ` +
+      `undecided ${report.outcomes.undecided}; ${fmtCounts(report.outcomes.byDecision)}; reasons ${fmtCounts(report.outcomes.byReason)}`,
+    `  final       ${fmtCounts(report.outcomes.byFinalStatus)}`,
+    `  http errors ${report.httpErrors.total}${report.httpErrors.total ? ` (${fmtCounts(report.httpErrors.byStatus)}; ${fmtCounts(report.httpErrors.byError)})` : ''}`,
+  ];
+  if (report.settles.sent > 0) {
+    lines.push(
+      `  settles     sent ${report.settles.sent} (${fmtCounts(report.settles.byType)}), accepted ${report.settles.accepted}, ` +
+        `undecided ${report.settles.undecided}; ${fmtCounts(report.settles.byOutcome)}`,
+    );
+  }
+  const inv = report.invariants;
+  if (inv.ok) {
+    lines.push(`  invariants  OK: ${inv.checks.length} checks over ${inv.itemsChecked} items`);
+  } else {
+    lines.push(`  invariants  VIOLATED: ${inv.violationCount} (${fmtCounts(inv.byCode)})`);
+    for (const v of inv.violations.slice(0, 20)) lines.push(`    ${v.code} ${v.inventoryId}: ${v.message}`);
+    if (inv.violationCount > 20) lines.push(`    ... ${inv.violationCount - 20} more in the JSON file`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function fmtSummary(s: Summary): string {
+  if (s.count === 0) return 'n/a';
+  return `p50 ${s.p50} ms, p95 ${s.p95} ms, p99 ${s.p99} ms, max ${s.max} ms (n=${s.count})`;
+}
+
+function fmtCounts(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(', ') : 'none';
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}

@@ -1,0 +1,291 @@
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import type { RetryOptions } from '@azure/service-bus';
+import type Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../../src/adapters/embedded/database';
+import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
+import { ServiceBusCommandQueue } from '../../src/adapters/servicebus/service-bus-queue';
+import { ItemCache } from '../../src/app/item-cache';
+import type { Services } from '../../src/app/services';
+import type { ExpireHoldCommand, ReserveCommand } from '../../src/domain/model';
+import { bindRoutes, type BoundRoute } from '../../src/http/routes';
+import { systemClock } from '../../src/ports/clock';
+import { AmqpPeer, jsonBody, type DecodedMessage } from '../support/amqp-peer';
+
+/**
+ * POST /api/reservations through the route table with the Service Bus adapter (the real @azure/service-bus
+ * SDK over AMQP against the rhea peer in test/support/amqp-peer.ts) and the embedded store: a refused send
+ * is a 503 problem with Retry-After and nothing accepted; an accepted one is a 202 whose message carries the
+ * session id, message id and subject the consumer relies on.
+ */
+
+const QUEUE = 'reservations';
+const FAST_RETRIES: RetryOptions = { maxRetries: 1, retryDelayInMs: 20, maxRetryDelayInMs: 50, timeoutInMs: 3_000 };
+const SERVER_BUSY = { condition: 'com.microsoft:server-busy', description: 'The server is busy.' };
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+let peer: AmqpPeer;
+let dataDir: string;
+let db: Database.Database;
+let store: EmbeddedStore;
+let queue: ServiceBusCommandQueue;
+let services: Services;
+let postReservation: BoundRoute;
+let warnings: string[];
+let itemCounter = 0;
+
+const newItemId = (label: string) => `qu-${label}-${++itemCounter}`;
+
+beforeAll(async () => {
+  peer = await AmqpPeer.start({ queues: [QUEUE] });
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'int-queue-unavailable-'));
+  db = openDatabase(dataDir);
+  store = new EmbeddedStore(db);
+  queue = new ServiceBusCommandQueue({
+    queueName: QUEUE,
+    connectionString: peer.connectionString(),
+    retryOptions: FAST_RETRIES,
+  });
+  services = {
+    store,
+    queue,
+    clock: systemClock,
+    cache: new ItemCache(100),
+    pendingHorizonMs: 86_400_000,
+    describe: { store: 'embedded SQLite', queue: `Service Bus emulator/${QUEUE}` },
+    close: async () => {
+      await queue.close();
+      await store.close();
+      db.close();
+    },
+  };
+  const route = bindRoutes(() => Promise.resolve(services)).find((r) => r.name === 'postReservation');
+  if (!route) throw new Error('no postReservation route');
+  postReservation = route;
+});
+
+beforeEach(() => {
+  warnings = [];
+});
+
+afterEach(() => {
+  const errors = [...peer.errors];
+  peer.reset();
+  expect(errors).toEqual([]);
+});
+
+afterAll(async () => {
+  await services?.close();
+  await peer?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+interface Body {
+  inventoryId: string;
+  quantity: number;
+  userId: string;
+  holdSeconds?: number;
+}
+
+async function post(body: Body, headers: Record<string, string> = {}) {
+  const request = new HttpRequest({
+    method: 'POST',
+    url: 'http://localhost/api/reservations',
+    body: { string: JSON.stringify(body) },
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  const context = new InvocationContext({
+    functionName: 'postReservation',
+    logHandler: (level, ...args) => {
+      if (level === 'warning') warnings.push(args.map(String).join(' '));
+    },
+  });
+  const response: HttpResponseInit = await postReservation.handler(request, context);
+  const responseHeaders = new Headers(response.headers as Record<string, string>);
+  const text = typeof response.body === 'string' ? response.body : '';
+  return { status: response.status, headers: responseHeaders, body: JSON.parse(text) as Record<string, unknown> };
+}
+
+function expectQueueUnavailable(res: Awaited<ReturnType<typeof post>>) {
+  expect(res.status).toBe(503);
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  const retryAfter = Number(res.headers.get('retry-after'));
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThan(0);
+  // ServiceBusy: the adapter asks for 10 s.
+  expect(retryAfter).toBe(10);
+  expect(res.headers.get('location')).toBeNull();
+  expect(res.body).toMatchObject({
+    type: 'urn:inventory-reservations:problem:queue-unavailable',
+    status: 503,
+    instance: '/api/reservations',
+  });
+  expect(res.body).not.toHaveProperty('reservationId');
+  expect(warnings.some((w) => w.includes('queue unavailable'))).toBe(true);
+}
+
+const rejectedMessages = (): DecodedMessage[] =>
+  peer.events.flatMap((e) => (e.kind === 'rejected' ? e.messages.map((m) => m.message) : []));
+
+/** Asserts the store holds nothing decided for the item: no reservation, no ledger event, no item. */
+async function expectNothingDecided(inventoryId: string, reservationId: string) {
+  expect(await store.read(inventoryId, reservationId)).toBeNull();
+  expect(await store.read(inventoryId, inventoryId)).toBeNull();
+  const reservations = await store.query(inventoryId, { type: 'reservation', orderBy: 'id' }, { limit: 10 });
+  const events = await store.query(inventoryId, { type: 'event', orderBy: 'seq' }, { limit: 10 });
+  expect(reservations.items).toEqual([]);
+  expect(events.items).toEqual([]);
+}
+
+describe('POST /api/reservations with the Service Bus adapter', () => {
+  test('a refused send becomes a 503 with Retry-After and nothing accepted', async () => {
+    const inventoryId = newItemId('busy');
+    peer.rejectTransfersWith = SERVER_BUSY;
+    const res = await post({ inventoryId, quantity: 1, userId: 'u1' });
+    expectQueueUnavailable(res);
+
+    // The SDK tried 1 + maxRetries times; the broker accepted none of it.
+    expect(peer.transfers).toEqual([]);
+    const refused = rejectedMessages();
+    expect(refused).toHaveLength(1 + (FAST_RETRIES.maxRetries ?? 0));
+    const reserve = jsonBody(refused[0]!) as ReserveCommand;
+    expect(reserve).toMatchObject({ type: 'Reserve', inventoryId });
+    // Scheduled first by design: a stray ExpireHold for a reservation that never exists is a no-op.
+    expect(peer.schedules.flatMap((s) => s.entries.map((e) => e.messageId))).toEqual([`${reserve.commandId}.expire`]);
+    await expectNothingDecided(inventoryId, reserve.reservationId);
+  });
+
+  test('a broker refusing the schedule request too: 503, and not even the ExpireHold is recorded', async () => {
+    const inventoryId = newItemId('busy-all');
+    peer.rejectTransfersWith = SERVER_BUSY;
+    peer.failManagementWith = { statusCode: 503, ...SERVER_BUSY };
+    const res = await post({ inventoryId, quantity: 2, userId: 'u2', holdSeconds: 60 });
+    expectQueueUnavailable(res);
+    expect(peer.transfers).toEqual([]);
+    expect(peer.schedules).toEqual([]);
+    // The schedule request failed first, so the Reserve was never even offered.
+    expect(rejectedMessages()).toEqual([]);
+  });
+
+  test('with an Idempotency-Key: the 503 leaves nothing decided, the retry resends the same ids and gets a 202', async () => {
+    const inventoryId = newItemId('idem');
+    const body = { inventoryId, quantity: 3, userId: 'u3', holdSeconds: 120 };
+    const key = `key-${inventoryId}`;
+
+    peer.rejectTransfersWith = SERVER_BUSY;
+    expectQueueUnavailable(await post(body, { 'idempotency-key': key }));
+    expect(peer.transfers).toEqual([]);
+    const refused = rejectedMessages();
+    expect(refused.length).toBeGreaterThan(0);
+    const refusedReserve = jsonBody(refused[0]!) as ReserveCommand;
+    await expectNothingDecided(inventoryId, refusedReserve.reservationId);
+
+    // The broker accepts again: the retry answers 202 with the ids drawn for the first attempt.
+    peer.rejectTransfersWith = undefined;
+    warnings = [];
+    const retry = await post(body, { 'idempotency-key': key });
+    expect(retry.status).toBe(202);
+    expect(warnings).toEqual([]);
+    expect(retry.body).toMatchObject({
+      status: 'pending',
+      inventoryId,
+      reservationId: refusedReserve.reservationId,
+      commandId: refusedReserve.commandId,
+      expiresAt: refusedReserve.expiresAt,
+    });
+    expect(retry.headers.get('location')).toBe(
+      `http://localhost/api/inventory/${inventoryId}/reservations/${refusedReserve.reservationId}`,
+    );
+    expect(Number(retry.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // One more retry after the 202: the same answer, the same message ids again.
+    const again = await post(body, { 'idempotency-key': key });
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(retry.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+
+    // Every Reserve the broker accepted is the same message (duplicate detection keeps one), and the only
+    // scheduled message is its ExpireHold under one message id.
+    const accepted = peer.transfers.map((t) => t.message);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(accepted.map((m) => m.message_id))).toEqual(new Set([refusedReserve.commandId]));
+    for (const message of accepted) {
+      expect(message.group_id).toBe(inventoryId);
+      expect(message.subject).toBe('Reserve');
+      expect(jsonBody(message)).toEqual(refusedReserve);
+    }
+    const scheduled = peer.schedules.flatMap((s) => s.entries);
+    expect(scheduled.length).toBeGreaterThanOrEqual(1);
+    for (const entry of scheduled) {
+      expect(entry.messageId).toBe(`${refusedReserve.commandId}.expire`);
+      expect(entry.sessionId).toBe(inventoryId);
+      expect(entry.message.subject).toBe('ExpireHold');
+    }
+    // Nothing else reached the broker: no other message ids, for any item.
+    const ids = new Set([...accepted.map((m) => m.message_id), ...scheduled.map((e) => e.messageId)]);
+    expect(ids).toEqual(new Set([refusedReserve.commandId, `${refusedReserve.commandId}.expire`]));
+    // Nothing consumes the queue here, so still nothing is decided.
+    await expectNothingDecided(inventoryId, refusedReserve.reservationId);
+  });
+
+  test('happy path through the real SDK: 202, and the Reserve goes out with the session and message ids', async () => {
+    const inventoryId = newItemId('ok');
+    const res = await post({ inventoryId, quantity: 4, userId: 'u4', holdSeconds: 300 }, { traceparent: TRACEPARENT });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    const commandId = String(res.body.commandId);
+    const reservationId = String(res.body.reservationId);
+    expect(res.body).toMatchObject({ status: 'pending', inventoryId });
+    expect(reservationId).toMatch(/^r-/);
+    expect(commandId).toMatch(/^c-/);
+    const location = `http://localhost/api/inventory/${inventoryId}/reservations/${reservationId}`;
+    expect(res.headers.get('location')).toBe(location);
+    expect(res.body.statusUrl).toBe(location);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(warnings).toEqual([]);
+
+    // Exactly one Reserve transfer: group-id (session) = inventory id, message-id = command id.
+    expect(peer.transfers).toHaveLength(1);
+    const sent = peer.transfers[0]!;
+    expect(sent.address).toBe(QUEUE);
+    expect(sent.message).toMatchObject({
+      group_id: inventoryId,
+      message_id: commandId,
+      subject: 'Reserve',
+      content_type: 'application/json',
+    });
+    expect(sent.message.application_properties).toMatchObject({ traceparent: TRACEPARENT });
+    const reserve = jsonBody(sent.message) as ReserveCommand;
+    expect(reserve).toEqual({
+      type: 'Reserve',
+      commandId,
+      inventoryId,
+      requestedAt: res.body.acceptedAt,
+      reservationId,
+      quantity: 4,
+      userId: 'u4',
+      expiresAt: res.body.expiresAt,
+    });
+    expect(Date.parse(reserve.expiresAt) - Date.parse(reserve.requestedAt)).toBe(300_000);
+
+    // And its ExpireHold, scheduled into the same session at expiresAt.
+    const entries = peer.schedules.flatMap((s) => s.entries);
+    expect(entries).toHaveLength(1);
+    const entry = entries[0]!;
+    expect(entry.messageId).toBe(`${commandId}.expire`);
+    expect(entry.sessionId).toBe(inventoryId);
+    expect(entry.message).toMatchObject({ group_id: inventoryId, message_id: `${commandId}.expire`, subject: 'ExpireHold' });
+    expect(jsonBody(entry.message) as ExpireHoldCommand).toMatchObject({ type: 'ExpireHold', reservationId, inventoryId });
+    const at = entry.message.message_annotations?.['x-opt-scheduled-enqueue-time'] as Date;
+    expect(at.toISOString()).toBe(reserve.expiresAt);
+  });
+
+  test('bad input is a 400 and never reaches the broker', async () => {
+    const res = await post({ inventoryId: 'bad id', quantity: 0, userId: 'u5' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(peer.events.filter((e) => e.kind === 'transfer' || e.kind === 'schedule')).toEqual([]);
+  });
+});

@@ -1,0 +1,330 @@
+import type Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../../src/adapters/embedded/database';
+import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
+import { decide, type Decision } from '../../src/domain/decide';
+import { replayLedger, stockAdded } from '../../src/domain/events';
+import { createItem, replaceItem } from '../../src/domain/item';
+import type {
+  AdjustCommand,
+  CancelCommand,
+  Command,
+  ConfirmCommand,
+  ExpireHoldCommand,
+  InventoryItem,
+  LedgerEvent,
+  Reservation,
+  ReserveCommand,
+} from '../../src/domain/model';
+import type { Clock } from '../../src/ports/clock';
+import type {
+  BatchOperation,
+  BatchResult,
+  DocumentStore,
+  Page,
+  PageRequest,
+  QuerySpec,
+  StoredDocument,
+  Versioned,
+  WriteResult,
+} from '../../src/ports/store';
+
+/** The fixed instant every test clock answers, so timestamps written by different runs compare equal. */
+export const T0 = '2026-01-01T00:00:00.000Z';
+export const T0_MS = Date.parse(T0);
+
+/** An ISO timestamp `seconds` after T0 (negative: before). */
+export function at(seconds: number): string {
+  return new Date(T0_MS + seconds * 1000).toISOString();
+}
+
+export const fixedClock: Clock = { now: () => new Date(T0) };
+
+/** A clock the test moves by hand. */
+export function manualClock(start = T0_MS): Clock & { set(iso: string): void; advance(seconds: number): void } {
+  let now = start;
+  return {
+    now: () => new Date(now),
+    set: (iso) => {
+      now = Date.parse(iso);
+    },
+    advance: (seconds) => {
+      now += seconds * 1000;
+    },
+  };
+}
+
+let sequence = 0;
+/** A fresh, valid id (matches the domain id pattern). */
+export function uid(prefix = 'id'): string {
+  sequence += 1;
+  return `${prefix}-${sequence.toString(36)}`;
+}
+
+export const ITEM = 'sku-1';
+
+/** A newly created item (its ItemCreated event is seq 1) and that event. */
+export function newItem(available: number, inventoryId = ITEM, now = T0): { item: InventoryItem; events: LedgerEvent[] } {
+  return createItem({ inventoryId, available, name: `item ${inventoryId}` }, uid('c'), now);
+}
+
+export function item(counters: Partial<Pick<InventoryItem, 'available' | 'reserved' | 'confirmed' | 'seq'>>, inventoryId = ITEM): InventoryItem {
+  return {
+    type: 'inventory',
+    id: inventoryId,
+    inventoryId,
+    name: 'test item',
+    available: 0,
+    reserved: 0,
+    confirmed: 0,
+    seq: 1,
+    createdAt: T0,
+    updatedAt: T0,
+    ...counters,
+  };
+}
+
+export function held(quantity: number, overrides: Partial<Reservation> = {}): Reservation {
+  return {
+    type: 'reservation',
+    id: 'res-1',
+    inventoryId: ITEM,
+    quantity,
+    userId: 'user-1',
+    status: 'held',
+    reason: null,
+    expiresAt: at(900),
+    requestedAt: T0,
+    decidedAt: T0,
+    updatedAt: T0,
+    commandId: 'cmd-reserve',
+    ...overrides,
+  };
+}
+
+type Opt<C> = Partial<Omit<C, 'type'>>;
+
+export function reserve(reservationId: string, quantity: number, opts: Opt<ReserveCommand> = {}): ReserveCommand {
+  return {
+    type: 'Reserve',
+    commandId: uid('c'),
+    inventoryId: ITEM,
+    requestedAt: T0,
+    reservationId,
+    quantity,
+    userId: 'user-1',
+    expiresAt: at(900),
+    ...opts,
+  };
+}
+
+export function confirm(reservationId: string, opts: Opt<ConfirmCommand> = {}): ConfirmCommand {
+  return { type: 'Confirm', commandId: uid('c'), inventoryId: ITEM, requestedAt: T0, reservationId, ...opts };
+}
+
+export function cancel(reservationId: string, opts: Opt<CancelCommand> = {}): CancelCommand {
+  return { type: 'Cancel', commandId: uid('c'), inventoryId: ITEM, requestedAt: T0, reservationId, ...opts };
+}
+
+export function expireHold(reservationId: string, opts: Opt<ExpireHoldCommand> = {}): ExpireHoldCommand {
+  return {
+    type: 'ExpireHold',
+    commandId: uid('c'),
+    inventoryId: ITEM,
+    requestedAt: T0,
+    reservationId,
+    expiresAt: at(900),
+    ...opts,
+  };
+}
+
+export function adjust(delta: number, opts: Opt<AdjustCommand> = {}): AdjustCommand {
+  return { type: 'Adjust', commandId: uid('c'), inventoryId: ITEM, requestedAt: T0, delta, reason: 'count', ...opts };
+}
+
+/**
+ * The domain applied to memory: what the store would hold if every decision were written.
+ * Used by the property tests as the state the decisions run against.
+ */
+export class MemoryModel {
+  readonly items = new Map<string, InventoryItem>();
+  readonly reservations = new Map<string, Reservation>();
+  readonly ledgers = new Map<string, LedgerEvent[]>();
+
+  create(inventoryId: string, available: number, now = T0): void {
+    const { item, events } = createItem({ inventoryId, available, name: inventoryId }, uid('c'), now);
+    this.items.set(inventoryId, item);
+    this.ledgers.set(inventoryId, [...events]);
+  }
+
+  replace(inventoryId: string, available: number, now = T0): LedgerEvent[] {
+    const current = this.items.get(inventoryId);
+    if (!current) throw new Error(`no item ${inventoryId}`);
+    const { item, events } = replaceItem(current, { inventoryId, available, name: current.name }, uid('c'), now);
+    this.items.set(inventoryId, item);
+    this.ledgers.get(inventoryId)?.push(...events);
+    return events;
+  }
+
+  /** Decides the command against the current state and writes the decision into memory. */
+  apply(command: Command, now: string): Decision {
+    const reservationId = 'reservationId' in command ? command.reservationId : null;
+    const decision = decide({
+      item: this.items.get(command.inventoryId) ?? null,
+      reservation: reservationId ? (this.reservations.get(reservationId) ?? null) : null,
+      command,
+      now,
+    });
+    if (decision.kind === 'noop') return decision;
+    if (decision.item) this.items.set(command.inventoryId, decision.item);
+    if (decision.reservation) this.reservations.set(decision.reservation.id, decision.reservation);
+    if (decision.events.length > 0) {
+      const ledger = this.ledgers.get(command.inventoryId);
+      if (!ledger) throw new Error(`events for an item without a ledger: ${command.inventoryId}`);
+      ledger.push(...decision.events);
+    }
+    return decision;
+  }
+
+  /** Throws (with a message naming the broken rule) unless every invariant of the design holds. */
+  checkInvariants(): void {
+    for (const [id, item] of this.items) {
+      const ledger = this.ledgers.get(id) ?? [];
+      const where = `item ${id} ${JSON.stringify(counters(item))}`;
+      for (const key of ['available', 'reserved', 'confirmed'] as const) {
+        if (item[key] < 0) throw new Error(`${where}: ${key} is negative`);
+      }
+      const added = ledger.reduce((sum, e) => sum + stockAdded(e), 0);
+      if (added !== item.available + item.reserved + item.confirmed) {
+        throw new Error(`${where}: stock added ${added} is not available + reserved + confirmed`);
+      }
+      const mine = [...this.reservations.values()].filter((r) => r.inventoryId === id);
+      const sum = (status: Reservation['status']) =>
+        mine.filter((r) => r.status === status).reduce((s, r) => s + r.quantity, 0);
+      if (item.reserved !== sum('held')) throw new Error(`${where}: reserved is not the sum of held (${sum('held')})`);
+      if (item.confirmed !== sum('confirmed')) {
+        throw new Error(`${where}: confirmed is not the sum of confirmed (${sum('confirmed')})`);
+      }
+      const replay = replayLedger(ledger);
+      if (JSON.stringify(replay) !== JSON.stringify({ ...counters(item), seq: item.seq })) {
+        throw new Error(`${where} seq ${item.seq}: replay gives ${JSON.stringify(replay)}`);
+      }
+      ledger.forEach((e, i) => {
+        if (e.seq !== i + 1 || e.inventoryId !== id) throw new Error(`${where}: ledger entry ${i} is out of place`);
+      });
+    }
+  }
+}
+
+export function counters(item: Pick<InventoryItem, 'available' | 'reserved' | 'confirmed'>): {
+  available: number;
+  reserved: number;
+  confirmed: number;
+} {
+  return { available: item.available, reserved: item.reserved, confirmed: item.confirmed };
+}
+
+/** A real embedded store on a fresh temp directory. */
+export interface TestStore {
+  store: EmbeddedStore;
+  db: Database.Database;
+  dir: string;
+  close(): void;
+}
+
+export function openTestStore(clock: Clock = fixedClock, prefix = 'unit-'): TestStore {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const db = openDatabase(dir);
+  const store = new EmbeddedStore(db, clock);
+  return {
+    store,
+    db,
+    dir,
+    close: () => {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every row of the store, ETags included: equal dumps mean nothing was written in between. */
+export function dumpStore(db: Database.Database): { pk: string; id: string; etag: string; body: string }[] {
+  return db
+    .prepare<[], { pk: string; id: string; etag: string; body: string }>(
+      'SELECT pk, id, etag, body FROM store_docs ORDER BY pk, id',
+    )
+    .all();
+}
+
+/** The documents of one partition grouped by type, read through the store port. */
+export async function readPartition(
+  store: DocumentStore,
+  inventoryId: string,
+): Promise<{ item: InventoryItem | null; reservations: Reservation[]; events: LedgerEvent[] }> {
+  const item = (await store.read<InventoryItem & StoredDocument>(inventoryId, inventoryId))?.doc ?? null;
+  const reservations = await queryAll<Reservation & StoredDocument>(store, inventoryId, { type: 'reservation', orderBy: 'id' });
+  const events = await queryAll<LedgerEvent & StoredDocument>(store, inventoryId, { type: 'event', orderBy: 'seq' });
+  return { item, reservations, events };
+}
+
+async function queryAll<T extends StoredDocument>(store: DocumentStore, pk: string, spec: QuerySpec): Promise<T[]> {
+  const all: T[] = [];
+  let continuation: string | undefined;
+  do {
+    const page: Page<T> = await store.query<T>(pk, spec, continuation === undefined ? { limit: 500 } : { limit: 500, continuation });
+    all.push(...page.items);
+    continuation = page.continuation ?? undefined;
+  } while (continuation !== undefined);
+  return all;
+}
+
+/**
+ * Decides what happens to one `batch` call: undefined lets it through to the real store; a result
+ * replaces it (nothing written); a throw is thrown to the caller.
+ */
+export type BatchInterceptor = (
+  call: number,
+  partitionKey: string,
+  operations: readonly BatchOperation[],
+) => Promise<BatchResult | undefined> | BatchResult | undefined;
+
+/** Delegates to a real store and records every batch; an interceptor can fail chosen calls. */
+export class InterceptingStore implements DocumentStore {
+  readonly batches: BatchOperation[][] = [];
+  intercept: BatchInterceptor | null = null;
+
+  constructor(readonly inner: DocumentStore) {}
+
+  read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null> {
+    return this.inner.read<T>(partitionKey, id);
+  }
+
+  create(doc: StoredDocument): Promise<WriteResult> {
+    return this.inner.create(doc);
+  }
+
+  replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
+    return this.inner.replace(doc, ifMatch);
+  }
+
+  async batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
+    this.batches.push([...operations]);
+    const injected = await this.intercept?.(this.batches.length, partitionKey, operations);
+    if (injected) return injected;
+    return this.inner.batch(partitionKey, operations);
+  }
+
+  query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>> {
+    return this.inner.query<T>(partitionKey, spec, page);
+  }
+
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

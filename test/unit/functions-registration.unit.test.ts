@@ -1,0 +1,94 @@
+import type { app, HttpFunctionOptions, ServiceBusQueueFunctionOptions } from '@azure/functions';
+import { ROUTES } from '../../src/http/routes';
+import { Router } from '../../src/local/router';
+import { bindRoutes } from '../../src/http/routes';
+
+const AZURE_ENV = {
+  COSMOS_ENDPOINT: 'https://acct.documents.azure.com:443/',
+  COSMOS_DATABASE: 'inventory',
+  COSMOS_CONTAINER: 'inventory',
+  ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
+  SERVICEBUS_QUEUE: 'reservations',
+  AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+};
+
+/** Loads functions/index.ts as the Functions host would and records what it registers. */
+function captureRegistrations(env: Record<string, string>) {
+  const http: { name: string; options: HttpFunctionOptions }[] = [];
+  const queues: { name: string; options: ServiceBusQueueFunctionOptions }[] = [];
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    jest.isolateModules(() => {
+      // The registry of this isolated module graph: the one functions/index.ts will call.
+      const isolated = (require('@azure/functions') as { app: typeof app }).app;
+      jest.spyOn(isolated, 'http').mockImplementation((name, options) => {
+        http.push({ name, options });
+      });
+      jest.spyOn(isolated, 'serviceBusQueue').mockImplementation((name, options) => {
+        queues.push({ name, options });
+      });
+      require('../../functions/index');
+    });
+  } finally {
+    process.env = saved;
+  }
+  return { http, queues };
+}
+
+describe('Azure Functions registrations', () => {
+  it('register every route of the table the local host serves, with the same methods and auth levels', () => {
+    const { http } = captureRegistrations(AZURE_ENV);
+    const registered = http
+      .map(({ name, options }) => `${name} ${(options.methods ?? []).join(',')} ${options.route} ${options.authLevel}`)
+      .sort();
+    const served = bindRoutes(() => Promise.reject(new Error('unused')))
+      .map((r) => `${r.name} ${r.method} ${r.route} ${r.authLevel}`)
+      .sort();
+    expect(registered).toEqual(served);
+    expect(registered).toHaveLength(ROUTES.length);
+  });
+
+  it('route every registered Functions route to the same handler name in the local router', () => {
+    const { http } = captureRegistrations(AZURE_ENV);
+    const router = new Router(bindRoutes(() => Promise.reject(new Error('unused'))));
+    for (const { name, options } of http) {
+      const path = `/api/${(options.route ?? '').replace(/\{(\w+)\}/g, 'x1')}`;
+      const resolved = router.resolve((options.methods ?? ['GET'])[0] ?? 'GET', path);
+      expect(resolved.kind === 'match' ? resolved.match.route.name : resolved.kind).toBe(name);
+    }
+  });
+
+  it('keep reservation and inventory routes behind function keys; only health and OpenAPI are anonymous', () => {
+    const { http } = captureRegistrations(AZURE_ENV);
+    const anonymous = http.filter((h) => h.options.authLevel === 'anonymous').map((h) => h.options.route);
+    expect(anonymous.sort()).toEqual(['health', 'openapi.json']);
+    expect(http.filter((h) => h.options.authLevel !== 'anonymous').every((h) => h.options.authLevel === 'function')).toBe(true);
+  });
+
+  it('register the session-enabled Service Bus trigger on the queue named by the app setting', () => {
+    const { queues } = captureRegistrations(AZURE_ENV);
+    expect(queues).toHaveLength(1);
+    expect(queues[0]?.options).toMatchObject({
+      connection: 'ServiceBusConnection',
+      queueName: '%SERVICEBUS_QUEUE%',
+      isSessionsEnabled: true,
+      cardinality: 'one',
+    });
+  });
+
+  it('switch the trigger to batches of one session when SERVICEBUS_TRIGGER_CARDINALITY is many', () => {
+    const { queues } = captureRegistrations({ ...AZURE_ENV, SERVICEBUS_TRIGGER_CARDINALITY: 'many' });
+    expect(queues[0]?.options.cardinality).toBe('many');
+  });
+
+  it('refuse to load without the Azure settings, naming what is missing', () => {
+    const saved = { ...process.env };
+    for (const name of Object.keys(AZURE_ENV)) delete process.env[name];
+    try {
+      expect(() => jest.isolateModules(() => require('../../functions/services'))).toThrow(/COSMOS_ENDPOINT is required on Azure/);
+    } finally {
+      process.env = saved;
+    }
+  });
+});

@@ -1,0 +1,173 @@
+import {
+  handleSessionMessages,
+  POISON_PARTITION,
+  type IncomingMessage,
+  type Settlement,
+} from '../../src/app/handle-messages';
+import { ItemCache } from '../../src/app/item-cache';
+import { putItem } from '../../src/app/items';
+import type { ProcessorDeps } from '../../src/app/process-commands';
+import type { Command, InventoryItem } from '../../src/domain/model';
+import {
+  adjust,
+  confirm,
+  dumpStore,
+  expireHold,
+  fixedClock,
+  ITEM,
+  openTestStore,
+  reserve,
+  uid,
+  type TestStore,
+} from '../support/domain-fixtures';
+
+interface PoisonDoc {
+  type: 'poison';
+  inventoryId: string;
+  messageId: string;
+  sessionId: string;
+  reason: string;
+  description: string;
+  body: string;
+  deliveryCount: number;
+  recordedAt: string;
+}
+
+let t: TestStore;
+let deps: ProcessorDeps;
+
+beforeEach(async () => {
+  t = openTestStore(fixedClock, 'handle-');
+  deps = { store: t.store, clock: fixedClock, cache: new ItemCache(10) };
+  await putItem(deps, { inventoryId: ITEM, available: 10, name: 'n' }, undefined);
+});
+
+afterEach(() => t.close());
+
+function message(body: unknown, messageId = uid('m'), sessionId = ITEM): IncomingMessage {
+  return { body, messageId, sessionId, deliveryCount: 1 };
+}
+
+function ofCommand(command: Command, as: 'string' | 'object' | 'buffer' = 'string'): IncomingMessage {
+  const body = as === 'object' ? command : as === 'buffer' ? Buffer.from(JSON.stringify(command)) : JSON.stringify(command);
+  return message(body, command.commandId);
+}
+
+function poisonDocs(): (PoisonDoc & { pk: string })[] {
+  return dumpStore(t.db)
+    .map((row) => ({ pk: row.pk, ...(JSON.parse(row.body) as PoisonDoc) }))
+    .filter((doc) => doc.type === 'poison');
+}
+
+async function item(): Promise<InventoryItem> {
+  const read = await t.store.read<InventoryItem>(ITEM, ITEM);
+  if (!read) throw new Error('no item');
+  return read.doc;
+}
+
+function actions(settlements: Settlement[]): string[] {
+  return settlements.map((s) =>
+    s.action === 'deadLetter' ? `deadLetter:${s.reason}` : s.action === 'complete' ? `complete:${s.outcome.status}` : s.action,
+  );
+}
+
+describe('handleSessionMessages', () => {
+  it('dead-letters and records poison messages with their reason, and still applies the valid ones around them', async () => {
+    const held = reserve('res-1', 3);
+    const mismatch = reserve('res-9', 1, { inventoryId: 'sku-other' });
+    const messages = [
+      ofCommand(held),
+      message('{"type":"Reserve", "quantity": 1', 'm-json'),
+      ofCommand(adjust(5), 'object'),
+      message({ ...reserve('res-2', 0), quantity: 0 }, 'm-schema'),
+      message({ type: 'Teleport', commandId: 'c-x', inventoryId: ITEM }, 'm-type'),
+      message(JSON.stringify(mismatch), 'm-session'),
+      ofCommand(confirm('res-1'), 'buffer'),
+    ];
+    const committed: Map<number, Settlement>[] = [];
+
+    const settlements = await handleSessionMessages(messages, deps, (s) => void committed.push(s));
+
+    expect(actions(settlements)).toEqual([
+      'complete:applied',
+      'deadLetter:MalformedJson',
+      'complete:applied',
+      'deadLetter:SchemaViolation',
+      'deadLetter:SchemaViolation',
+      'deadLetter:SessionMismatch',
+      'complete:applied',
+    ]);
+    const schema = settlements[3];
+    expect(schema?.action === 'deadLetter' && schema.description).toMatch(/quantity/);
+    const session = settlements[5];
+    expect(session?.action === 'deadLetter' && session.description).toMatch(/sku-other/);
+    // The valid messages were committed together, and reported under their own indexes.
+    expect(committed).toHaveLength(1);
+    expect([...(committed[0]?.keys() ?? [])]).toEqual([0, 2, 6]);
+    expect(await item()).toMatchObject({ available: 12, reserved: 0, confirmed: 3 });
+    // Nothing of the mismatched command reached the other item's partition.
+    expect(await t.store.read('sku-other', 'res-9')).toBeNull();
+    expect(await t.store.read(ITEM, 'res-9')).toBeNull();
+
+    const poison = poisonDocs();
+    expect(poison.map((p) => [p.messageId, p.reason]).sort()).toEqual(
+      [
+        ['m-json', 'MalformedJson'],
+        ['m-schema', 'SchemaViolation'],
+        ['m-session', 'SessionMismatch'],
+        ['m-type', 'SchemaViolation'],
+      ].sort(),
+    );
+    for (const p of poison) {
+      expect(p).toMatchObject({ pk: ITEM, inventoryId: ITEM, sessionId: ITEM, deliveryCount: 1, recordedAt: fixedClock.now().toISOString() });
+      expect(p.description).not.toBe('');
+    }
+    expect(poison.find((p) => p.messageId === 'm-json')?.body).toBe('{"type":"Reserve", "quantity": 1');
+    expect(JSON.parse(poison.find((p) => p.messageId === 'm-session')?.body ?? 'null')).toEqual(mismatch);
+  });
+
+  it('records a poison message once however often it is redelivered', async () => {
+    const bad = message('not json', 'm-bad');
+    for (let delivery = 1; delivery <= 3; delivery++) {
+      const settlements = await handleSessionMessages([{ ...bad, deliveryCount: delivery }], deps);
+      expect(actions(settlements)).toEqual(['deadLetter:MalformedJson']);
+    }
+    expect(poisonDocs()).toHaveLength(1);
+  });
+
+  it('records poison from a session id that is not a valid id in the poison partition', async () => {
+    const settlements = await handleSessionMessages([message('{}', 'm-1', 'not a valid id!')], deps);
+    expect(actions(settlements)).toEqual(['deadLetter:SchemaViolation']);
+    expect(poisonDocs()).toEqual([expect.objectContaining({ pk: POISON_PARTITION, sessionId: 'not a valid id!' })]);
+  });
+
+  it('writes nothing but poison records for a group of poison messages only', async () => {
+    const before = dumpStore(t.db);
+    const settlements = await handleSessionMessages([message('['), message({ type: 'Reserve' })], deps);
+    expect(actions(settlements)).toEqual(['deadLetter:MalformedJson', 'deadLetter:SchemaViolation']);
+    expect(dumpStore(t.db).filter((row) => !row.id.startsWith('poison-'))).toEqual(before);
+  });
+
+  it('completes commands settled without a write (noop, duplicate), never leaving them to be abandoned', async () => {
+    const held = reserve('res-1', 2);
+    await handleSessionMessages([ofCommand(held)], deps);
+    const settlements = await handleSessionMessages(
+      [ofCommand(held), ofCommand(expireHold('res-unknown')), message('x')],
+      { ...deps, cache: new ItemCache(10) },
+    );
+    expect(actions(settlements)).toEqual(['complete:duplicate', 'complete:noop', 'deadLetter:MalformedJson']);
+  });
+
+  it('completes business rejections normally', async () => {
+    const settlements = await handleSessionMessages(
+      [ofCommand(reserve('res-1', 50)), ofCommand(confirm('res-unknown')), ofCommand(adjust(-11))],
+      deps,
+    );
+    expect(settlements).toEqual([
+      expect.objectContaining({ action: 'complete', outcome: expect.objectContaining({ reason: 'INSUFFICIENT_STOCK' }) }),
+      expect.objectContaining({ action: 'complete', outcome: expect.objectContaining({ reason: 'RESERVATION_NOT_FOUND' }) }),
+      expect.objectContaining({ action: 'complete', outcome: expect.objectContaining({ reason: 'INSUFFICIENT_STOCK' }) }),
+    ]);
+    expect(await item()).toMatchObject({ available: 10, reserved: 0, confirmed: 0, seq: 4 });
+  });
+});
