@@ -39,7 +39,7 @@ export const USAGE = `usage: npm run bench -- [options]
 
 const QUICK = { commands: 3000, seconds: 0.3 };
 
-type Parser = (value: string, args: BenchArgs, given: Set<string>) => void;
+type Parser = (value: string, args: BenchArgs) => void;
 
 function number(name: string, min: number, max: number, integer: boolean, set: (args: BenchArgs, n: number) => void): Parser {
   return (value, args) => {
@@ -119,7 +119,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         i += 1;
       }
       if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      valued(value, args, given);
+      valued(value, args);
     } else {
       throw new UsageError(`unknown option --${name}`);
     }

@@ -166,9 +166,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     raw[name] = value;
   }
   if (raw.key === undefined && env.LOADTEST_FUNCTION_KEY) raw.key = env.LOADTEST_FUNCTION_KEY;
-  if (problems.length > 0) throw new ArgsError(problems);
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new ArgsError(parsed.error.issues.map((i) => i.message));
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => i.message));
+  if (problems.length > 0 || !parsed.success) throw new ArgsError(problems);
   const o = parsed.data;
   const seed = o.seed ?? (Math.floor(Math.random() * 2 ** 32) >>> 0);
   return {

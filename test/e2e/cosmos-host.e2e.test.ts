@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createCosmosStore } from '../../src/adapters/cosmos/client';
+import type { InventoryItem } from '../../src/domain/model';
 import { localSettings, startHost, type Host } from '../../src/local/host';
 import { startCosmosServer, type CosmosTestServer } from '../support/cosmos-server';
 import {
@@ -139,6 +141,22 @@ describe('End to end with the Azure adapters (host over Cosmos DB SDK + cosmosdb
     });
     expect(tally).toEqual({ held: 20, rejected: 40 });
     expect(await api.reservations(inventoryId, 'held', 7)).toHaveLength(20);
+
+    // The documents really live in the Cosmos DB container (read back through a store of its own).
+    const direct = await createCosmosStore({
+      endpoint: cosmos.endpoint,
+      key: cosmos.key,
+      database: 'inventory',
+      container: 'inventory',
+    });
+    try {
+      const stored = await direct.read<InventoryItem>(inventoryId, inventoryId);
+      expect(stored?.doc).toMatchObject({ type: 'inventory', available: 0, reserved: 20, confirmed: 0, seq: 61 });
+      const page = await direct.query(inventoryId, { type: 'event', orderBy: 'seq' }, { limit: 100 });
+      expect(page.items).toHaveLength(61);
+    } finally {
+      await direct.close();
+    }
   }, 40_000);
 
   test('confirm, cancel and a 1-second hold that expires each move the counters', async () => {

@@ -199,6 +199,13 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
       `http://localhost/api/inventory/${inventoryId}/reservations/${refusedReserve.reservationId}`,
     );
     expect(Number(retry.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Now the broker holds exactly the Reserve, once, and its ExpireHold (scheduled by both attempts under one
+    // message id, which duplicate detection collapses to one).
+    expect(peer.transfers.map((t) => t.message.message_id)).toEqual([refusedReserve.commandId]);
+    expect(peer.schedules.flatMap((s) => s.entries.map((e) => e.messageId))).toEqual([
+      `${refusedReserve.commandId}.expire`,
+      `${refusedReserve.commandId}.expire`,
+    ]);
 
     // One more retry after the 202: the same answer, the same message ids again.
     const again = await post(body, { 'idempotency-key': key });
@@ -209,7 +216,7 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
     // Every Reserve the broker accepted is the same message (duplicate detection keeps one), and the only
     // scheduled message is its ExpireHold under one message id.
     const accepted = peer.transfers.map((t) => t.message);
-    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    expect(accepted).toHaveLength(2);
     expect(new Set(accepted.map((m) => m.message_id))).toEqual(new Set([refusedReserve.commandId]));
     for (const message of accepted) {
       expect(message.group_id).toBe(inventoryId);
@@ -217,7 +224,7 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
       expect(jsonBody(message)).toEqual(refusedReserve);
     }
     const scheduled = peer.schedules.flatMap((s) => s.entries);
-    expect(scheduled.length).toBeGreaterThanOrEqual(1);
+    expect(scheduled).toHaveLength(3);
     for (const entry of scheduled) {
       expect(entry.messageId).toBe(`${refusedReserve.commandId}.expire`);
       expect(entry.sessionId).toBe(inventoryId);
