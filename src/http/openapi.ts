@@ -7,18 +7,37 @@ const HEADER_DOCS: Record<string, string> = {
   'Retry-After': 'Seconds to wait before polling or retrying',
 };
 
-function schemaOf(schema: z.ZodType): unknown {
+/**
+ * Schemas with an `id` come out of zod as `$ref: '#/$defs/X'` with local `$defs`; inside an OpenAPI document
+ * such a ref resolves against the document root, so the definitions move to components/schemas.
+ */
+function schemaOf(schema: z.ZodType, components: Record<string, unknown>): unknown {
   const json = z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }) as Record<
     string,
     unknown
   >;
   delete json.$schema;
-  return json;
+  const defs = (json.$defs ?? {}) as Record<string, unknown>;
+  delete json.$defs;
+  for (const [name, def] of Object.entries(defs)) components[name] = toComponentRefs(def);
+  return toComponentRefs(json);
+}
+
+function toComponentRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toComponentRefs);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [
+      key,
+      key === '$ref' && typeof v === 'string' ? v.replace(/^#\/\$defs\//, '#/components/schemas/') : toComponentRefs(v),
+    ]),
+  );
 }
 
 /** OpenAPI 3.1 generated from the route table and the very schemas that validate requests. */
 export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const schemas: Record<string, unknown> = {};
   for (const route of routes) {
     const path = `/api/${route.route}`;
     const params = [...route.route.matchAll(/\{(\w+)\}/g)].map((m) => ({
@@ -32,7 +51,7 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
           name,
           in: 'query',
           required: false,
-          schema: schemaOf(schema as z.ZodType),
+          schema: schemaOf(schema as z.ZodType, schemas),
         }))
       : [];
     const headerParams = (route.doc.headers ?? []).map((h) => ({
@@ -58,7 +77,7 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
             ? {
                 content: {
                   [Number(status) >= 400 && status !== '503' ? 'application/problem+json' : 'application/json']: {
-                    schema: schemaOf(r.schema),
+                    schema: schemaOf(r.schema, schemas),
                   },
                 },
               }
@@ -73,7 +92,7 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
       security: route.authLevel === 'function' ? [{ functionKey: [] }] : [],
       parameters: [...params, ...queryParams, ...headerParams],
       ...(route.doc.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.doc.body) } } } }
+        ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.doc.body, schemas) } } } }
         : {}),
       responses,
     };
@@ -88,6 +107,7 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
     },
     servers: [{ url: '/' }],
     components: {
+      schemas,
       securitySchemes: { functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key' } },
     },
     paths,

@@ -115,10 +115,16 @@ const schema = z
   })
   .superRefine((o, ctx) => {
     if (o.rate !== undefined && o.concurrency !== undefined) {
-      ctx.addIssue({ code: 'custom', message: '--rate (open loop) and --concurrency (closed loop) are exclusive' });
+      ctx.addIssue({
+        code: 'custom',
+        message: '--rate (open loop) and --concurrency (closed loop) are exclusive',
+      });
     }
     if (o['confirm-fraction'] + o['cancel-fraction'] > 1 + 1e-9) {
-      ctx.addIssue({ code: 'custom', message: '--confirm-fraction plus --cancel-fraction must not exceed 1' });
+      ctx.addIssue({
+        code: 'custom',
+        message: '--confirm-fraction plus --cancel-fraction must not exceed 1',
+      });
     }
   });
 
@@ -170,7 +176,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => i.message));
   if (problems.length > 0 || !parsed.success) throw new ArgsError(problems);
   const o = parsed.data;
-  const seed = o.seed ?? (Math.floor(Math.random() * 2 ** 32) >>> 0);
+  const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32) >>> 0;
   return {
     url: o.url,
     key: o.key,
@@ -198,7 +204,9 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
 /** Run-unique and id-safe: items are `lt-<runId>-<n>`, so every run starts from fresh stock. */
 export function defaultRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${stamp}-${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
+  return `${stamp}-${Math.floor(Math.random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0')}`;
 }
 
 export const USAGE = `Usage: npm run loadtest -- [flags]

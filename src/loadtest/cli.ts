@@ -14,7 +14,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return 0;
     }
     if (error instanceof ArgsError) {
-      process.stderr.write(`loadtest: invalid arguments\n${error.problems.map((p) => `  - ${p}\n`).join('')}\nRun with --help for usage.\n`);
+      process.stderr.write(
+        `loadtest: invalid arguments\n${error.problems.map((p) => `  - ${p}\n`).join('')}\nRun with --help for usage.\n`,
+      );
       return 2;
     }
     throw error;
@@ -52,7 +54,11 @@ function startDisplay(progress: Progress, tty: boolean): Display {
   const rate = () => {
     const now = Date.now();
     if (now - last.at >= 500) {
-      last = { at: now, sent: progress.sent, rate: Math.round(((progress.sent - last.sent) * 1000) / (now - last.at)) };
+      last = {
+        at: now,
+        sent: progress.sent,
+        rate: Math.round(((progress.sent - last.sent) * 1000) / (now - last.at)),
+      };
     }
     return last.rate;
   };
@@ -108,7 +114,9 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`loadtest: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `loadtest: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 1;
     },
   );

@@ -42,7 +42,12 @@ export class ApiClient {
     this.base = new URL(options.baseUrl);
     const secure = this.base.protocol === 'https:';
     this.transport = secure ? https : http;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, keepAliveMsecs: 1000, scheduling: 'lifo' as const };
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: options.maxSockets ?? 256,
+      keepAliveMsecs: 1000,
+      scheduling: 'lifo' as const,
+    };
     this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.prefix = this.base.pathname.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 30_000;
@@ -54,9 +59,15 @@ export class ApiClient {
   }
 
   /** `path` is relative to the base URL (e.g. `/inventory/x`); a path starting with the base's prefix is used as is. */
-  request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResult<T>> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const fullPath = path.startsWith(`${this.prefix}/`) && this.prefix !== '' ? path : `${this.prefix}${path}`;
+    const fullPath =
+      path.startsWith(`${this.prefix}/`) && this.prefix !== '' ? path : `${this.prefix}${path}`;
     const requestHeaders: Record<string, string | number> = { accept: 'application/json', ...headers };
     if (this.key) requestHeaders['x-functions-key'] = this.key;
     if (payload !== undefined) {
@@ -92,9 +103,13 @@ export class ApiClient {
           });
         },
       );
-      req.setTimeout(this.timeoutMs, () => req.destroy(new NetworkError(`timed out after ${this.timeoutMs} ms`, 'ETIMEDOUT')));
+      req.setTimeout(this.timeoutMs, () =>
+        req.destroy(new NetworkError(`timed out after ${this.timeoutMs} ms`, 'ETIMEDOUT')),
+      );
       req.on('error', (error: NodeJS.ErrnoException) =>
-        reject(error instanceof NetworkError ? error : new NetworkError(error.message, error.code ?? 'ENETWORK')),
+        reject(
+          error instanceof NetworkError ? error : new NetworkError(error.message, error.code ?? 'ENETWORK'),
+        ),
       );
       if (payload !== undefined) req.end(payload);
       else req.end();
@@ -107,7 +122,11 @@ export class ApiClient {
 }
 
 /** Runs `work` over `values` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(values: readonly T[], limit: number, work: (value: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  values: readonly T[],
+  limit: number,
+  work: (value: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(values.length);
   let next = 0;
   const worker = async () => {

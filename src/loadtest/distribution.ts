@@ -19,7 +19,12 @@ export type Sampler = () => number;
  * uniform: every item equally likely; hot: every request on item 0 (a flash sale);
  * zipf: item k (rank k+1) with probability proportional to 1 / (k+1)^skew, so low indexes are hot.
  */
-export function createSampler(distribution: Distribution, items: number, seed: number, zipfSkew = 1.1): Sampler {
+export function createSampler(
+  distribution: Distribution,
+  items: number,
+  seed: number,
+  zipfSkew = 1.1,
+): Sampler {
   if (!Number.isInteger(items) || items < 1) throw new Error('items must be a positive integer');
   const random = seededRandom(seed);
   switch (distribution) {

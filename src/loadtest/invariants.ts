@@ -87,7 +87,12 @@ export interface Violation {
 }
 
 const RESERVE_DECISIONS = new Set(['ReservationHeld', 'ReservationRejected']);
-const SETTLE_DECISIONS = new Set(['ReservationConfirmed', 'ConfirmRejected', 'ReservationCancelled', 'CancelRejected']);
+const SETTLE_DECISIONS = new Set([
+  'ReservationConfirmed',
+  'ConfirmRejected',
+  'ReservationCancelled',
+  'CancelRejected',
+]);
 /** The reservation status each event leaves behind (rejected settles leave it as it was). */
 const STATUS_AFTER: Record<string, string> = {
   ReservationHeld: 'held',
@@ -107,7 +112,11 @@ export function checkInvariants(input: InvariantInput): Violation[] {
   for (const inventoryId of [...ids].sort()) {
     const item = byItem.get(inventoryId);
     if (!item || !item.counters) {
-      violations.push({ code: 'ITEM_MISSING', inventoryId, message: `item ${inventoryId} could not be read` });
+      violations.push({
+        code: 'ITEM_MISSING',
+        inventoryId,
+        message: `item ${inventoryId} could not be read`,
+      });
       continue;
     }
     checkItem(
@@ -185,7 +194,10 @@ function checkItem(
       });
     }
     if (initialStock !== undefined && state.stock !== initialStock) {
-      add({ code: 'STOCK_MISMATCH', message: `the ledger brings in ${state.stock} units, the item was created with ${initialStock}` });
+      add({
+        code: 'STOCK_MISMATCH',
+        message: `the ledger brings in ${state.stock} units, the item was created with ${initialStock}`,
+      });
     }
   }
 
@@ -212,7 +224,11 @@ function checkItem(
   const listed = new Map(item.reservations.map((r) => [r.reservationId, r]));
   for (const { reservationId } of accepted) {
     if (!decisions.has(reservationId)) {
-      add({ code: 'NOT_DECIDED', reservationId, message: `reservation ${reservationId} got a 202 but has no decision in the ledger` });
+      add({
+        code: 'NOT_DECIDED',
+        reservationId,
+        message: `reservation ${reservationId} got a 202 but has no decision in the ledger`,
+      });
     }
     const view = listed.get(reservationId);
     if (!view || !FINAL_STATUSES.has(view.status)) {
@@ -248,7 +264,10 @@ function checkItem(
       else held += view.quantity;
     }
     if (complete && held !== counters.reserved) {
-      add({ code: 'HOLDS_MISMATCH', message: `reserved is ${counters.reserved} but active holds sum to ${held}` });
+      add({
+        code: 'HOLDS_MISMATCH',
+        message: `reserved is ${counters.reserved} but active holds sum to ${held}`,
+      });
     }
   }
 

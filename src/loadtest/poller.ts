@@ -21,7 +21,11 @@ export class PollError extends Error {
 }
 
 /** Every page of a listing; transient failures (network, 429, 5xx) are retried a few times. */
-export async function listAll<T>(client: ApiClient, path: string, query: Record<string, string> = {}): Promise<T[]> {
+export async function listAll<T>(
+  client: ApiClient,
+  path: string,
+  query: Record<string, string> = {},
+): Promise<T[]> {
   const out: T[] = [];
   let continuation: string | null = null;
   do {
@@ -63,7 +67,10 @@ export interface PollOptions {
 }
 
 /** Polls until nothing is outstanding or the deadline (epoch ms) passes; returns what is still undecided. */
-export async function pollUntilDecided(client: ApiClient, options: PollOptions): Promise<Map<string, Set<string>>> {
+export async function pollUntilDecided(
+  client: ApiClient,
+  options: PollOptions,
+): Promise<Map<string, Set<string>>> {
   const isDecided = options.isDecided ?? ((v) => v.status !== 'pending');
   const outstanding = options.outstanding;
   for (const [id, set] of outstanding) if (set.size === 0) outstanding.delete(id);
@@ -72,7 +79,10 @@ export async function pollUntilDecided(client: ApiClient, options: PollOptions):
     await mapLimit(round, options.parallel ?? 16, async (inventoryId) => {
       const wanted = outstanding.get(inventoryId);
       if (!wanted) return;
-      const views = await listAll<ReservationListView>(client, `/inventory/${encodeURIComponent(inventoryId)}/reservations`);
+      const views = await listAll<ReservationListView>(
+        client,
+        `/inventory/${encodeURIComponent(inventoryId)}/reservations`,
+      );
       for (const view of views) {
         if (wanted.has(view.reservationId) && isDecided(view)) {
           wanted.delete(view.reservationId);
@@ -116,7 +126,12 @@ export async function collectItem(client: ApiClient, inventoryId: string): Promi
   const res = await getWithRetry<CountersView & { seq: number }>(client, path);
   const counters =
     res.status === 200
-      ? { available: res.body.available, reserved: res.body.reserved, confirmed: res.body.confirmed, seq: res.body.seq }
+      ? {
+          available: res.body.available,
+          reserved: res.body.reserved,
+          confirmed: res.body.confirmed,
+          seq: res.body.seq,
+        }
       : null;
   const reservations = await listAll<ReservationListView>(client, `${path}/reservations`);
   const ledger = await listAll<LedgerEventView>(client, `${path}/ledger`);

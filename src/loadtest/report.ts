@@ -87,10 +87,17 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
   const acceptedAt = new Map(accepted.map((r) => [r.reservationId as string, r.acceptedAt]));
 
   const decisionEvents = run.snapshots.flatMap((s) =>
-    s.ledger.filter((e) => (e.kind === 'ReservationHeld' || e.kind === 'ReservationRejected') && e.reservationId && acceptedAt.has(e.reservationId)),
+    s.ledger.filter(
+      (e) =>
+        (e.kind === 'ReservationHeld' || e.kind === 'ReservationRejected') &&
+        e.reservationId &&
+        acceptedAt.has(e.reservationId),
+    ),
   );
   const seen = new Set<string>();
-  const firstDecisions = decisionEvents.filter((e) => !seen.has(e.reservationId as string) && seen.add(e.reservationId as string));
+  const firstDecisions = decisionEvents.filter(
+    (e) => !seen.has(e.reservationId as string) && seen.add(e.reservationId as string),
+  );
   const decisionLatency: number[] = [];
   let firstAccept = Number.POSITIVE_INFINITY;
   let lastDecision = Number.NEGATIVE_INFINITY;
@@ -101,11 +108,16 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
     const acc = acceptedAt.get(e.reservationId as string);
     if (acc) decisionLatency.push(at - Date.parse(acc));
   }
-  const decideWindow = Number.isFinite(firstAccept) && Number.isFinite(lastDecision) ? Math.max(0.001, (lastDecision - firstAccept) / 1000) : 0;
+  const decideWindow =
+    Number.isFinite(firstAccept) && Number.isFinite(lastDecision)
+      ? Math.max(0.001, (lastDecision - firstAccept) / 1000)
+      : 0;
   const durationSeconds = run.loadDurationMs / 1000;
 
   const failures = run.reserves.filter((r) => !r.reservationId);
-  const listed = new Map(run.snapshots.flatMap((s) => s.reservations.map((v) => [v.reservationId, v] as const)));
+  const listed = new Map(
+    run.snapshots.flatMap((s) => s.reservations.map((v) => [v.reservationId, v] as const)),
+  );
   let firstStart = Number.POSITIVE_INFINITY;
   let lastStart = 0;
   for (const r of run.reserves) {

@@ -2,7 +2,13 @@ import { performance } from 'node:perf_hooks';
 import type { LoadTestOptions } from './args';
 import { ApiClient, mapLimit, NetworkError } from './client';
 import { createSampler, shuffled } from './distribution';
-import { type AcceptedSettle, checkInvariants, type ItemSnapshot, type ReservationListView, type Violation } from './invariants';
+import {
+  type AcceptedSettle,
+  checkInvariants,
+  type ItemSnapshot,
+  type ReservationListView,
+  type Violation,
+} from './invariants';
 import { brief, collectItems, pollCommands, pollUntilDecided } from './poller';
 
 /** Live counters the CLI shows while the run goes; the runner only ever writes them. */
@@ -82,7 +88,12 @@ export function itemIdsFor(runId: string, items: number): string[] {
 }
 
 /** Creates (or resets, via If-Match) every item with the same stock. Throws when one cannot be set. */
-export async function setupItems(client: ApiClient, ids: readonly string[], stock: number, parallel = 32): Promise<void> {
+export async function setupItems(
+  client: ApiClient,
+  ids: readonly string[],
+  stock: number,
+  parallel = 32,
+): Promise<void> {
   await mapLimit(ids, parallel, async (id) => {
     const path = `/inventory/${encodeURIComponent(id)}`;
     const body = { available: stock, name: `load test ${id}` };
@@ -90,7 +101,8 @@ export async function setupItems(client: ApiClient, ids: readonly string[], stoc
     if (res.status === 428) {
       const current = await client.request('GET', path);
       const etag = current.headers.etag;
-      if (current.status !== 200 || typeof etag !== 'string') throw new Error(`GET ${path} answered ${current.status}`);
+      if (current.status !== 200 || typeof etag !== 'string')
+        throw new Error(`GET ${path} answered ${current.status}`);
       res = await client.request('PUT', path, body, { 'if-match': etag });
     }
     if (res.status !== 201 && res.status !== 200) {
@@ -113,7 +125,10 @@ interface AcceptedBody {
  */
 export async function sendReservations(
   client: ApiClient,
-  options: Pick<LoadTestOptions, 'requests' | 'rate' | 'concurrency' | 'quantity' | 'holdSeconds' | 'distribution' | 'zipfSkew' | 'seed'>,
+  options: Pick<
+    LoadTestOptions,
+    'requests' | 'rate' | 'concurrency' | 'quantity' | 'holdSeconds' | 'distribution' | 'zipfSkew' | 'seed'
+  >,
   itemIds: readonly string[],
   progress: Progress,
 ): Promise<{ records: ReserveRecord[]; startedAt: number; durationMs: number }> {
@@ -145,7 +160,8 @@ export async function sendReservations(
         if (res.body.acceptedAt) record.acceptedAt = res.body.acceptedAt;
         progress.accepted++;
       } else {
-        record.error = res.status === 202 ? 'no reservationId in 202' : (res.body.title ?? `HTTP ${res.status}`);
+        record.error =
+          res.status === 202 ? 'no reservationId in 202' : (res.body.title ?? `HTTP ${res.status}`);
         progress.errors++;
       }
     } catch (error) {
@@ -202,7 +218,9 @@ export async function sendSettles(
   );
   const confirms = Math.round(order.length * options.confirmFraction);
   const cancels = Math.min(order.length - confirms, Math.round(order.length * options.cancelFraction));
-  const plan = order.slice(0, confirms + cancels).map((h, i) => ({ ...h, type: i < confirms ? ('Confirm' as const) : ('Cancel' as const) }));
+  const plan = order
+    .slice(0, confirms + cancels)
+    .map((h, i) => ({ ...h, type: i < confirms ? ('Confirm' as const) : ('Cancel' as const) }));
   return mapLimit(plan, Math.max(1, Math.min(options.concurrency ?? 64, 256)), async (p) => {
     const path = `/inventory/${encodeURIComponent(p.inventoryId)}/reservations/${encodeURIComponent(p.reservationId)}/${p.type.toLowerCase()}`;
     const t = performance.now();
@@ -224,7 +242,10 @@ export async function sendSettles(
 }
 
 /** The whole run: set up, load, wait for decisions, settle, collect, check. */
-export async function runLoadTest(options: LoadTestOptions, progress = newProgress(options.requests)): Promise<LoadTestRun> {
+export async function runLoadTest(
+  options: LoadTestOptions,
+  progress = newProgress(options.requests),
+): Promise<LoadTestRun> {
   const client = new ApiClient({
     baseUrl: options.url,
     key: options.key,
@@ -311,9 +332,20 @@ export async function runLoadTest(options: LoadTestOptions, progress = newProgre
     progress.phase = 'check';
     const violations = checkInvariants({
       items: snapshots,
-      accepted: load.records.flatMap((r) => (r.reservationId ? [{ inventoryId: r.inventoryId, reservationId: r.reservationId }] : [])),
+      accepted: load.records.flatMap((r) =>
+        r.reservationId ? [{ inventoryId: r.inventoryId, reservationId: r.reservationId }] : [],
+      ),
       settles: settles.flatMap((s) =>
-        s.commandId ? [{ inventoryId: s.inventoryId, reservationId: s.reservationId, commandId: s.commandId, type: s.type }] : [],
+        s.commandId
+          ? [
+              {
+                inventoryId: s.inventoryId,
+                reservationId: s.reservationId,
+                commandId: s.commandId,
+                type: s.type,
+              },
+            ]
+          : [],
       ),
       initialStock: Object.fromEntries(snapshots.map((s) => [s.inventoryId, options.stock])),
     });

@@ -46,15 +46,15 @@ export class Router {
         continue;
       }
       const params: Record<string, string> = {};
-      let decodable = true;
       names.forEach((name, i) => {
+        const raw = found[i + 1] ?? '';
         try {
-          params[name] = decodeURIComponent(found[i + 1] ?? '');
+          params[name] = decodeURIComponent(raw);
         } catch {
-          decodable = false;
+          // Malformed percent-encoding: pass it on raw, so the handler's id check answers 400 naming the parameter.
+          params[name] = raw;
         }
       });
-      if (!decodable) continue;
       return { kind: 'match', match: { route, params } };
     }
     return allow.length > 0 ? { kind: 'method-not-allowed', allow } : { kind: 'not-found' };

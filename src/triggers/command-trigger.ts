@@ -20,7 +20,12 @@ export function createCommandTrigger(services: ServicesProvider): CommandTrigger
     const incoming = toIncoming(message, context);
     const deps = await services();
     const sessionId = incoming[0]?.sessionId;
-    const log = contextLogger(context, { sessionId, messageIds: incoming.map((m) => m.messageId) });
+    const log = contextLogger(context, {
+      sessionId,
+      inventoryId: sessionId,
+      messageIds: incoming.map((m) => m.messageId),
+      traceparent: context.traceContext?.traceParent,
+    });
     const settlements = await handleSessionMessages(incoming, { ...deps, log });
     return { settlements };
   };

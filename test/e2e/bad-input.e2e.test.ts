@@ -472,8 +472,13 @@ describe('bad input (in-process host)', () => {
     }
     expect(operationIds.size).toBe(12);
 
+    // Every $ref resolves inside this document (relative refs resolve against the document root).
+    const refs = collectRefs(doc);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect({ ref, resolves: resolvePointer(doc, ref) !== undefined }).toEqual({ ref, resolves: true });
+
     const bodyOf = (p: string, method: string) =>
-      doc.paths[p]?.[method]?.requestBody?.content?.['application/json']?.schema as JsonSchema | undefined;
+      deref(doc, doc.paths[p]?.[method]?.requestBody?.content?.['application/json']?.schema) as JsonSchema | undefined;
     const reservation = bodyOf('/api/reservations', 'post');
     expect(reservation).toMatchObject({ type: 'object', additionalProperties: false });
     expect([...(reservation?.required ?? [])].sort()).toEqual(['inventoryId', 'quantity', 'userId']);
@@ -490,7 +495,7 @@ describe('bad input (in-process host)', () => {
     // The status filter of the listing is the set of stored statuses.
     const list = doc.paths['/api/inventory/{inventoryId}/reservations']?.get;
     const status = list?.parameters?.find((param) => param.name === 'status' && param.in === 'query');
-    expect((status?.schema as JsonSchema | undefined)?.enum).toEqual(['held', 'rejected', 'confirmed', 'cancelled', 'expired']);
+    expect((deref(doc, status?.schema) as JsonSchema | undefined)?.enum).toEqual(['held', 'rejected', 'confirmed', 'cancelled', 'expired']);
     // 202 answers document Location; errors are problem documents.
     const accepted = doc.paths['/api/reservations']?.post?.responses?.['202'] as Record<string, unknown> | undefined;
     expect(Object.keys((accepted?.headers as object | undefined) ?? {})).toContain('Location');
@@ -511,6 +516,40 @@ describe('bad input (in-process host)', () => {
     }
   }, 15_000);
 });
+
+function collectRefs(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => collectRefs(v, found));
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === '$ref' && typeof v === 'string') found.push(v);
+      else collectRefs(v, found);
+    }
+  }
+  return found;
+}
+
+/** Resolves a local JSON pointer (`#/a/b`) against the document root; undefined if it does not resolve. */
+function resolvePointer(doc: unknown, ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  let node: unknown = doc;
+  for (const raw of ref.slice(2).split('/')) {
+    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!node || typeof node !== 'object' || !(key in node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** Follows `$ref`s (bounded) to the schema they name. */
+function deref(doc: unknown, schema: unknown): unknown {
+  let node = schema;
+  for (let hops = 0; hops < 10; hops++) {
+    const ref = (node as { $ref?: unknown } | undefined)?.$ref;
+    if (typeof ref !== 'string') return node;
+    node = resolvePointer(doc, ref);
+  }
+  return node;
+}
 
 interface JsonSchema {
   type?: string;

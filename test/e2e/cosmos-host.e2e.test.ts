@@ -58,7 +58,11 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }, 20_000);
 
-async function ledgerWithDecisions(inventoryId: string, count: number, deadlineMs = 25_000): Promise<LedgerEventView[]> {
+async function ledgerWithDecisions(
+  inventoryId: string,
+  count: number,
+  deadlineMs = 25_000,
+): Promise<LedgerEventView[]> {
   const deadline = Date.now() + deadlineMs;
   let events: LedgerEventView[] = [];
   while (Date.now() < deadline) {
@@ -66,7 +70,9 @@ async function ledgerWithDecisions(inventoryId: string, count: number, deadlineM
     if (events.filter((e) => DECISION_KINDS.has(e.kind)).length >= count) return events;
     await sleep(100);
   }
-  throw new Error(`${inventoryId}: ${count} decisions not recorded within ${deadlineMs} ms (ledger has ${events.length})`);
+  throw new Error(
+    `${inventoryId}: ${count} decisions not recorded within ${deadlineMs} ms (ledger has ${events.length})`,
+  );
 }
 
 function expectAccepted(res: ApiResponse<AcceptedView>, inventoryId: string): AcceptedView {
@@ -83,8 +89,14 @@ async function counters(inventoryId: string) {
   return { available: item.available, reserved: item.reserved, confirmed: item.confirmed };
 }
 
-async function settle(inventoryId: string, reservationId: string, action: 'confirm' | 'cancel'): Promise<StatusView> {
-  const res = await api.post<AcceptedView>(`/inventory/${inventoryId}/reservations/${reservationId}/${action}`);
+async function settle(
+  inventoryId: string,
+  reservationId: string,
+  action: 'confirm' | 'cancel',
+): Promise<StatusView> {
+  const res = await api.post<AcceptedView>(
+    `/inventory/${inventoryId}/reservations/${reservationId}/${action}`,
+  );
   expect(res.status).toBe(202);
   const location = res.headers.get('location') ?? '';
   expect(new URL(location).pathname).toBe(`/api/inventory/${inventoryId}/commands/${res.body.commandId}`);
@@ -93,12 +105,16 @@ async function settle(inventoryId: string, reservationId: string, action: 'confi
 
 describe('End to end with the Azure adapters (host over Cosmos DB SDK + cosmosdb-server)', () => {
   test('GET /api/health reports the Cosmos DB store and the queue ok', async () => {
-    const res = await api.get<{ status: string; checks: Record<string, { status: string; backend: string }> }>(
-      '/health',
-    );
+    const res = await api.get<{
+      status: string;
+      checks: Record<string, { status: string; backend: string }>;
+    }>('/health');
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('ok');
-    expect(res.body.checks.store).toEqual({ status: 'ok', backend: `Cosmos DB ${new URL(cosmos.endpoint).host}` });
+    expect(res.body.checks.store).toEqual({
+      status: 'ok',
+      backend: `Cosmos DB ${new URL(cosmos.endpoint).host}`,
+    });
     expect(res.body.checks.queue?.status).toBe('ok');
     expect(host.services.describe.store).toMatch(/^Cosmos DB /);
   });
@@ -151,7 +167,13 @@ describe('End to end with the Azure adapters (host over Cosmos DB SDK + cosmosdb
     });
     try {
       const stored = await direct.read<InventoryItem>(inventoryId, inventoryId);
-      expect(stored?.doc).toMatchObject({ type: 'inventory', available: 0, reserved: 20, confirmed: 0, seq: 61 });
+      expect(stored?.doc).toMatchObject({
+        type: 'inventory',
+        available: 0,
+        reserved: 20,
+        confirmed: 0,
+        seq: 61,
+      });
       const page = await direct.query(inventoryId, { type: 'event', orderBy: 'seq' }, { limit: 100 });
       expect(page.items).toHaveLength(61);
     } finally {
@@ -164,7 +186,12 @@ describe('End to end with the Azure adapters (host over Cosmos DB SDK + cosmosdb
     await api.createItem(inventoryId, 10);
     const reserve = async (quantity: number, holdSeconds?: number) => {
       const accepted = expectAccepted(
-        await api.reserve({ inventoryId, quantity, userId: 'user-1', ...(holdSeconds ? { holdSeconds } : {}) }),
+        await api.reserve({
+          inventoryId,
+          quantity,
+          userId: 'user-1',
+          ...(holdSeconds ? { holdSeconds } : {}),
+        }),
         inventoryId,
       );
       const decided = await api.pollUntilDecided(accepted.statusUrl, { deadlineMs: 15_000 });
@@ -242,12 +269,21 @@ describe('End to end with the Azure adapters (host over Cosmos DB SDK + cosmosdb
     expect((await api.getItem(inventoryId)).etag).toBe(created.etag);
 
     // The consumer's write (a hold) changes the ETag: the admin's copy is stale.
-    const accepted = expectAccepted(await api.reserve({ inventoryId, quantity: 3, userId: 'u' }), inventoryId);
-    expect(await api.pollUntilDecided(accepted.statusUrl, { deadlineMs: 15_000 })).toMatchObject({ status: 'held' });
+    const accepted = expectAccepted(
+      await api.reserve({ inventoryId, quantity: 3, userId: 'u' }),
+      inventoryId,
+    );
+    expect(await api.pollUntilDecided(accepted.statusUrl, { deadlineMs: 15_000 })).toMatchObject({
+      status: 'held',
+    });
     const current = await api.getItem(inventoryId);
     expect(current.etag).not.toBe(created.etag);
 
-    const stale = await api.put<ProblemView>(`/inventory/${inventoryId}`, { available: 50 }, { 'if-match': created.etag });
+    const stale = await api.put<ProblemView>(
+      `/inventory/${inventoryId}`,
+      { available: 50 },
+      { 'if-match': created.etag },
+    );
     expect(stale.status).toBe(412);
     expect(stale.headers.get('content-type')).toContain('application/problem+json');
     expect(stale.body.errors?.map((e) => e.field)).toContain('If-Match');
@@ -255,7 +291,11 @@ describe('End to end with the Azure adapters (host over Cosmos DB SDK + cosmosdb
     expect((await api.getItem(inventoryId)).etag).toBe(current.etag);
 
     // With the current ETag the replace goes through (a StockSet event keeps the ledger consistent).
-    const replaced = await api.put(`/inventory/${inventoryId}`, { available: 20 }, { 'if-match': current.etag });
+    const replaced = await api.put(
+      `/inventory/${inventoryId}`,
+      { available: 20 },
+      { 'if-match': current.etag },
+    );
     expect(replaced.status).toBe(200);
     expect(await counters(inventoryId)).toEqual({ available: 20, reserved: 3, confirmed: 0 });
     checkLedger((await api.getItem(inventoryId)).item, await api.ledger(inventoryId));

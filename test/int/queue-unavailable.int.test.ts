@@ -22,7 +22,12 @@ import { AmqpPeer, jsonBody, type DecodedMessage } from '../support/amqp-peer';
  */
 
 const QUEUE = 'reservations';
-const FAST_RETRIES: RetryOptions = { maxRetries: 1, retryDelayInMs: 20, maxRetryDelayInMs: 50, timeoutInMs: 3_000 };
+const FAST_RETRIES: RetryOptions = {
+  maxRetries: 1,
+  retryDelayInMs: 20,
+  maxRetryDelayInMs: 50,
+  timeoutInMs: 3_000,
+};
 const SERVER_BUSY = { condition: 'com.microsoft:server-busy', description: 'The server is busy.' };
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -103,9 +108,13 @@ async function post(body: Body, headers: Record<string, string> = {}) {
     },
   });
   const response: HttpResponseInit = await postReservation.handler(request, context);
-  const responseHeaders = new Headers(response.headers as Record<string, string>);
+  const responseHeaders = new Headers(response.headers);
   const text = typeof response.body === 'string' ? response.body : '';
-  return { status: response.status, headers: responseHeaders, body: JSON.parse(text) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: responseHeaders,
+    body: JSON.parse(text) as Record<string, unknown>,
+  };
 }
 
 function expectQueueUnavailable(res: Awaited<ReturnType<typeof post>>) {
@@ -153,7 +162,9 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
     const reserve = jsonBody(refused[0]!) as ReserveCommand;
     expect(reserve).toMatchObject({ type: 'Reserve', inventoryId });
     // Scheduled first by design: a stray ExpireHold for a reservation that never exists is a no-op.
-    expect(peer.schedules.flatMap((s) => s.entries.map((e) => e.messageId))).toEqual([`${reserve.commandId}.expire`]);
+    expect(peer.schedules.flatMap((s) => s.entries.map((e) => e.messageId))).toEqual([
+      `${reserve.commandId}.expire`,
+    ]);
     await expectNothingDecided(inventoryId, reserve.reservationId);
   });
 
@@ -239,7 +250,10 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
 
   test('happy path through the real SDK: 202, and the Reserve goes out with the session and message ids', async () => {
     const inventoryId = newItemId('ok');
-    const res = await post({ inventoryId, quantity: 4, userId: 'u4', holdSeconds: 300 }, { traceparent: TRACEPARENT });
+    const res = await post(
+      { inventoryId, quantity: 4, userId: 'u4', holdSeconds: 300 },
+      { traceparent: TRACEPARENT },
+    );
     expect(res.status).toBe(202);
     expect(res.headers.get('content-type')).toBe('application/json');
     const commandId = String(res.body.commandId);
@@ -283,8 +297,16 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
     const entry = entries[0]!;
     expect(entry.messageId).toBe(`${commandId}.expire`);
     expect(entry.sessionId).toBe(inventoryId);
-    expect(entry.message).toMatchObject({ group_id: inventoryId, message_id: `${commandId}.expire`, subject: 'ExpireHold' });
-    expect(jsonBody(entry.message) as ExpireHoldCommand).toMatchObject({ type: 'ExpireHold', reservationId, inventoryId });
+    expect(entry.message).toMatchObject({
+      group_id: inventoryId,
+      message_id: `${commandId}.expire`,
+      subject: 'ExpireHold',
+    });
+    expect(jsonBody(entry.message) as ExpireHoldCommand).toMatchObject({
+      type: 'ExpireHold',
+      reservationId,
+      inventoryId,
+    });
     const at = entry.message.message_annotations?.['x-opt-scheduled-enqueue-time'] as Date;
     expect(at.toISOString()).toBe(reserve.expiresAt);
   });

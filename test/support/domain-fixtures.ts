@@ -43,7 +43,9 @@ export function at(seconds: number): string {
 export const fixedClock: Clock = { now: () => new Date(T0) };
 
 /** A clock the test moves by hand. */
-export function manualClock(start = T0_MS): Clock & { set(iso: string): void; advance(seconds: number): void } {
+export function manualClock(
+  start = T0_MS,
+): Clock & { set(iso: string): void; advance(seconds: number): void } {
   let now = start;
   return {
     now: () => new Date(now),
@@ -66,11 +68,18 @@ export function uid(prefix = 'id'): string {
 export const ITEM = 'sku-1';
 
 /** A newly created item (its ItemCreated event is seq 1) and that event. */
-export function newItem(available: number, inventoryId = ITEM, now = T0): { item: InventoryItem; events: LedgerEvent[] } {
+export function newItem(
+  available: number,
+  inventoryId = ITEM,
+  now = T0,
+): { item: InventoryItem; events: LedgerEvent[] } {
   return createItem({ inventoryId, available, name: `item ${inventoryId}` }, uid('c'), now);
 }
 
-export function item(counters: Partial<Pick<InventoryItem, 'available' | 'reserved' | 'confirmed' | 'seq'>>, inventoryId = ITEM): InventoryItem {
+export function item(
+  counters: Partial<Pick<InventoryItem, 'available' | 'reserved' | 'confirmed' | 'seq'>>,
+  inventoryId = ITEM,
+): InventoryItem {
   return {
     type: 'inventory',
     id: inventoryId,
@@ -106,7 +115,11 @@ export function held(quantity: number, overrides: Partial<Reservation> = {}): Re
 
 type Opt<C> = Partial<Omit<C, 'type'>>;
 
-export function reserve(reservationId: string, quantity: number, opts: Opt<ReserveCommand> = {}): ReserveCommand {
+export function reserve(
+  reservationId: string,
+  quantity: number,
+  opts: Opt<ReserveCommand> = {},
+): ReserveCommand {
   return {
     type: 'Reserve',
     commandId: uid('c'),
@@ -141,7 +154,15 @@ export function expireHold(reservationId: string, opts: Opt<ExpireHoldCommand> =
 }
 
 export function adjust(delta: number, opts: Opt<AdjustCommand> = {}): AdjustCommand {
-  return { type: 'Adjust', commandId: uid('c'), inventoryId: ITEM, requestedAt: T0, delta, reason: 'count', ...opts };
+  return {
+    type: 'Adjust',
+    commandId: uid('c'),
+    inventoryId: ITEM,
+    requestedAt: T0,
+    delta,
+    reason: 'count',
+    ...opts,
+  };
 }
 
 /**
@@ -162,7 +183,12 @@ export class MemoryModel {
   replace(inventoryId: string, available: number, now = T0): LedgerEvent[] {
     const current = this.items.get(inventoryId);
     if (!current) throw new Error(`no item ${inventoryId}`);
-    const { item, events } = replaceItem(current, { inventoryId, available, name: current.name }, uid('c'), now);
+    const { item, events } = replaceItem(
+      current,
+      { inventoryId, available, name: current.name },
+      uid('c'),
+      now,
+    );
     this.items.set(inventoryId, item);
     this.ledgers.get(inventoryId)?.push(...events);
     return events;
@@ -203,7 +229,8 @@ export class MemoryModel {
       const mine = [...this.reservations.values()].filter((r) => r.inventoryId === id);
       const sum = (status: Reservation['status']) =>
         mine.filter((r) => r.status === status).reduce((s, r) => s + r.quantity, 0);
-      if (item.reserved !== sum('held')) throw new Error(`${where}: reserved is not the sum of held (${sum('held')})`);
+      if (item.reserved !== sum('held'))
+        throw new Error(`${where}: reserved is not the sum of held (${sum('held')})`);
       if (item.confirmed !== sum('confirmed')) {
         throw new Error(`${where}: confirmed is not the sum of confirmed (${sum('confirmed')})`);
       }
@@ -212,7 +239,8 @@ export class MemoryModel {
         throw new Error(`${where} seq ${item.seq}: replay gives ${JSON.stringify(replay)}`);
       }
       ledger.forEach((e, i) => {
-        if (e.seq !== i + 1 || e.inventoryId !== id) throw new Error(`${where}: ledger entry ${i} is out of place`);
+        if (e.seq !== i + 1 || e.inventoryId !== id)
+          throw new Error(`${where}: ledger entry ${i} is out of place`);
       });
     }
   }
@@ -264,16 +292,30 @@ export async function readPartition(
   inventoryId: string,
 ): Promise<{ item: InventoryItem | null; reservations: Reservation[]; events: LedgerEvent[] }> {
   const item = (await store.read<InventoryItem & StoredDocument>(inventoryId, inventoryId))?.doc ?? null;
-  const reservations = await queryAll<Reservation & StoredDocument>(store, inventoryId, { type: 'reservation', orderBy: 'id' });
-  const events = await queryAll<LedgerEvent & StoredDocument>(store, inventoryId, { type: 'event', orderBy: 'seq' });
+  const reservations = await queryAll<Reservation & StoredDocument>(store, inventoryId, {
+    type: 'reservation',
+    orderBy: 'id',
+  });
+  const events = await queryAll<LedgerEvent & StoredDocument>(store, inventoryId, {
+    type: 'event',
+    orderBy: 'seq',
+  });
   return { item, reservations, events };
 }
 
-async function queryAll<T extends StoredDocument>(store: DocumentStore, pk: string, spec: QuerySpec): Promise<T[]> {
+async function queryAll<T extends StoredDocument>(
+  store: DocumentStore,
+  pk: string,
+  spec: QuerySpec,
+): Promise<T[]> {
   const all: T[] = [];
   let continuation: string | undefined;
   do {
-    const page: Page<T> = await store.query<T>(pk, spec, continuation === undefined ? { limit: 500 } : { limit: 500, continuation });
+    const page: Page<T> = await store.query<T>(
+      pk,
+      spec,
+      continuation === undefined ? { limit: 500 } : { limit: 500, continuation },
+    );
     all.push(...page.items);
     continuation = page.continuation ?? undefined;
   } while (continuation !== undefined);
@@ -316,7 +358,11 @@ export class InterceptingStore implements DocumentStore {
     return this.inner.batch(partitionKey, operations);
   }
 
-  query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>> {
+  query<T extends StoredDocument>(
+    partitionKey: string,
+    spec: QuerySpec,
+    page: PageRequest,
+  ): Promise<Page<T>> {
     return this.inner.query<T>(partitionKey, spec, page);
   }
 

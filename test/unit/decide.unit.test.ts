@@ -6,11 +6,18 @@ import {
   decideExpireHold,
   decideReserve,
   type Decision,
+  type DecisionInput,
 } from '../../src/domain/decide';
 import { replayLedger, stockAdded } from '../../src/domain/events';
 import { eventId } from '../../src/domain/ids';
 import { createItem, replaceItem } from '../../src/domain/item';
-import type { InventoryItem, LedgerEvent, ReservationStatus } from '../../src/domain/model';
+import type {
+  CancelCommand,
+  ConfirmCommand,
+  InventoryItem,
+  LedgerEvent,
+  ReservationStatus,
+} from '../../src/domain/model';
 import {
   adjust,
   at,
@@ -80,7 +87,9 @@ describe('decideReserve', () => {
   });
 
   it('holds exactly the last units (quantity equal to available)', () => {
-    const d = written(decideReserve({ item: stock, reservation: null, command: reserve('res-a', 10), now: NOW }));
+    const d = written(
+      decideReserve({ item: stock, reservation: null, command: reserve('res-a', 10), now: NOW }),
+    );
     expect(d.kind).toBe('applied');
     expect(counters(nextItem(d))).toEqual({ available: 0, reserved: 12, confirmed: 3 });
   });
@@ -90,7 +99,12 @@ describe('decideReserve', () => {
     const d = written(decideReserve({ item: stock, reservation: null, command, now: NOW }));
     expect(d.kind).toBe('rejected');
     expect(d.reason).toBe('INSUFFICIENT_STOCK');
-    expect(d.reservation).toMatchObject({ id: 'res-a', status: 'rejected', reason: 'INSUFFICIENT_STOCK', quantity: 11 });
+    expect(d.reservation).toMatchObject({
+      id: 'res-a',
+      status: 'rejected',
+      reason: 'INSUFFICIENT_STOCK',
+      quantity: 11,
+    });
     expect(counters(nextItem(d))).toEqual(counters(stock));
     expect(d.item?.seq).toBe(8);
     expect(d.events).toHaveLength(1);
@@ -105,7 +119,9 @@ describe('decideReserve', () => {
   });
 
   it('rejects INVENTORY_NOT_FOUND without events (there is no ledger to append to)', () => {
-    const d = written(decideReserve({ item: null, reservation: null, command: reserve('res-a', 1), now: NOW }));
+    const d = written(
+      decideReserve({ item: null, reservation: null, command: reserve('res-a', 1), now: NOW }),
+    );
     expect(d.kind).toBe('rejected');
     expect(d.reason).toBe('INVENTORY_NOT_FOUND');
     expect(d.item).toBeNull();
@@ -125,7 +141,9 @@ describe('decideReserve', () => {
       expect(d.events[0]?.delta).toEqual({ available: 0, reserved: 0, confirmed: 0 });
     }
     const justBefore = reserve('res-a', 1, { expiresAt: at(100) });
-    expect(decideReserve({ item: stock, reservation: null, command: justBefore, now: at(99) }).kind).toBe('applied');
+    expect(decideReserve({ item: stock, reservation: null, command: justBefore, now: at(99) }).kind).toBe(
+      'applied',
+    );
   });
 
   it('is a noop (duplicate) when the reservation already exists, whatever its status', () => {
@@ -176,10 +194,26 @@ describe('decideConfirm and decideCancel', () => {
     expect(d.events[0]?.delta).toEqual({ available: 4, reserved: -4, confirmed: 0 });
   });
 
-  const settlers = [
-    { name: 'Confirm', run: decideConfirm, make: confirm, rejected: 'ConfirmRejected' },
-    { name: 'Cancel', run: decideCancel, make: cancel, rejected: 'CancelRejected' },
-  ] as const;
+  interface Settler {
+    name: string;
+    run: (input: DecisionInput<ConfirmCommand | CancelCommand>) => Decision;
+    make: (reservationId: string, opts?: { requestedAt?: string }) => ConfirmCommand | CancelCommand;
+    rejected: string;
+  }
+  const settlers: Settler[] = [
+    {
+      name: 'Confirm',
+      run: (input) => decideConfirm(input as DecisionInput<ConfirmCommand>),
+      make: confirm,
+      rejected: 'ConfirmRejected',
+    },
+    {
+      name: 'Cancel',
+      run: (input) => decideCancel(input as DecisionInput<CancelCommand>),
+      make: cancel,
+      rejected: 'CancelRejected',
+    },
+  ];
 
   describe.each(settlers)('$name', ({ run, make, rejected }) => {
     it.each(['rejected', 'confirmed', 'cancelled', 'expired'] as ReservationStatus[])(
@@ -210,7 +244,13 @@ describe('decideConfirm and decideCancel', () => {
 
     it('on a missing item is rejected INVENTORY_NOT_FOUND without events', () => {
       const d = written(run({ item: null, reservation: hold, command: make('res-a'), now: NOW }));
-      expect(d).toEqual({ kind: 'rejected', reason: 'INVENTORY_NOT_FOUND', item: null, reservation: null, events: [] });
+      expect(d).toEqual({
+        kind: 'rejected',
+        reason: 'INVENTORY_NOT_FOUND',
+        item: null,
+        reservation: null,
+        events: [],
+      });
     });
 
     it.each([
@@ -228,7 +268,10 @@ describe('decideConfirm and decideCancel', () => {
       expect(kinds(d.events)).toEqual(['HoldExpired', rejected]);
       expect(d.events.map((e) => e.seq)).toEqual([4, 5]);
       expect(d.events[0]?.delta).toEqual({ available: 4, reserved: -4, confirmed: 0 });
-      expect(d.events[1]).toMatchObject({ reason: 'HOLD_EXPIRED', delta: { available: 0, reserved: 0, confirmed: 0 } });
+      expect(d.events[1]).toMatchObject({
+        reason: 'HOLD_EXPIRED',
+        delta: { available: 0, reserved: 0, confirmed: 0 },
+      });
     });
 
     it('requested before expiresAt succeeds even when processed after it (a backlog is not an expiry)', () => {
@@ -248,7 +291,12 @@ describe('decideExpireHold', () => {
     const d = written(decideExpireHold({ item: stock, reservation: hold, command, now: NOW }));
     expect(d.kind).toBe('applied');
     expect(d.reason).toBeNull();
-    expect(d.reservation).toMatchObject({ id: 'res-a', status: 'expired', reason: 'HOLD_EXPIRED', updatedAt: NOW });
+    expect(d.reservation).toMatchObject({
+      id: 'res-a',
+      status: 'expired',
+      reason: 'HOLD_EXPIRED',
+      updatedAt: NOW,
+    });
     expect(counters(nextItem(d))).toEqual({ available: 9, reserved: 0, confirmed: 1 });
     expect(d.events).toHaveLength(1);
     expect(d.events[0]).toMatchObject({
@@ -263,17 +311,26 @@ describe('decideExpireHold', () => {
   it.each(['confirmed', 'cancelled', 'rejected', 'expired'] as ReservationStatus[])(
     'is a noop for a %s reservation',
     (status) => {
-      const d = decideExpireHold({ item: stock, reservation: { ...hold, status }, command: expireHold('res-a'), now: NOW });
+      const d = decideExpireHold({
+        item: stock,
+        reservation: { ...hold, status },
+        command: expireHold('res-a'),
+        now: NOW,
+      });
       expect(d).toEqual({ kind: 'noop', why: 'hold-not-active' });
     },
   );
 
   it('is a noop for a missing reservation or a missing item', () => {
-    expect(decideExpireHold({ item: stock, reservation: null, command: expireHold('res-a'), now: NOW })).toEqual({
+    expect(
+      decideExpireHold({ item: stock, reservation: null, command: expireHold('res-a'), now: NOW }),
+    ).toEqual({
       kind: 'noop',
       why: 'hold-not-active',
     });
-    expect(decideExpireHold({ item: null, reservation: hold, command: expireHold('res-a'), now: NOW })).toEqual({
+    expect(
+      decideExpireHold({ item: null, reservation: hold, command: expireHold('res-a'), now: NOW }),
+    ).toEqual({
       kind: 'noop',
       why: 'hold-not-active',
     });
@@ -308,7 +365,9 @@ describe('decideAdjust', () => {
   });
 
   it('rejects a write-off beyond available with INSUFFICIENT_STOCK (held stock cannot be written off)', () => {
-    const d = written(decideAdjust({ item: stock, reservation: null, command: adjust(-6, { reason: 'breakage' }), now: NOW }));
+    const d = written(
+      decideAdjust({ item: stock, reservation: null, command: adjust(-6, { reason: 'breakage' }), now: NOW }),
+    );
     expect(d.kind).toBe('rejected');
     expect(d.reason).toBe('INSUFFICIENT_STOCK');
     expect(counters(nextItem(d))).toEqual(counters(stock));
@@ -325,13 +384,23 @@ describe('decideAdjust', () => {
 
   it('rejects INVENTORY_NOT_FOUND without events on a missing item', () => {
     const d = decideAdjust({ item: null, reservation: null, command: adjust(3), now: NOW });
-    expect(d).toEqual({ kind: 'rejected', reason: 'INVENTORY_NOT_FOUND', item: null, reservation: null, events: [] });
+    expect(d).toEqual({
+      kind: 'rejected',
+      reason: 'INVENTORY_NOT_FOUND',
+      item: null,
+      reservation: null,
+      events: [],
+    });
   });
 });
 
 describe('createItem and replaceItem', () => {
   it('creates an item whose first ledger event (ItemCreated, seq 1) brings in its stock', () => {
-    const { item: created, events } = createItem({ inventoryId: 'sku-9', available: 12, name: 'Nine' }, 'c-1', T0);
+    const { item: created, events } = createItem(
+      { inventoryId: 'sku-9', available: 12, name: 'Nine' },
+      'c-1',
+      T0,
+    );
     expect(created).toMatchObject({
       type: 'inventory',
       id: 'sku-9',
@@ -345,7 +414,13 @@ describe('createItem and replaceItem', () => {
       updatedAt: T0,
     });
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ kind: 'ItemCreated', seq: 1, id: eventId(1), quantity: 12, commandId: 'c-1' });
+    expect(events[0]).toMatchObject({
+      kind: 'ItemCreated',
+      seq: 1,
+      id: eventId(1),
+      quantity: 12,
+      commandId: 'c-1',
+    });
     expect(events.reduce((s, e) => s + stockAdded(e), 0)).toBe(12);
     expect(replayLedger(events)).toEqual({ available: 12, reserved: 0, confirmed: 0, seq: 1 });
   });
@@ -360,46 +435,70 @@ describe('createItem and replaceItem', () => {
     ['raises', 20],
     ['lowers', 1],
     ['keeps', 6],
-  ])('replace %s available with a StockSet event; holds and confirmations stay; conservation holds', (_v, target) => {
-    const created = createItem({ inventoryId: 'sku-9', available: 12, name: 'Nine' }, 'c-1', T0);
-    const ledger = [...created.events];
-    const reserved = written(
-      decideReserve({ item: created.item, reservation: null, command: reserve('r-1', 4, { inventoryId: 'sku-9' }), now: NOW }),
-    );
-    ledger.push(...reserved.events);
-    const confirmedHold = written(
-      decideReserve({ item: nextItem(reserved), reservation: null, command: reserve('r-2', 2, { inventoryId: 'sku-9' }), now: NOW }),
-    );
-    ledger.push(...confirmedHold.events);
-    const afterConfirm = written(
-      decideConfirm({
-        item: nextItem(confirmedHold),
-        reservation: confirmedHold.reservation,
-        command: confirm('r-2', { inventoryId: 'sku-9' }),
-        now: NOW,
-      }),
-    );
-    ledger.push(...afterConfirm.events);
-    const before = nextItem(afterConfirm);
-    expect(counters(before)).toEqual({ available: 6, reserved: 4, confirmed: 2 });
+  ])(
+    'replace %s available with a StockSet event; holds and confirmations stay; conservation holds',
+    (_v, target) => {
+      const created = createItem({ inventoryId: 'sku-9', available: 12, name: 'Nine' }, 'c-1', T0);
+      const ledger = [...created.events];
+      const reserved = written(
+        decideReserve({
+          item: created.item,
+          reservation: null,
+          command: reserve('r-1', 4, { inventoryId: 'sku-9' }),
+          now: NOW,
+        }),
+      );
+      ledger.push(...reserved.events);
+      const confirmedHold = written(
+        decideReserve({
+          item: nextItem(reserved),
+          reservation: null,
+          command: reserve('r-2', 2, { inventoryId: 'sku-9' }),
+          now: NOW,
+        }),
+      );
+      ledger.push(...confirmedHold.events);
+      const afterConfirm = written(
+        decideConfirm({
+          item: nextItem(confirmedHold),
+          reservation: confirmedHold.reservation,
+          command: confirm('r-2', { inventoryId: 'sku-9' }),
+          now: NOW,
+        }),
+      );
+      ledger.push(...afterConfirm.events);
+      const before = nextItem(afterConfirm);
+      expect(counters(before)).toEqual({ available: 6, reserved: 4, confirmed: 2 });
 
-    const { item: replaced, events } = replaceItem(before, { inventoryId: 'sku-9', available: target, name: 'Renamed' }, 'c-9', at(20));
-    ledger.push(...events);
-    expect(replaced).toMatchObject({ name: 'Renamed', available: target, reserved: 4, confirmed: 2, seq: before.seq + 1 });
-    expect(replaced.updatedAt).toBe(at(20));
-    expect(replaced.createdAt).toBe(T0);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({
-      kind: 'StockSet',
-      seq: before.seq + 1,
-      quantity: target,
-      delta: { available: target - 6, reserved: 0, confirmed: 0 },
-      commandId: 'c-9',
-    });
-    const added = ledger.reduce((s, e) => s + stockAdded(e), 0);
-    expect(added).toBe(replaced.available + replaced.reserved + replaced.confirmed);
-    expect(replayLedger(ledger)).toEqual({ ...counters(replaced), seq: replaced.seq });
-  });
+      const { item: replaced, events } = replaceItem(
+        before,
+        { inventoryId: 'sku-9', available: target, name: 'Renamed' },
+        'c-9',
+        at(20),
+      );
+      ledger.push(...events);
+      expect(replaced).toMatchObject({
+        name: 'Renamed',
+        available: target,
+        reserved: 4,
+        confirmed: 2,
+        seq: before.seq + 1,
+      });
+      expect(replaced.updatedAt).toBe(at(20));
+      expect(replaced.createdAt).toBe(T0);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        kind: 'StockSet',
+        seq: before.seq + 1,
+        quantity: target,
+        delta: { available: target - 6, reserved: 0, confirmed: 0 },
+        commandId: 'c-9',
+      });
+      const added = ledger.reduce((s, e) => s + stockAdded(e), 0);
+      expect(added).toBe(replaced.available + replaced.reserved + replaced.confirmed);
+      expect(replayLedger(ledger)).toEqual({ ...counters(replaced), seq: replaced.seq });
+    },
+  );
 });
 
 describe('replayLedger', () => {

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import type { Command, InventoryItem } from '../../src/domain/model';
-import { adjust, at, cancel, confirm, expireHold, MemoryModel, reserve, uid } from '../support/domain-fixtures';
+import {
+  adjust,
+  at,
+  cancel,
+  confirm,
+  expireHold,
+  MemoryModel,
+  reserve,
+  uid,
+} from '../support/domain-fixtures';
 
 /** Abstract steps: reservation ids are picked from the ones that exist when the step runs. */
 type Step =
@@ -40,8 +49,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       lag,
     }),
   },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('replace' as const), item: fc.nat(4), available: fc.nat(30) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), seconds: fc.integer({ min: 0, max: 10 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('replace' as const), item: fc.nat(4), available: fc.nat(30) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('tick' as const), seconds: fc.integer({ min: 0, max: 10 }) }),
+  },
 );
 
 const scenario = fc.record({
@@ -89,7 +104,10 @@ describe('domain invariants over random command sequences', () => {
             command = adjust(s.delta, { inventoryId: ids[s.item % ids.length] as string, requestedAt });
           } else {
             const known = reservationIds[s.pick % Math.max(1, reservationIds.length)];
-            const target = s.unknown || !known ? { id: uid('nores'), inventoryId: ids[s.pick % ids.length] as string } : known;
+            const target =
+              s.unknown || !known
+                ? { id: uid('nores'), inventoryId: ids[s.pick % ids.length] as string }
+                : known;
             const base = { inventoryId: target.inventoryId, requestedAt };
             command =
               s.op === 'confirm'
@@ -109,8 +127,12 @@ describe('domain invariants over random command sequences', () => {
             // Every item exists in this scenario, so every decision moves the ledger by at least one event.
             expect(decision.events.length).toBeGreaterThanOrEqual(1);
             expect(after.seq).toBe(before.seq + decision.events.length);
-            expect(decision.events.map((e) => e.seq)).toEqual(decision.events.map((_, i) => before.seq + 1 + i));
-            expect(model.ledgers.get(command.inventoryId)?.length).toBe(ledgerBefore + decision.events.length);
+            expect(decision.events.map((e) => e.seq)).toEqual(
+              decision.events.map((_, i) => before.seq + 1 + i),
+            );
+            expect(model.ledgers.get(command.inventoryId)?.length).toBe(
+              ledgerBefore + decision.events.length,
+            );
           }
           // Other items are never touched by a command for this one.
           model.checkInvariants();
@@ -122,18 +144,22 @@ describe('domain invariants over random command sequences', () => {
 
   it('never lets two holds take the last unit', () => {
     fc.assert(
-      fc.property(fc.nat(10), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 20 }), (stock, quantities) => {
-        const model = new MemoryModel();
-        model.create('sku-0', stock);
-        let granted = 0;
-        for (const q of quantities) {
-          const d = model.apply(reserve(uid('res'), q, { inventoryId: 'sku-0' }), at(1));
-          if (d.kind === 'applied') granted += q;
-        }
-        expect(granted).toBeLessThanOrEqual(stock);
-        expect(model.items.get('sku-0')?.available).toBe(stock - granted);
-        model.checkInvariants();
-      }),
+      fc.property(
+        fc.nat(10),
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 20 }),
+        (stock, quantities) => {
+          const model = new MemoryModel();
+          model.create('sku-0', stock);
+          let granted = 0;
+          for (const q of quantities) {
+            const d = model.apply(reserve(uid('res'), q, { inventoryId: 'sku-0' }), at(1));
+            if (d.kind === 'applied') granted += q;
+          }
+          expect(granted).toBeLessThanOrEqual(stock);
+          expect(model.items.get('sku-0')?.available).toBe(stock - granted);
+          model.checkInvariants();
+        },
+      ),
       { numRuns: 200 },
     );
   });

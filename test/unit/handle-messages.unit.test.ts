@@ -49,7 +49,12 @@ function message(body: unknown, messageId = uid('m'), sessionId = ITEM): Incomin
 }
 
 function ofCommand(command: Command, as: 'string' | 'object' | 'buffer' = 'string'): IncomingMessage {
-  const body = as === 'object' ? command : as === 'buffer' ? Buffer.from(JSON.stringify(command)) : JSON.stringify(command);
+  const body =
+    as === 'object'
+      ? command
+      : as === 'buffer'
+        ? Buffer.from(JSON.stringify(command))
+        : JSON.stringify(command);
   return message(body, command.commandId);
 }
 
@@ -67,7 +72,11 @@ async function item(): Promise<InventoryItem> {
 
 function actions(settlements: Settlement[]): string[] {
   return settlements.map((s) =>
-    s.action === 'deadLetter' ? `deadLetter:${s.reason}` : s.action === 'complete' ? `complete:${s.outcome.status}` : s.action,
+    s.action === 'deadLetter'
+      ? `deadLetter:${s.reason}`
+      : s.action === 'complete'
+        ? `complete:${s.outcome.status}`
+        : s.action,
   );
 }
 
@@ -119,7 +128,13 @@ describe('handleSessionMessages', () => {
       ].sort(),
     );
     for (const p of poison) {
-      expect(p).toMatchObject({ pk: ITEM, inventoryId: ITEM, sessionId: ITEM, deliveryCount: 1, recordedAt: fixedClock.now().toISOString() });
+      expect(p).toMatchObject({
+        pk: ITEM,
+        inventoryId: ITEM,
+        sessionId: ITEM,
+        deliveryCount: 1,
+        recordedAt: fixedClock.now().toISOString(),
+      });
       expect(p.description).not.toBe('');
     }
     expect(poison.find((p) => p.messageId === 'm-json')?.body).toBe('{"type":"Reserve", "quantity": 1');
@@ -138,7 +153,9 @@ describe('handleSessionMessages', () => {
   it('records poison from a session id that is not a valid id in the poison partition', async () => {
     const settlements = await handleSessionMessages([message('{}', 'm-1', 'not a valid id!')], deps);
     expect(actions(settlements)).toEqual(['deadLetter:SchemaViolation']);
-    expect(poisonDocs()).toEqual([expect.objectContaining({ pk: POISON_PARTITION, sessionId: 'not a valid id!' })]);
+    expect(poisonDocs()).toEqual([
+      expect.objectContaining({ pk: POISON_PARTITION, sessionId: 'not a valid id!' }),
+    ]);
   });
 
   it('writes nothing but poison records for a group of poison messages only', async () => {
@@ -164,9 +181,18 @@ describe('handleSessionMessages', () => {
       deps,
     );
     expect(settlements).toEqual([
-      expect.objectContaining({ action: 'complete', outcome: expect.objectContaining({ reason: 'INSUFFICIENT_STOCK' }) }),
-      expect.objectContaining({ action: 'complete', outcome: expect.objectContaining({ reason: 'RESERVATION_NOT_FOUND' }) }),
-      expect.objectContaining({ action: 'complete', outcome: expect.objectContaining({ reason: 'INSUFFICIENT_STOCK' }) }),
+      expect.objectContaining({
+        action: 'complete',
+        outcome: expect.objectContaining({ reason: 'INSUFFICIENT_STOCK' }),
+      }),
+      expect.objectContaining({
+        action: 'complete',
+        outcome: expect.objectContaining({ reason: 'RESERVATION_NOT_FOUND' }),
+      }),
+      expect.objectContaining({
+        action: 'complete',
+        outcome: expect.objectContaining({ reason: 'INSUFFICIENT_STOCK' }),
+      }),
     ]);
     expect(await item()).toMatchObject({ available: 10, reserved: 0, confirmed: 0, seq: 4 });
   });

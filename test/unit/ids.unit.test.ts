@@ -23,7 +23,9 @@ describe('newId and issuedAt', () => {
         expect(issuedAt(newId(prefix, now))?.getTime()).toBe(now.getTime());
       }),
     );
-    expect(issuedAt(newId('r', new Date('2026-01-01T00:00:00.123Z')))?.toISOString()).toBe('2026-01-01T00:00:00.123Z');
+    expect(issuedAt(newId('r', new Date('2026-01-01T00:00:00.123Z')))?.toISOString()).toBe(
+      '2026-01-01T00:00:00.123Z',
+    );
   });
 
   it('sorts by issue time (as strings, the way listings and ids are ordered)', () => {
@@ -34,7 +36,16 @@ describe('newId and issuedAt', () => {
         expect(newId('r', early) < newId('r', late)).toBe(true);
       }),
     );
-    const times = [0, 1, 31, 32, 1023, 1024, Date.parse('2026-01-01T00:00:00Z'), Date.parse('2026-01-01T00:00:00.001Z')];
+    const times = [
+      0,
+      1,
+      31,
+      32,
+      1023,
+      1024,
+      Date.parse('2026-01-01T00:00:00Z'),
+      Date.parse('2026-01-01T00:00:00.001Z'),
+    ];
     const ids = times.map((ms) => newId('c', new Date(ms)));
     expect([...ids].sort()).toEqual(ids);
   });
@@ -59,7 +70,9 @@ describe('newId and issuedAt', () => {
 });
 
 describe('domain ids', () => {
-  it.each(['a', 'A9', 'sku-1', 'sku_1.v2', 'x'.repeat(128)])('accepts %s', (id) => expect(isValidId(id)).toBe(true));
+  it.each(['a', 'A9', 'sku-1', 'sku_1.v2', 'x'.repeat(128)])('accepts %s', (id) =>
+    expect(isValidId(id)).toBe(true),
+  );
 
   it.each(['', '-a', '.a', '_a', 'a b', 'a/b', 'a#b', 'ä', 'x'.repeat(129)])('refuses %j', (id) => {
     expect(isValidId(id)).toBe(false);

@@ -27,7 +27,6 @@ import {
   openTestStore,
   readPartition,
   reserve,
-  uid,
   type TestStore,
 } from '../support/domain-fixtures';
 
@@ -40,7 +39,11 @@ function deps(overrides: Partial<ProcessorDeps> = {}): ProcessorDeps {
 }
 
 async function createItem(available: number, inventoryId = ITEM): Promise<void> {
-  const put = await putItem({ store: t.store, clock: fixedClock }, { inventoryId, available, name: inventoryId }, undefined);
+  const put = await putItem(
+    { store: t.store, clock: fixedClock },
+    { inventoryId, available, name: inventoryId },
+    undefined,
+  );
   if (put.kind !== 'created') throw new Error(`could not create ${inventoryId}: ${put.kind}`);
 }
 
@@ -53,7 +56,10 @@ async function itemDoc(inventoryId = ITEM): Promise<{ doc: InventoryItem; etag: 
 /** Replaces the item behind the processor's back (an admin write): its ETag changes, the counters do not. */
 async function touchItem(inventoryId = ITEM): Promise<void> {
   const current = await itemDoc(inventoryId);
-  const written = await t.store.replace({ ...current.doc, name: `${current.doc.name}!` } as never, current.etag);
+  const written = await t.store.replace(
+    { ...current.doc, name: `${current.doc.name}!` } as never,
+    current.etag,
+  );
   if (!written.ok) throw new Error('touch failed');
 }
 
@@ -81,11 +87,19 @@ describe('processCommands with the embedded store', () => {
     const before = await itemDoc();
     const command = reserve('res-1', 3);
     const committed: number[][] = [];
-    const outcomes = await processCommands(ITEM, [command], deps(), { onCommitted: (i) => void committed.push(i) });
+    const outcomes = await processCommands(ITEM, [command], deps(), {
+      onCommitted: (i) => void committed.push(i),
+    });
 
-    expect(outcomes).toEqual([{ status: 'applied', reason: null, commandId: command.commandId, reservationId: 'res-1' }]);
+    expect(outcomes).toEqual([
+      { status: 'applied', reason: null, commandId: command.commandId, reservationId: 'res-1' },
+    ]);
     expect(store.batches).toHaveLength(1);
-    expect(opsSummary(store.batches[0] ?? [])).toEqual(['replace:inventory', 'create:reservation', 'create:event']);
+    expect(opsSummary(store.batches[0] ?? [])).toEqual([
+      'replace:inventory',
+      'create:reservation',
+      'create:event',
+    ]);
     expect(store.batches[0]?.[0]).toMatchObject({ ifMatch: before.etag });
     expect(committed).toEqual([[0]]);
 
@@ -109,9 +123,13 @@ describe('processCommands with the embedded store', () => {
     if (restart) cache = new ItemCache(100);
     const committed: number[][] = [];
 
-    const outcomes = await processCommands(ITEM, [command], deps(), { onCommitted: (i) => void committed.push(i) });
+    const outcomes = await processCommands(ITEM, [command], deps(), {
+      onCommitted: (i) => void committed.push(i),
+    });
 
-    expect(outcomes).toEqual([{ status: 'duplicate', reason: null, commandId: command.commandId, reservationId: 'res-1' }]);
+    expect(outcomes).toEqual([
+      { status: 'duplicate', reason: null, commandId: command.commandId, reservationId: 'res-1' },
+    ]);
     expect(dumpStore(t.db)).toEqual(snapshot);
     expect(committed).toEqual([]);
     expect((await itemDoc()).doc).toMatchObject({ available: 7, reserved: 3 });
@@ -131,26 +149,29 @@ describe('processCommands with the embedded store', () => {
     ['Cancel', () => cancel('res-1'), { available: 10, reserved: 0, confirmed: 0 }],
     ['ExpireHold', () => expireHold('res-1'), { available: 10, reserved: 0, confirmed: 0 }],
     ['Adjust', () => adjust(5), { available: 12, reserved: 3, confirmed: 0 }],
-  ] as const)('reports a redelivered %s as duplicate or noop and changes nothing', async (type, make, expected) => {
-    await createItem(10);
-    await processCommands(ITEM, [reserve('res-1', 3)], deps());
-    const command: Command = make();
-    const first = await processCommands(ITEM, [command], deps());
-    expect(brief(first)).toEqual(['applied']);
-    expect(await t.store.read(ITEM, commandMarkerId(command.commandId))).toMatchObject({
-      doc: { type: 'command', commandId: command.commandId, commandType: type, outcome: 'applied' },
-    });
-    const snapshot = dumpStore(t.db);
+  ] as const)(
+    'reports a redelivered %s as duplicate or noop and changes nothing',
+    async (type, make, expected) => {
+      await createItem(10);
+      await processCommands(ITEM, [reserve('res-1', 3)], deps());
+      const command: Command = make();
+      const first = await processCommands(ITEM, [command], deps());
+      expect(brief(first)).toEqual(['applied']);
+      expect(await t.store.read(ITEM, commandMarkerId(command.commandId))).toMatchObject({
+        doc: { type: 'command', commandId: command.commandId, commandType: type, outcome: 'applied' },
+      });
+      const snapshot = dumpStore(t.db);
 
-    for (const fresh of [false, true]) {
-      if (fresh) cache = new ItemCache(100);
-      const again = await processCommands(ITEM, [command], deps());
-      // An ExpireHold finds the hold no longer active and writes nothing; the others hit the marker's 409.
-      expect(brief(again)).toEqual([type === 'ExpireHold' ? 'noop' : 'duplicate']);
-      expect(dumpStore(t.db)).toEqual(snapshot);
-    }
-    expect(counters((await itemDoc()).doc)).toEqual(expected);
-  });
+      for (const fresh of [false, true]) {
+        if (fresh) cache = new ItemCache(100);
+        const again = await processCommands(ITEM, [command], deps());
+        // An ExpireHold finds the hold no longer active and writes nothing; the others hit the marker's 409.
+        expect(brief(again)).toEqual([type === 'ExpireHold' ? 'noop' : 'duplicate']);
+        expect(dumpStore(t.db)).toEqual(snapshot);
+      }
+      expect(counters((await itemDoc()).doc)).toEqual(expected);
+    },
+  );
 
   it('reports a redelivered rejected Confirm as duplicate (its marker, not its decision, answers)', async () => {
     await createItem(10);
@@ -167,7 +188,11 @@ describe('processCommands with the embedded store', () => {
     const stale = cache.get(ITEM);
     // An admin PUT raises available to 2 while the cache still holds the old document and ETag.
     const current = await itemDoc();
-    const put = await putItem({ store: t.store, clock: fixedClock }, { inventoryId: ITEM, available: 2, name: 'x' }, current.etag);
+    const put = await putItem(
+      { store: t.store, clock: fixedClock },
+      { inventoryId: ITEM, available: 2, name: 'x' },
+      current.etag,
+    );
     expect(put.kind).toBe('replaced');
     expect(cache.get(ITEM)?.etag).toBe(stale?.etag);
     store.batches.length = 0;
@@ -179,7 +204,11 @@ describe('processCommands with the embedded store', () => {
     expect(store.batches).toHaveLength(2);
     const { item, reservations, events } = await readPartition(t.store, ITEM);
     expect(item).toMatchObject({ available: 0, reserved: 5, confirmed: 0, name: 'x' });
-    expect(reservations.map((r) => `${r.id}:${r.status}`)).toEqual(['res-1:held', 'res-2:rejected', 'res-3:held']);
+    expect(reservations.map((r) => `${r.id}:${r.status}`)).toEqual([
+      'res-1:held',
+      'res-2:rejected',
+      'res-3:held',
+    ]);
     expect(events.map((e) => e.kind)).toEqual([
       'ItemCreated',
       'ReservationHeld',
@@ -187,7 +216,10 @@ describe('processCommands with the embedded store', () => {
       'ReservationRejected',
       'ReservationHeld',
     ]);
-    expect(replayLedger(events)).toEqual({ ...counters(item as InventoryItem), seq: (item as InventoryItem).seq });
+    expect(replayLedger(events)).toEqual({
+      ...counters(item as InventoryItem),
+      seq: (item as InventoryItem).seq,
+    });
     expect(cache.get(ITEM)).toEqual(await itemDoc());
   });
 
@@ -201,9 +233,14 @@ describe('processCommands with the embedded store', () => {
       return undefined;
     };
     const committed: number[][] = [];
-    const run = processCommands(ITEM, [reserve('res-2', 1), confirm('res-1'), adjust(4)], deps({ maxConflictRetries: 2 }), {
-      onCommitted: (i) => void committed.push(i),
-    });
+    const run = processCommands(
+      ITEM,
+      [reserve('res-2', 1), confirm('res-1'), adjust(4)],
+      deps({ maxConflictRetries: 2 }),
+      {
+        onCommitted: (i) => void committed.push(i),
+      },
+    );
 
     await expect(run).rejects.toBeInstanceOf(ConflictRetriesExhaustedError);
     expect(store.batches).toHaveLength(3); // the first attempt and two retries
@@ -230,7 +267,9 @@ describe('processCommands with the embedded store', () => {
       throw new TransientStoreError('throttled', 'slow down', 100);
     };
     const committed: number[][] = [];
-    const run = processCommands(ITEM, [reserve('res-1', 3), adjust(2)], deps(), { onCommitted: (i) => void committed.push(i) });
+    const run = processCommands(ITEM, [reserve('res-1', 3), adjust(2)], deps(), {
+      onCommitted: (i) => void committed.push(i),
+    });
     await expect(run).rejects.toBeInstanceOf(TransientStoreError);
     expect(committed).toEqual([]);
     expect(dumpStore(t.db)).toEqual(snapshot);
@@ -240,7 +279,9 @@ describe('processCommands with the embedded store', () => {
     await createItem(10);
     const snapshot = dumpStore(t.db);
     store.intercept = () => ({ ok: false, failure: 'tooLarge', index: 1 });
-    await expect(processCommands(ITEM, [reserve('res-1', 3)], deps())).rejects.toBeInstanceOf(UnexpectedWriteError);
+    await expect(processCommands(ITEM, [reserve('res-1', 3)], deps())).rejects.toBeInstanceOf(
+      UnexpectedWriteError,
+    );
     expect(store.batches).toHaveLength(1);
     expect(dumpStore(t.db)).toEqual(snapshot);
   });
@@ -255,7 +296,9 @@ describe('processCommands with the embedded store', () => {
     const { item, reservations, events } = await readPartition(t.store, ITEM);
     expect(item).toBeNull();
     expect(events).toEqual([]);
-    expect(reservations.map((r) => `${r.id}:${r.status}:${r.reason}`)).toEqual(['res-1:rejected:INVENTORY_NOT_FOUND']);
+    expect(reservations.map((r) => `${r.id}:${r.status}:${r.reason}`)).toEqual([
+      'res-1:rejected:INVENTORY_NOT_FOUND',
+    ]);
   });
 });
 
@@ -279,7 +322,9 @@ describe('group commit', () => {
       // The commands that wrote in this batch are exactly the ones it settled.
       const writers = new Set(
         ops.flatMap((op) =>
-          op.op !== 'delete' && (op.doc.type === 'event' || op.doc.type === 'command') && 'commandId' in op.doc
+          op.op !== 'delete' &&
+          (op.doc.type === 'event' || op.doc.type === 'command') &&
+          'commandId' in op.doc
             ? [String(op.doc.commandId)]
             : [],
         ),
@@ -347,7 +392,8 @@ describe('group commit', () => {
       const kind = i % 5;
       if (kind === 0) commands.push(reserve(r, 3));
       else if (kind === 1) commands.push(i % 2 === 0 ? confirm(r) : cancel(r));
-      else if (kind === 2) commands.push(expireHold(r)); // a noop: the hold already ended
+      else if (kind === 2)
+        commands.push(expireHold(r)); // a noop: the hold already ended
       else if (kind === 3) commands.push(adjust(i % 3 === 0 ? -1 : 2));
       else commands.push(confirm(`nothing-${i}`));
     }
@@ -357,7 +403,10 @@ describe('group commit', () => {
     // Every batch but the last is too full for the next command (at most 4 operations: held, expired + marker).
     store.batches.slice(0, -1).forEach((ops) => expect(ops.length).toBeGreaterThan(MAX_BATCH_OPERATIONS - 4));
     const { item, events } = await readPartition(t.store, ITEM);
-    expect(replayLedger(events)).toEqual({ ...counters(item as InventoryItem), seq: (item as InventoryItem).seq });
+    expect(replayLedger(events)).toEqual({
+      ...counters(item as InventoryItem),
+      seq: (item as InventoryItem).seq,
+    });
   });
 
   it('sends a redelivered command in the middle of a group to duplicate, and decides the rest again without it', async () => {
@@ -366,10 +415,24 @@ describe('group commit', () => {
     const oldAdjust = adjust(-1);
     await processCommands(ITEM, [old, oldAdjust], deps());
     cache = new ItemCache(100);
-    const commands = [reserve('res-2', 6), old, reserve('res-3', 1), oldAdjust, confirm('res-1'), confirm('res-2')];
+    const commands = [
+      reserve('res-2', 6),
+      old,
+      reserve('res-3', 1),
+      oldAdjust,
+      confirm('res-1'),
+      confirm('res-2'),
+    ];
     const { outcomes } = await run(commands);
     // The redelivered Reserve and Adjust hit their 409s; the others are decided as if they were not there.
-    expect(brief(outcomes)).toEqual(['rejected:INSUFFICIENT_STOCK', 'duplicate', 'applied', 'duplicate', 'applied', 'rejected:HOLD_NOT_ACTIVE']);
+    expect(brief(outcomes)).toEqual([
+      'rejected:INSUFFICIENT_STOCK',
+      'duplicate',
+      'applied',
+      'duplicate',
+      'applied',
+      'rejected:HOLD_NOT_ACTIVE',
+    ]);
     expect((await itemDoc()).doc).toMatchObject({ available: 4, reserved: 1, confirmed: 4 });
   });
 
@@ -485,7 +548,13 @@ describe('one message per call and groups of any size reach the same state', () 
       } else {
         const base = { inventoryId, commandId, requestedAt: at(s.requested) };
         const res = `r-${s.res}`;
-        out.push(s.op === 'confirm' ? confirm(res, base) : s.op === 'cancel' ? cancel(res, base) : expireHold(res, base));
+        out.push(
+          s.op === 'confirm'
+            ? confirm(res, base)
+            : s.op === 'cancel'
+              ? cancel(res, base)
+              : expireHold(res, base),
+        );
       }
     });
     return out;
@@ -501,7 +570,10 @@ describe('one message per call and groups of any size reach the same state', () 
       item: item ? { ...counters(item), seq: item.seq, updatedAt: item.updatedAt } : null,
       reservations: reservations.map((r: Reservation) => strip(r)),
       // The creation event carries the admin command id putItem generated: not part of the comparison.
-      events: events.map((e) => ({ ...strip(e), commandId: e.kind === 'ItemCreated' ? 'create' : e.commandId })),
+      events: events.map((e) => ({
+        ...strip(e),
+        commandId: e.kind === 'ItemCreated' ? 'create' : e.commandId,
+      })),
     };
   }
 
@@ -526,7 +598,8 @@ describe('one message per call and groups of any size reach the same state', () 
             for (const inventoryId of items) {
               const session = commands.filter((c) => c.inventoryId === inventoryId);
               if (m === 0) {
-                for (const c of session) results.push(...(await processCommands(inventoryId, [c], deps({ cache: modeCache }))));
+                for (const c of session)
+                  results.push(...(await processCommands(inventoryId, [c], deps({ cache: modeCache }))));
               } else {
                 let start = 0;
                 for (let g = 0; start < session.length; g++) {

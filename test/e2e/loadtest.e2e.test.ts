@@ -1,0 +1,178 @@
+import { execFile } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ts from 'typescript';
+import { parseArgs } from '../../src/loadtest/args';
+import { buildReport, type LoadTestReport } from '../../src/loadtest/report';
+import { runLoadTest } from '../../src/loadtest/runner';
+import { startHost, type Host } from '../../src/local/host';
+
+jest.setTimeout(60_000);
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** Transpiles src/loadtest to plain CommonJS so the CLI runs as a child process without a full build. */
+function compileCli(outDir: string): string {
+  const srcDir = path.join(ROOT, 'src/loadtest');
+  mkdirSync(outDir, { recursive: true });
+  for (const file of readdirSync(srcDir).filter((f) => f.endsWith('.ts'))) {
+    const source = readFileSync(path.join(srcDir, file), 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+      },
+      fileName: file,
+    });
+    writeFileSync(path.join(outDir, file.replace(/\.ts$/, '.js')), outputText);
+  }
+  return path.join(outDir, 'cli.js');
+}
+
+describe('load test against the one-machine host', () => {
+  let host: Host;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'loadtest-e2e-'));
+    host = await startHost({
+      port: 0,
+      dataDir: path.join(dir, 'data'),
+      concurrency: 8,
+      batchSize: 1,
+      cacheSize: 10_000,
+      sink: () => {},
+    });
+  });
+
+  afterAll(async () => {
+    await host?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs 400 reservations over 20 items with confirms and cancels, and every invariant holds', async () => {
+    const url = host.url.replace('localhost', '127.0.0.1');
+    const options = parseArgs(
+      [
+        '--url',
+        url,
+        '--items',
+        '20',
+        '--stock',
+        '15',
+        '--requests',
+        '400',
+        '--concurrency',
+        '32',
+        '--distribution',
+        'zipf',
+        '--confirm-fraction',
+        '0.3',
+        '--cancel-fraction',
+        '0.3',
+        '--decide-timeout',
+        '30',
+        '--seed',
+        '11',
+        '--no-progress',
+      ],
+      {},
+    );
+    const run = await runLoadTest(options);
+    const report = buildReport(run);
+
+    expect(run.violations).toEqual([]);
+    expect(report.invariants.ok).toBe(true);
+    expect(report.outcomes).toMatchObject({ sent: 400, accepted: 400, decided: 400, undecided: 0 });
+    // 20 items x 15 units and a skewed distribution: some items sell out, so both outcomes occur.
+    expect(report.outcomes.byDecision.held).toBeGreaterThan(0);
+    expect(report.outcomes.byDecision.rejected).toBeGreaterThan(0);
+    expect(report.outcomes.byReason.INSUFFICIENT_STOCK).toBe(report.outcomes.byDecision.rejected);
+    expect(report.httpErrors.total).toBe(0);
+    expect(report.settles.accepted).toBeGreaterThan(0);
+    expect(report.settles.undecided).toBe(0);
+    expect(report.settles.byOutcome.ReservationConfirmed).toBeGreaterThan(0);
+    expect(report.settles.byOutcome.ReservationCancelled).toBeGreaterThan(0);
+    expect(report.latencyMs.accept.count).toBe(400);
+    expect(report.latencyMs.acceptToDecision.count).toBe(400);
+    expect(report.invariants.itemsChecked).toBe(20);
+  });
+
+  it('runs open loop on a hot item without overselling', async () => {
+    const options = parseArgs(
+      [
+        '--url',
+        host.url,
+        '--items',
+        '3',
+        '--stock',
+        '50',
+        '--requests',
+        '150',
+        '--rate',
+        '300',
+        '--distribution',
+        'hot',
+        '--seed',
+        '5',
+      ],
+      {},
+    );
+    const run = await runLoadTest(options);
+    const report = buildReport(run);
+    expect(run.violations).toEqual([]);
+    expect(report.outcomes.byDecision).toEqual({ held: 50, rejected: 100 });
+    expect(report.latencyMs.scheduleLag?.count).toBe(150);
+  });
+
+  it('runs as a CLI: exit 0 and the JSON results written; exit 2 on bad arguments', async () => {
+    const cli = compileCli(path.join(dir, 'cli'));
+    const out = path.join(dir, 'results', 'run.json');
+    const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+    const exec = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [cli, ...args], { env, timeout: 40_000 }, (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+        });
+      });
+
+    const ok = await exec([
+      '--url',
+      host.url,
+      '--items',
+      '3',
+      '--stock',
+      '5',
+      '--requests',
+      '20',
+      '--concurrency',
+      '4',
+      '--confirm-fraction',
+      '0.5',
+      '--out',
+      out,
+    ]);
+    expect(ok.stderr).not.toMatch(/failed/);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/invariants {2}OK/);
+    expect(existsSync(out)).toBe(true);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as LoadTestReport;
+    expect(report.invariants.ok).toBe(true);
+    expect(report.outcomes.accepted).toBe(20);
+
+    const bad = await exec(['--url', host.url, '--confirm-fraction', '2', '--nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--confirm-fraction/);
+    expect(bad.stderr).toMatch(/unknown flag --nope/);
+  });
+});

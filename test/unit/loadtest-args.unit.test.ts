@@ -1,0 +1,145 @@
+import { ArgsError, HelpRequested, parseArgs } from '../../src/loadtest/args';
+
+const problems = (argv: string[]): string[] => {
+  try {
+    parseArgs(argv, {});
+  } catch (error) {
+    if (error instanceof ArgsError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected ArgsError');
+};
+
+describe('parseArgs', () => {
+  it('applies defaults: closed loop with 32 in flight against localhost', () => {
+    const o = parseArgs([], {});
+    expect(o).toMatchObject({
+      url: 'http://localhost:7071/api',
+      items: 100,
+      stock: 100,
+      requests: 1000,
+      quantity: 1,
+      distribution: 'uniform',
+      zipfSkew: 1.1,
+      rate: undefined,
+      concurrency: 32,
+      confirmFraction: 0,
+      cancelFraction: 0,
+      progress: true,
+    });
+    expect(o.runId).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+  });
+
+  it('reads every flag, in both --flag value and --flag=value forms', () => {
+    const o = parseArgs(
+      [
+        '--url=https://app.azurewebsites.net/api/',
+        '--key',
+        'k1',
+        '--items',
+        '1000',
+        '--stock=5',
+        '--requests',
+        '30000',
+        '--quantity',
+        '2',
+        '--distribution',
+        'zipf',
+        '--zipf-skew',
+        '1.5',
+        '--rate',
+        '6000',
+        '--confirm-fraction',
+        '0.25',
+        '--cancel-fraction',
+        '0.75',
+        '--hold-seconds',
+        '60',
+        '--decide-timeout',
+        '30',
+        '--request-timeout',
+        '5',
+        '--max-sockets',
+        '64',
+        '--seed',
+        '7',
+        '--run-id',
+        'abc',
+        '--out',
+        'x.json',
+        '--no-progress',
+      ],
+      {},
+    );
+    expect(o).toEqual({
+      url: 'https://app.azurewebsites.net/api',
+      key: 'k1',
+      items: 1000,
+      stock: 5,
+      requests: 30000,
+      quantity: 2,
+      distribution: 'zipf',
+      zipfSkew: 1.5,
+      rate: 6000,
+      concurrency: undefined,
+      confirmFraction: 0.25,
+      cancelFraction: 0.75,
+      holdSeconds: 60,
+      decideTimeout: 30,
+      requestTimeout: 5,
+      maxSockets: 64,
+      seed: 7,
+      runId: 'abc',
+      out: 'x.json',
+      progress: false,
+    });
+  });
+
+  it('takes the key from LOADTEST_FUNCTION_KEY unless --key is given', () => {
+    expect(parseArgs([], { LOADTEST_FUNCTION_KEY: 'env' }).key).toBe('env');
+    expect(parseArgs(['--key', 'flag'], { LOADTEST_FUNCTION_KEY: 'env' }).key).toBe('flag');
+  });
+
+  it('rejects unknown flags, stray words and missing values', () => {
+    expect(problems(['--bogus', '1'])).toEqual(['unknown flag --bogus (see --help)']);
+    expect(problems(['items'])[0]).toMatch(/unexpected argument/);
+    expect(problems(['--items'])).toEqual(['--items needs a value']);
+    expect(problems(['--items', '--stock', '3'])).toContain('--items needs a value');
+  });
+
+  it('rejects non-numeric, negative, fractional and out-of-range numbers', () => {
+    expect(problems(['--items', 'ten'])).toEqual(['--items must be a number, got "ten"']);
+    expect(problems(['--requests', '-5'])[0]).toMatch(/--requests must be between 1/);
+    expect(problems(['--stock', '-1'])[0]).toMatch(/--stock must be between 0/);
+    expect(problems(['--concurrency', '2.5'])[0]).toMatch(/--concurrency must be an integer/);
+    expect(problems(['--rate', '0'])[0]).toMatch(/--rate must be greater than 0/);
+    expect(problems(['--zipf-skew', '-1'])[0]).toMatch(/--zipf-skew/);
+  });
+
+  it('rejects fractions outside 0..1 and confirm + cancel above 1', () => {
+    expect(problems(['--confirm-fraction', '1.2'])[0]).toMatch(
+      /--confirm-fraction must be at least 0 and at most 1/,
+    );
+    expect(problems(['--cancel-fraction', '-0.1'])[0]).toMatch(/--cancel-fraction/);
+    expect(problems(['--confirm-fraction', '0.6', '--cancel-fraction', '0.5'])).toEqual([
+      '--confirm-fraction plus --cancel-fraction must not exceed 1',
+    ]);
+  });
+
+  it('rejects a bad URL, a bad distribution, and rate with concurrency', () => {
+    expect(problems(['--url', 'localhost:7071'])[0]).toMatch(/--url must be an http\(s\) URL/);
+    expect(problems(['--url', 'ftp://x/api'])[0]).toMatch(/--url/);
+    expect(problems(['--distribution', 'pareto'])[0]).toMatch(
+      /--distribution must be one of uniform, hot, zipf/,
+    );
+    expect(problems(['--rate', '10', '--concurrency', '4'])[0]).toMatch(/exclusive/);
+  });
+
+  it('reports every problem at once', () => {
+    expect(problems(['--bogus', 'x', '--items', 'x', '--url', 'nope'])).toHaveLength(3);
+  });
+
+  it('signals --help', () => {
+    expect(() => parseArgs(['--help'], {})).toThrow(HelpRequested);
+  });
+});
