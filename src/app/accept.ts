@@ -3,7 +3,7 @@ import type { Clock } from '../ports/clock';
 import type { CommandQueue, OutgoingCommand } from '../ports/queue';
 import type { DocumentStore } from '../ports/store';
 import { LIMITS } from './command-schema';
-import { lookup, record, requestHash } from './idempotency';
+import { forget, lookup, record, requestHash } from './idempotency';
 import { newId } from './ids';
 
 export interface AcceptDeps {
@@ -146,7 +146,13 @@ async function accept(
       const messages = toMessages(fresh, trace);
       claim = await record(deps.store, key, hash, fresh.accepted, messages, now);
       if (claim.kind === 'fresh') {
-        await deps.queue.send(messages);
+        try {
+          await deps.queue.send(messages);
+        } catch (error) {
+          // Nothing was accepted: free the key so a retry (even with a corrected body) starts afresh.
+          await forget(deps.store, key);
+          throw error;
+        }
         return { kind: 'accepted', replayed: false, ...fresh.accepted };
       }
     }

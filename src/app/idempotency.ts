@@ -63,6 +63,15 @@ export async function record<R>(
   return lookup<R>(store, key, hash);
 }
 
+/** Best effort: a record that cannot be removed only means a retry replays the same ids. */
+export async function forget(store: DocumentStore, key: string): Promise<void> {
+  try {
+    await store.batch(keyPartition(key), [{ op: 'delete', id: 'record' }]);
+  } catch {
+    // the store is failing too; the record expires with its TTL
+  }
+}
+
 function serialize(message: OutgoingCommand): SerializedMessage {
   const { scheduledEnqueueTime, ...rest } = message;
   return scheduledEnqueueTime ? { ...rest, scheduledEnqueueTime: scheduledEnqueueTime.toISOString() } : rest;

@@ -12,10 +12,11 @@ const HEADER_DOCS: Record<string, string> = {
  * such a ref resolves against the document root, so the definitions move to components/schemas.
  */
 function schemaOf(schema: z.ZodType, components: Record<string, unknown>): unknown {
-  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }) as Record<
-    string,
-    unknown
-  >;
+  const json = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+    io: 'input',
+  }) as Record<string, unknown>;
   delete json.$schema;
   const defs = (json.$defs ?? {}) as Record<string, unknown>;
   delete json.$defs;
@@ -29,7 +30,9 @@ function toComponentRefs(value: unknown): unknown {
   return Object.fromEntries(
     Object.entries(value).map(([key, v]) => [
       key,
-      key === '$ref' && typeof v === 'string' ? v.replace(/^#\/\$defs\//, '#/components/schemas/') : toComponentRefs(v),
+      key === '$ref' && typeof v === 'string'
+        ? v.replace(/^#\/\$defs\//, '#/components/schemas/')
+        : toComponentRefs(v),
     ]),
   );
 }
@@ -76,7 +79,9 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
           ...(r.schema
             ? {
                 content: {
-                  [Number(status) >= 400 && status !== '503' ? 'application/problem+json' : 'application/json']: {
+                  [Number(status) >= 400 && status !== '503'
+                    ? 'application/problem+json'
+                    : 'application/json']: {
                     schema: schemaOf(r.schema, schemas),
                   },
                 },
@@ -92,7 +97,12 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
       security: route.authLevel === 'function' ? [{ functionKey: [] }] : [],
       parameters: [...params, ...queryParams, ...headerParams],
       ...(route.doc.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.doc.body, schemas) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: schemaOf(route.doc.body, schemas) } },
+            },
+          }
         : {}),
       responses,
     };

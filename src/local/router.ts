@@ -5,7 +5,8 @@ export interface Match {
   params: Record<string, string>;
 }
 
-export type Resolution = { kind: 'match'; match: Match } | { kind: 'method-not-allowed'; allow: string[] } | { kind: 'not-found' };
+export type Resolution =
+  { kind: 'match'; match: Match } | { kind: 'method-not-allowed'; allow: string[] } | { kind: 'not-found' };
 
 interface Compiled {
   route: BoundRoute;
@@ -23,13 +24,16 @@ export class Router {
       const source = route.route
         .split('/')
         .map((segment) =>
-          segment.replace(/\{(\w+)\}|([^{}]+)/g, (_all, name: string | undefined, literal: string | undefined) => {
-            if (name) {
-              names.push(name);
-              return '([^/]+)';
-            }
-            return (literal ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-          }),
+          segment.replace(
+            /\{(\w+)\}|([^{}]+)/g,
+            (_all, name: string | undefined, literal: string | undefined) => {
+              if (name) {
+                names.push(name);
+                return '([^/]+)';
+              }
+              return (literal ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+            },
+          ),
         )
         .join('/');
       return { route, names, pattern: new RegExp(`^/api/${source}/?$`, 'i') };

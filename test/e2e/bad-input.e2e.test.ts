@@ -17,7 +17,14 @@ const VALID = { inventoryId: SKU, quantity: 1, userId: 'user-1' };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-bad-'));
-  host = await startHost({ port: 0, dataDir, concurrency: 8, batchSize: 1, cacheSize: 10_000, sink: () => {} });
+  host = await startHost({
+    port: 0,
+    dataDir,
+    concurrency: 8,
+    batchSize: 1,
+    cacheSize: 10_000,
+    sink: () => {},
+  });
   api = new ApiClient(loopback(host.url));
   await api.createItem(SKU, 10);
 }, 20_000);
@@ -102,9 +109,11 @@ const BODY_CASES: Case[] = [
   post('holdSeconds as a string', reserve({ holdSeconds: '60' }), ['holdSeconds']),
   post('holdSeconds null', reserve({ holdSeconds: null }), ['holdSeconds']),
   post('unknown field', reserve({ extra: 1 }), ['extra']),
-  post('unknown field named __proto__', `{"inventoryId":"${SKU}","quantity":1,"userId":"u","__proto__":{"a":1}}`, [
-    '__proto__',
-  ]),
+  post(
+    'unknown field named __proto__',
+    `{"inventoryId":"${SKU}","quantity":1,"userId":"u","__proto__":{"a":1}}`,
+    ['__proto__'],
+  ),
   post('quantity 0', reserve({ quantity: 0 }), ['quantity']),
   post('quantity negative', reserve({ quantity: -1 }), ['quantity']),
   post('quantity fractional', reserve({ quantity: 1.5 }), ['quantity']),
@@ -121,7 +130,9 @@ const BODY_CASES: Case[] = [
   post('inventoryId 129 chars', reserve({ inventoryId: long(129) }), ['inventoryId']),
   post('inventoryId leading dot', reserve({ inventoryId: '.hidden' }), ['inventoryId']),
   post('inventoryId empty', reserve({ inventoryId: '' }), ['inventoryId']),
-  post('inventoryId starting with ~ (the idempotency partitions)', reserve({ inventoryId: '~idem~x' }), ['inventoryId']),
+  post('inventoryId starting with ~ (the idempotency partitions)', reserve({ inventoryId: '~idem~x' }), [
+    'inventoryId',
+  ]),
   post('userId with a slash', reserve({ userId: 'a/b' }), ['userId']),
   post('userId 200 chars', reserve({ userId: long(200) }), ['userId']),
   post('userId leading dot', reserve({ userId: '.u' }), ['userId']),
@@ -191,7 +202,13 @@ const ADJUST_CASES: Case[] = (
 }));
 
 const PATH_CASES: Case[] = BAD_PATH_IDS.flatMap(([label, id]): Case[] => [
-  { name: `GET item: ${label}`, method: 'GET', path: `/inventory/${id}`, status: 400, fields: ['inventoryId'] },
+  {
+    name: `GET item: ${label}`,
+    method: 'GET',
+    path: `/inventory/${id}`,
+    status: 400,
+    fields: ['inventoryId'],
+  },
   {
     name: `adjustment: inventory id ${label}`,
     method: 'POST',
@@ -228,7 +245,13 @@ const PATH_CASES: Case[] = BAD_PATH_IDS.flatMap(([label, id]): Case[] => [
     status: 400,
     fields: ['commandId'],
   },
-  { name: `ledger: inventory id ${label}`, method: 'GET', path: `/inventory/${id}/ledger`, status: 400, fields: ['inventoryId'] },
+  {
+    name: `ledger: inventory id ${label}`,
+    method: 'GET',
+    path: `/inventory/${id}/ledger`,
+    status: 400,
+    fields: ['inventoryId'],
+  },
 ]);
 
 const QUERY_CASES: Case[] = (
@@ -299,8 +322,19 @@ const KEY_CASES: Case[] = (
 
 const ROUTE_CASES: Case[] = [
   { name: 'unknown route under /api', method: 'GET', path: '/nope', status: 404 },
-  { name: 'unknown route with a body', method: 'POST', path: '/inventory/x/refunds', body: VALID, status: 404 },
-  { name: 'unknown nested route', method: 'GET', path: `/inventory/${SKU}/reservations/r-1/confirm/extra`, status: 404 },
+  {
+    name: 'unknown route with a body',
+    method: 'POST',
+    path: '/inventory/x/refunds',
+    body: VALID,
+    status: 404,
+  },
+  {
+    name: 'unknown nested route',
+    method: 'GET',
+    path: `/inventory/${SKU}/reservations/r-1/confirm/extra`,
+    status: 404,
+  },
   { name: 'the API root', method: 'GET', path: '', status: 404 },
 ];
 
@@ -325,23 +359,29 @@ async function send(c: Case) {
 }
 
 function expectProblem(res: { status: number; headers: Headers; body: ProblemView; text: string }, c: Case) {
-  if (res.status !== c.status) throw new Error(`${c.name}: expected ${c.status}, got ${res.status} ${res.text}`);
+  if (res.status !== c.status)
+    throw new Error(`${c.name}: expected ${c.status}, got ${res.status} ${res.text}`);
   expect(res.headers.get('content-type')).toContain('application/problem+json');
   expect(res.body).toMatchObject({ status: c.status, title: expect.any(String), type: expect.any(String) });
   if (c.fields) {
     const named = (res.body.errors ?? []).flatMap((e) => e.field.split(', '));
-    for (const field of c.fields) expect({ case: c.name, named: named.includes(field) }).toEqual({ case: c.name, named: true });
+    for (const field of c.fields)
+      expect({ case: c.name, named: named.includes(field) }).toEqual({ case: c.name, named: true });
     for (const e of res.body.errors ?? []) expect(typeof e.message).toBe('string');
   }
 }
 
 describe('bad input (in-process host)', () => {
-  test.each(ALL_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const before = await footprint();
-    const res = await send(c);
-    expectProblem(res, c);
-    expect(await footprint()).toEqual(before);
-  }, 10_000);
+  test.each(ALL_CASES.map((c) => [c.name, c] as const))(
+    '%s',
+    async (_name, c) => {
+      const before = await footprint();
+      const res = await send(c);
+      expectProblem(res, c);
+      expect(await footprint()).toEqual(before);
+    },
+    10_000,
+  );
 
   test('wrong methods are 405 with an Allow header naming the methods the route has', async () => {
     const before = await footprint();
@@ -357,10 +397,20 @@ describe('bad input (in-process host)', () => {
       ['DELETE', '/openapi.json', ['GET']],
     ];
     for (const [method, p, allowed] of cases) {
-      const res = await api.request<ProblemView>(method, p, method === 'POST' || method === 'PUT' ? { body: VALID } : {});
+      const res = await api.request<ProblemView>(
+        method,
+        p,
+        method === 'POST' || method === 'PUT' ? { body: VALID } : {},
+      );
       expectProblem(res, { name: `${method} ${p}`, method, path: p, status: 405 });
-      const allow = (res.headers.get('allow') ?? '').split(',').map((m) => m.trim()).sort();
-      expect({ route: `${method} ${p}`, allow }).toEqual({ route: `${method} ${p}`, allow: [...allowed].sort() });
+      const allow = (res.headers.get('allow') ?? '')
+        .split(',')
+        .map((m) => m.trim())
+        .sort();
+      expect({ route: `${method} ${p}`, allow }).toEqual({
+        route: `${method} ${p}`,
+        allow: [...allowed].sort(),
+      });
     }
     expect(await footprint()).toEqual(before);
   }, 15_000);
@@ -405,7 +455,10 @@ describe('bad input (in-process host)', () => {
 
     // Just under the limit is read and judged on its content (an unknown field), not refused for size.
     const under = JSON.stringify({ ...VALID, padding: 'x'.repeat(60 * 1024) });
-    const ok = await api.request<ProblemView>('POST', '/reservations', { body: under, headers: { 'content-type': 'application/json' } });
+    const ok = await api.request<ProblemView>('POST', '/reservations', {
+      body: under,
+      headers: { 'content-type': 'application/json' },
+    });
     expectProblem(ok, { name: 'under', method: 'POST', path: '', status: 400, fields: ['padding'] });
     expect(await footprint()).toEqual(before);
   }, 15_000);
@@ -467,7 +520,8 @@ describe('bad input (in-process host)', () => {
         expect(Object.keys(op?.responses ?? {}).length).toBeGreaterThan(0);
         const pathParams = (op?.parameters ?? []).filter((param) => param.in === 'path');
         expect(pathParams.map((param) => param.name)).toEqual(names);
-        for (const param of pathParams) expect(param).toMatchObject({ required: true, schema: { type: 'string' } });
+        for (const param of pathParams)
+          expect(param).toMatchObject({ required: true, schema: { type: 'string' } });
       }
     }
     expect(operationIds.size).toBe(12);
@@ -475,16 +529,29 @@ describe('bad input (in-process host)', () => {
     // Every $ref resolves inside this document (relative refs resolve against the document root).
     const refs = collectRefs(doc);
     expect(refs.length).toBeGreaterThan(0);
-    for (const ref of refs) expect({ ref, resolves: resolvePointer(doc, ref) !== undefined }).toEqual({ ref, resolves: true });
+    for (const ref of refs)
+      expect({ ref, resolves: resolvePointer(doc, ref) !== undefined }).toEqual({ ref, resolves: true });
 
     const bodyOf = (p: string, method: string) =>
-      deref(doc, doc.paths[p]?.[method]?.requestBody?.content?.['application/json']?.schema) as JsonSchema | undefined;
+      deref(doc, doc.paths[p]?.[method]?.requestBody?.content?.['application/json']?.schema) as
+        JsonSchema | undefined;
     const reservation = bodyOf('/api/reservations', 'post');
     expect(reservation).toMatchObject({ type: 'object', additionalProperties: false });
     expect([...(reservation?.required ?? [])].sort()).toEqual(['inventoryId', 'quantity', 'userId']);
-    expect(reservation?.properties?.quantity).toMatchObject({ type: 'integer', minimum: 1, maximum: 1_000_000 });
-    expect(reservation?.properties?.holdSeconds).toMatchObject({ type: 'integer', minimum: 1, maximum: 86_400 });
-    expect(reservation?.properties?.inventoryId).toMatchObject({ type: 'string', pattern: expect.any(String) });
+    expect(reservation?.properties?.quantity).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: 1_000_000,
+    });
+    expect(reservation?.properties?.holdSeconds).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: 86_400,
+    });
+    expect(reservation?.properties?.inventoryId).toMatchObject({
+      type: 'string',
+      pattern: expect.any(String),
+    });
     const put = bodyOf('/api/inventory/{inventoryId}', 'put');
     expect(put?.required).toEqual(['available']);
     expect(put?.properties?.available).toMatchObject({ type: 'integer', minimum: 0 });
@@ -495,9 +562,16 @@ describe('bad input (in-process host)', () => {
     // The status filter of the listing is the set of stored statuses.
     const list = doc.paths['/api/inventory/{inventoryId}/reservations']?.get;
     const status = list?.parameters?.find((param) => param.name === 'status' && param.in === 'query');
-    expect((deref(doc, status?.schema) as JsonSchema | undefined)?.enum).toEqual(['held', 'rejected', 'confirmed', 'cancelled', 'expired']);
+    expect((deref(doc, status?.schema) as JsonSchema | undefined)?.enum).toEqual([
+      'held',
+      'rejected',
+      'confirmed',
+      'cancelled',
+      'expired',
+    ]);
     // 202 answers document Location; errors are problem documents.
-    const accepted = doc.paths['/api/reservations']?.post?.responses?.['202'] as Record<string, unknown> | undefined;
+    const accepted = doc.paths['/api/reservations']?.post?.responses?.['202'] as
+      Record<string, unknown> | undefined;
     expect(Object.keys((accepted?.headers as object | undefined) ?? {})).toContain('Location');
     const bad = doc.paths['/api/reservations']?.post?.responses?.['400'] as { content?: object } | undefined;
     expect(Object.keys(bad?.content ?? {})).toEqual(['application/problem+json']);
@@ -510,7 +584,10 @@ describe('bad input (in-process host)', () => {
         const options = method === 'get' ? {} : { body: '', headers: { 'idempotency-key': 'not valid' } };
         const probe = await api.request<ProblemView>(method.toUpperCase(), concrete, options);
         if (method !== 'get') expect(probe.status).toBe(400);
-        expect({ op: `${method} ${p}`, status: probe.status }).not.toEqual({ op: `${method} ${p}`, status: 405 });
+        expect({ op: `${method} ${p}`, status: probe.status }).not.toEqual({
+          op: `${method} ${p}`,
+          status: 405,
+        });
         expect(probe.body?.detail ?? '').not.toMatch(/^no route/);
       }
     }

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildHost, startHostProcess, type HostProcess } from '../support/host-process';
-import { ApiClient, mapLimit, sleep, type AcceptedView, type LedgerEventView, type StatusView } from '../support/http-client';
+import {
+  ApiClient,
+  mapLimit,
+  sleep,
+  type AcceptedView,
+  type LedgerEventView,
+  type StatusView,
+} from '../support/http-client';
 import { checkLedger, DECISION_KINDS } from './ledger-checks';
 
 /**
@@ -41,7 +48,12 @@ afterAll(async () => {
 }, 15_000);
 
 /** Polls an item's ledger until every id in `ids` has a decision event (bounded). */
-async function ledgerCovering(api: ApiClient, inventoryId: string, ids: ReadonlySet<string>, deadline: number) {
+async function ledgerCovering(
+  api: ApiClient,
+  inventoryId: string,
+  ids: ReadonlySet<string>,
+  deadline: number,
+) {
   let events: LedgerEventView[] = [];
   let missing = ids.size;
   while (Date.now() < deadline) {
@@ -51,11 +63,13 @@ async function ledgerCovering(api: ApiClient, inventoryId: string, ids: Readonly
     if (missing === 0) return events;
     await sleep(100);
   }
-  throw new Error(`${inventoryId}: ${missing} of ${ids.size} accepted reservations still undecided after restart`);
+  throw new Error(
+    `${inventoryId}: ${missing} of ${ids.size} accepted reservations still undecided after restart`,
+  );
 }
 
 test('SIGKILL mid-burst: every 202 is decided exactly once after restart, no oversell', async () => {
-  host = await startHostProcess({ dataDir, env: { LOG_LEVEL: 'warn' } });
+  host = await startHostProcess({ dataDir });
   let api = new ApiClient(host.url);
   for (const id of ITEMS) await api.createItem(id, STOCK);
 
@@ -80,7 +94,10 @@ test('SIGKILL mid-burst: every 202 is decided exactly once after restart, no ove
         }
       }
     } catch (error) {
-      attempt.error = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause)}` : String(error);
+      attempt.error =
+        error instanceof Error
+          ? `${error.message} ${String((error as { cause?: unknown }).cause)}`
+          : String(error);
     }
   });
   expect(killedAt).toBeGreaterThan(0);
@@ -95,14 +112,16 @@ test('SIGKILL mid-burst: every 202 is decided exactly once after restart, no ove
   expect(ok.length + failed.length).toBe(REQUESTS);
 
   // Restart on the same data folder.
-  host = await startHostProcess({ dataDir, env: { LOG_LEVEL: 'warn' } });
+  host = await startHostProcess({ dataDir });
   api = new ApiClient(host.url);
 
   // Retry what died with the connection, where the request had a key: each is answered (202) now.
   const retried = failed.filter((a) => a.key !== undefined);
+  let retriedReplays = 0;
   await mapLimit(retried, 16, async (attempt) => {
     const res = await api.reserve(attempt.body, attempt.key);
     expect(res.status).toBe(202);
+    if (res.headers.get('idempotent-replayed') === 'true') retriedReplays += 1;
     attempt.status = 202;
     attempt.accepted = res.body;
   });
@@ -137,9 +156,9 @@ test('SIGKILL mid-burst: every 202 is decided exactly once after restart, no ove
     expect(summary.held).toBe(Math.min(STOCK, summary.decisions.size));
     expect(item.available + item.reserved).toBe(STOCK);
     expect(item.reserved).toBe(summary.held);
-    expect(events.filter((e) => e.kind === 'ReservationRejected').every((e) => e.reason === 'INSUFFICIENT_STOCK')).toBe(
-      true,
-    );
+    expect(
+      events.filter((e) => e.kind === 'ReservationRejected').every((e) => e.reason === 'INSUFFICIENT_STOCK'),
+    ).toBe(true);
   }
   // Requests without a key that died with the connection may or may not have been accepted.
   expect(unknownDecided).toBeLessThanOrEqual(unkeyedFailures);
@@ -162,7 +181,8 @@ test('SIGKILL mid-burst: every 202 is decided exactly once after restart, no ove
   expect(stopped).toEqual({ code: 0, signal: null });
   host = undefined;
   process.stdout.write(
-    `crash-recovery: ${ok.length} accepted before the kill, ${failed.length} dropped (${retried.length} retried), ` +
+    `crash-recovery: ${ok.length} accepted before the kill, ${failed.length} dropped (${retried.length} retried, ` +
+      `${retriedReplays} of them already recorded), ` +
       `${unknownDecided} unkeyed dropped ones decided anyway\n`,
   );
 }, 55_000);

@@ -46,14 +46,18 @@ export function checkLedger(item: ItemView, events: readonly LedgerEventView[]):
     const expected = EXPECTED_DELTA[event.kind];
     expect(expected).toBeDefined();
     const want =
-      event.kind === 'StockSet' ? [(event.quantity ?? 0) - state.available, 0, 0] : expected?.(event.quantity ?? 0);
+      event.kind === 'StockSet'
+        ? [(event.quantity ?? 0) - state.available, 0, 0]
+        : expected?.(event.quantity ?? 0);
     if (
       !want ||
       event.delta.available !== want[0] ||
       event.delta.reserved !== want[1] ||
       event.delta.confirmed !== want[2]
     ) {
-      throw new Error(`event ${event.seq} (${event.kind}) has delta ${JSON.stringify(event.delta)}, expected ${want}`);
+      throw new Error(
+        `event ${event.seq} (${event.kind}) has delta ${JSON.stringify(event.delta)}, expected ${want}`,
+      );
     }
     state.available += event.delta.available;
     state.reserved += event.delta.reserved;
@@ -76,7 +80,9 @@ export function checkLedger(item: ItemView, events: readonly LedgerEventView[]):
     if (['ReservationConfirmed', 'ReservationCancelled', 'HoldExpired'].includes(event.kind)) {
       // A hold ends once, and only a hold that is active can end.
       if (!event.reservationId || !activeHolds.delete(event.reservationId)) {
-        throw new Error(`event ${event.seq} (${event.kind}) ends ${event.reservationId}, which is not an active hold`);
+        throw new Error(
+          `event ${event.seq} (${event.kind}) ends ${event.reservationId}, which is not an active hold`,
+        );
       }
     }
   }

@@ -26,7 +26,14 @@ const newItemId = (label: string) => `flow-${label}-${++itemCounter}-${Date.now(
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-flow-'));
-  host = await startHost({ port: 0, dataDir, concurrency: 8, batchSize: 1, cacheSize: 10_000, sink: () => {} });
+  host = await startHost({
+    port: 0,
+    dataDir,
+    concurrency: 8,
+    batchSize: 1,
+    cacheSize: 10_000,
+    sink: () => {},
+  });
   api = new ApiClient(loopback(host.url));
 }, 20_000);
 
@@ -36,7 +43,11 @@ afterAll(async () => {
 }, 20_000);
 
 /** Polls the item's ledger until it holds `count` decision events (bounded), then returns it. */
-async function ledgerWithDecisions(inventoryId: string, count: number, deadlineMs = 20_000): Promise<LedgerEventView[]> {
+async function ledgerWithDecisions(
+  inventoryId: string,
+  count: number,
+  deadlineMs = 20_000,
+): Promise<LedgerEventView[]> {
   const deadline = Date.now() + deadlineMs;
   let events: LedgerEventView[] = [];
   while (Date.now() < deadline) {
@@ -45,7 +56,9 @@ async function ledgerWithDecisions(inventoryId: string, count: number, deadlineM
     if (decided >= count) return events;
     await sleep(50);
   }
-  throw new Error(`${inventoryId}: ${count} decisions not recorded within ${deadlineMs} ms (ledger has ${events.length})`);
+  throw new Error(
+    `${inventoryId}: ${count} decisions not recorded within ${deadlineMs} ms (ledger has ${events.length})`,
+  );
 }
 
 function expectAccepted(res: ApiResponse<AcceptedView>, inventoryId: string): AcceptedView {
@@ -67,8 +80,14 @@ async function reserveAndWait(inventoryId: string, quantity: number, holdSeconds
 }
 
 /** POSTs a confirm or cancel, checks the 202 and Location, and polls the command to its outcome. */
-async function settle(inventoryId: string, reservationId: string, action: 'confirm' | 'cancel'): Promise<StatusView> {
-  const res = await api.post<AcceptedView>(`/inventory/${inventoryId}/reservations/${reservationId}/${action}`);
+async function settle(
+  inventoryId: string,
+  reservationId: string,
+  action: 'confirm' | 'cancel',
+): Promise<StatusView> {
+  const res = await api.post<AcceptedView>(
+    `/inventory/${inventoryId}/reservations/${reservationId}/${action}`,
+  );
   expect(res.status).toBe(202);
   const location = res.headers.get('location') ?? '';
   expect(new URL(location).pathname).toBe(`/api/inventory/${inventoryId}/commands/${res.body.commandId}`);
@@ -103,9 +122,9 @@ describe('reservation flow (in-process host)', () => {
     expect(summary.rejected).toBe(150);
     expect([...summary.decisions.keys()].sort()).toEqual([...ids].sort());
     expect(item).toMatchObject({ available: 0, reserved: 50, confirmed: 0, seq: 201 });
-    expect(events.filter((e) => e.kind === 'ReservationRejected').every((e) => e.reason === 'INSUFFICIENT_STOCK')).toBe(
-      true,
-    );
+    expect(
+      events.filter((e) => e.kind === 'ReservationRejected').every((e) => e.reason === 'INSUFFICIENT_STOCK'),
+    ).toBe(true);
 
     // Every status resource agrees with the ledger.
     const statuses = await Promise.all(accepted.map((a) => api.get<StatusView>(a.statusUrl)));
@@ -176,14 +195,18 @@ describe('reservation flow (in-process host)', () => {
     const b = await reserveAndWait(inventoryId, 2);
     expect(b.decided.status).toBe('held');
     expect(await counters(inventoryId)).toEqual({ available: 5, reserved: 2, confirmed: 3 });
-    expect(await settle(inventoryId, b.accepted.reservationId ?? '', 'cancel')).toMatchObject({ status: 'applied' });
+    expect(await settle(inventoryId, b.accepted.reservationId ?? '', 'cancel')).toMatchObject({
+      status: 'applied',
+    });
     expect(await counters(inventoryId)).toEqual({ available: 7, reserved: 0, confirmed: 3 });
     expect((await api.get<StatusView>(b.accepted.statusUrl)).body.status).toBe('cancelled');
 
     const c = await reserveAndWait(inventoryId, 4, 1);
     expect(c.decided.status).toBe('held');
     expect(await counters(inventoryId)).toEqual({ available: 3, reserved: 4, confirmed: 3 });
-    const expired = await api.pollUntil(c.accepted.statusUrl, (s) => s.status !== 'held', { deadlineMs: 5_000 });
+    const expired = await api.pollUntil(c.accepted.statusUrl, (s) => s.status !== 'held', {
+      deadlineMs: 5_000,
+    });
     expect(expired).toMatchObject({ status: 'expired', reason: 'HOLD_EXPIRED' });
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(c.accepted.expiresAt ?? ''));
     expect(await counters(inventoryId)).toEqual({ available: 7, reserved: 0, confirmed: 3 });
@@ -224,7 +247,11 @@ describe('reservation flow (in-process host)', () => {
     await api.createItem(inventoryId, 10);
     const key = `key-${inventoryId}`;
     const body = { inventoryId, quantity: 2, userId: 'user-7', holdSeconds: 600 };
-    const concurrent = await Promise.all([api.reserve(body, key), api.reserve(body, key), api.reserve(body, key)]);
+    const concurrent = await Promise.all([
+      api.reserve(body, key),
+      api.reserve(body, key),
+      api.reserve(body, key),
+    ]);
     const sequential = [await api.reserve(body, key)];
     // Key order in the JSON body does not make it a different request.
     sequential.push(await api.reserve({ holdSeconds: 600, userId: 'user-7', quantity: 2, inventoryId }, key));
@@ -260,9 +287,13 @@ describe('reservation flow (in-process host)', () => {
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect((res.body as unknown as ProblemView).errors?.map((e) => e.field)).toContain('Idempotency-Key');
     }
-    const cancelWithKey = await api.post(`/inventory/${inventoryId}/reservations/${first?.reservationId}/cancel`, undefined, {
-      'idempotency-key': key,
-    });
+    const cancelWithKey = await api.post(
+      `/inventory/${inventoryId}/reservations/${first?.reservationId}/cancel`,
+      undefined,
+      {
+        'idempotency-key': key,
+      },
+    );
     expect(cancelWithKey.status).toBe(422);
     await sleep(200);
     expect(await api.reservations(inventoryId)).toHaveLength(1);
@@ -272,14 +303,20 @@ describe('reservation flow (in-process host)', () => {
     const confirmKey = `confirm-${inventoryId}`;
     const confirms = await Promise.all(
       [0, 1, 2].map(() =>
-        api.post<AcceptedView>(`/inventory/${inventoryId}/reservations/${first?.reservationId}/confirm`, undefined, {
-          'idempotency-key': confirmKey,
-        }),
+        api.post<AcceptedView>(
+          `/inventory/${inventoryId}/reservations/${first?.reservationId}/confirm`,
+          undefined,
+          {
+            'idempotency-key': confirmKey,
+          },
+        ),
       ),
     );
     expect(new Set(confirms.map((r) => `${r.status} ${r.body.commandId}`)).size).toBe(1);
     expect(confirms[0]?.status).toBe(202);
-    expect(await api.pollUntilDecided(confirms[0]?.body.statusUrl ?? '')).toMatchObject({ status: 'applied' });
+    expect(await api.pollUntilDecided(confirms[0]?.body.statusUrl ?? '')).toMatchObject({
+      status: 'applied',
+    });
     await sleep(200);
     expect(await counters(inventoryId)).toEqual({ available: 8, reserved: 0, confirmed: 2 });
     const kinds = (await api.ledger(inventoryId)).map((e) => e.kind);
@@ -293,7 +330,14 @@ describe('reservation flow (in-process host)', () => {
     const firstEtag = created.headers.get('etag') ?? '';
     expect(firstEtag).not.toBe('');
     expect(new URL(created.headers.get('location') ?? '').pathname).toBe(`/api/inventory/${inventoryId}`);
-    expect(created.body).toMatchObject({ inventoryId, name: 'Widget', available: 10, reserved: 0, confirmed: 0, seq: 1 });
+    expect(created.body).toMatchObject({
+      inventoryId,
+      name: 'Widget',
+      available: 10,
+      reserved: 0,
+      confirmed: 0,
+      seq: 1,
+    });
     const read = await api.getItem(inventoryId);
     expect(read.etag).toBe(firstEtag);
 
@@ -306,7 +350,11 @@ describe('reservation flow (in-process host)', () => {
     expect(missing.headers.get('content-type')).toContain('application/problem+json');
     expect(missing.body.errors?.map((e) => e.field)).toContain('If-Match');
 
-    const stale = await api.put<ProblemView>(`/inventory/${inventoryId}`, { available: 50 }, { 'if-match': firstEtag });
+    const stale = await api.put<ProblemView>(
+      `/inventory/${inventoryId}`,
+      { available: 50 },
+      { 'if-match': firstEtag },
+    );
     expect(stale.status).toBe(412);
     expect(stale.body.errors?.map((e) => e.field)).toContain('If-Match');
     expect(await counters(inventoryId)).toEqual({ available: 7, reserved: 3, confirmed: 0 });
@@ -324,15 +372,23 @@ describe('reservation flow (in-process host)', () => {
     expect(newEtag).not.toBe(current.etag);
     expect((await api.getItem(inventoryId)).etag).toBe(newEtag);
     // The ETag just used is stale now too.
-    expect((await api.put(`/inventory/${inventoryId}`, { available: 1 }, { 'if-match': current.etag })).status).toBe(412);
+    expect(
+      (await api.put(`/inventory/${inventoryId}`, { available: 1 }, { 'if-match': current.etag })).status,
+    ).toBe(412);
 
     const events = await api.ledger(inventoryId);
-    expect(events.at(-1)).toMatchObject({ kind: 'StockSet', quantity: 20, delta: { available: 13, reserved: 0, confirmed: 0 } });
+    expect(events.at(-1)).toMatchObject({
+      kind: 'StockSet',
+      quantity: 20,
+      delta: { available: 13, reserved: 0, confirmed: 0 },
+    });
     const summary = await checkItemLedger(inventoryId);
     expect(summary.stockIn).toBe(23);
 
     // The hold survives the replace and can still be confirmed.
-    expect(await settle(inventoryId, hold.accepted.reservationId ?? '', 'confirm')).toMatchObject({ status: 'applied' });
+    expect(await settle(inventoryId, hold.accepted.reservationId ?? '', 'confirm')).toMatchObject({
+      status: 'applied',
+    });
     expect(await counters(inventoryId)).toEqual({ available: 20, reserved: 0, confirmed: 3 });
   }, 30_000);
 
@@ -344,13 +400,18 @@ describe('reservation flow (in-process host)', () => {
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.body.status).toBe(404);
-      expect((await api.get(`/inventory/${inventoryId}/commands/${id.replace(/^r-/, 'c-')}`)).status).toBe(404);
+      expect((await api.get(`/inventory/${inventoryId}/commands/${id.replace(/^r-/, 'c-')}`)).status).toBe(
+        404,
+      );
     }
     expect((await api.get(`/inventory/${newItemId('missing')}`)).status).toBe(404);
 
     // A reservation against an unknown item is accepted, then rejected with INVENTORY_NOT_FOUND.
     const ghost = newItemId('ghost');
-    const accepted = expectAccepted(await api.reserve({ inventoryId: ghost, quantity: 1, userId: 'u' }), ghost);
+    const accepted = expectAccepted(
+      await api.reserve({ inventoryId: ghost, quantity: 1, userId: 'u' }),
+      ghost,
+    );
     expect(await api.pollUntilDecided(accepted.statusUrl)).toMatchObject({
       status: 'rejected',
       reason: 'INVENTORY_NOT_FOUND',
@@ -368,7 +429,9 @@ describe('reservation flow (in-process host)', () => {
       const res = await api.post<AcceptedView>(`/inventory/${inventoryId}/adjustments`, { delta, reason });
       expect(res.status).toBe(202);
       expect(res.headers.get('location')).toBe(res.body.statusUrl);
-      expect(new URL(res.body.statusUrl).pathname).toBe(`/api/inventory/${inventoryId}/commands/${res.body.commandId}`);
+      expect(new URL(res.body.statusUrl).pathname).toBe(
+        `/api/inventory/${inventoryId}/commands/${res.body.commandId}`,
+      );
       return api.pollUntilDecided(res.body.statusUrl);
     };
 

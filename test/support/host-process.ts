@@ -38,11 +38,15 @@ export interface HostProcess {
   /** Resolves with the exit code (or the signal) once the process has ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal` and waits (bounded) for the process to end; escalates to SIGKILL past the bound. */
-  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(
+    signal?: NodeJS.Signals,
+    timeoutMs?: number,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface StartOptions {
   dataDir: string;
+  /** Extra environment; LOG_LEVEL must stay `info` or `debug`, since the listening line is logged at info. */
   env?: Record<string, string>;
   /** How long to wait for the listening line (default 15 s). */
   timeoutMs?: number;
@@ -74,7 +78,9 @@ export async function startHostProcess(options: StartOptions): Promise<HostProce
     let buffered = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`host did not log its URL within ${options.timeoutMs ?? 15_000} ms:\n${output.join('\n')}`));
+      reject(
+        new Error(`host did not log its URL within ${options.timeoutMs ?? 15_000} ms:\n${output.join('\n')}`),
+      );
     }, options.timeoutMs ?? 15_000);
     const onLine = (line: string) => {
       output.push(line);
@@ -100,7 +106,9 @@ export async function startHostProcess(options: StartOptions): Promise<HostProce
     child.stderr?.on('data', (chunk: string) => output.push(...chunk.split('\n').filter(Boolean)));
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`host exited (code ${code}, signal ${signal}) before listening:\n${output.join('\n')}`));
+      reject(
+        new Error(`host exited (code ${code}, signal ${signal}) before listening:\n${output.join('\n')}`),
+      );
     });
   });
 

@@ -77,7 +77,11 @@ export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
   /** `path` is relative to the API root (`/inventory/x`) or an absolute URL (a Location or statusUrl). */
-  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
     const url = /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     let body: string | Uint8Array | undefined;
@@ -117,8 +121,15 @@ export class ApiClient {
   }
 
   /** Creates an item (201) and returns its view and ETag; throws on anything else. */
-  async createItem(inventoryId: string, available: number, name?: string): Promise<{ item: ItemView; etag: string }> {
-    const res = await this.put<ItemView>(`/inventory/${inventoryId}`, { available, ...(name ? { name } : {}) });
+  async createItem(
+    inventoryId: string,
+    available: number,
+    name?: string,
+  ): Promise<{ item: ItemView; etag: string }> {
+    const res = await this.put<ItemView>(`/inventory/${inventoryId}`, {
+      available,
+      ...(name ? { name } : {}),
+    });
     if (res.status !== 201) throw new Error(`PUT /inventory/${inventoryId}: ${res.status} ${res.text}`);
     return { item: res.body, etag: res.headers.get('etag') ?? '' };
   }
@@ -134,14 +145,21 @@ export class ApiClient {
     body: { inventoryId: string; quantity: number; userId: string; holdSeconds?: number },
     idempotencyKey?: string,
   ): Promise<ApiResponse<AcceptedView>> {
-    return this.post<AcceptedView>('/reservations', body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined);
+    return this.post<AcceptedView>(
+      '/reservations',
+      body,
+      idempotencyKey ? { 'idempotency-key': idempotencyKey } : undefined,
+    );
   }
 
   /**
    * Polls a status URL (reservation or command) until it is no longer `pending`, within a deadline.
    * Throws with the last answer when the deadline passes, so a stuck command fails the test visibly.
    */
-  async pollUntilDecided(url: string, options: { deadlineMs?: number; intervalMs?: number } = {}): Promise<StatusView> {
+  async pollUntilDecided(
+    url: string,
+    options: { deadlineMs?: number; intervalMs?: number } = {},
+  ): Promise<StatusView> {
     const deadline = Date.now() + (options.deadlineMs ?? 10_000);
     const interval = options.intervalMs ?? 25;
     let last: ApiResponse<StatusView> | undefined;
@@ -151,7 +169,9 @@ export class ApiClient {
       if (last.body.status !== 'pending') return last.body;
       await sleep(interval);
     }
-    throw new Error(`GET ${url} still pending after ${options.deadlineMs ?? 10_000} ms: ${last?.text ?? '(no answer)'}`);
+    throw new Error(
+      `GET ${url} still pending after ${options.deadlineMs ?? 10_000} ms: ${last?.text ?? '(no answer)'}`,
+    );
   }
 
   /** Polls until `predicate` holds for the status, within a deadline (e.g. a hold turning `expired`). */
@@ -169,16 +189,27 @@ export class ApiClient {
       if (predicate(last)) return last;
       await sleep(options.intervalMs ?? 50);
     }
-    throw new Error(`GET ${url}: condition not met within ${options.deadlineMs ?? 10_000} ms: ${JSON.stringify(last)}`);
+    throw new Error(
+      `GET ${url}: condition not met within ${options.deadlineMs ?? 10_000} ms: ${JSON.stringify(last)}`,
+    );
   }
 
   /** Every ledger event of an item, following continuation tokens (bounded in pages). */
   async ledger(inventoryId: string, pageSize = 500, maxPages = 200): Promise<LedgerEventView[]> {
-    return this.pageAll<LedgerEventView>(`/inventory/${inventoryId}/ledger`, { limit: String(pageSize) }, maxPages);
+    return this.pageAll<LedgerEventView>(
+      `/inventory/${inventoryId}/ledger`,
+      { limit: String(pageSize) },
+      maxPages,
+    );
   }
 
   /** Every reservation of an item, optionally of one status, following continuation tokens. */
-  async reservations(inventoryId: string, status?: string, pageSize = 500, maxPages = 200): Promise<StatusView[]> {
+  async reservations(
+    inventoryId: string,
+    status?: string,
+    pageSize = 500,
+    maxPages = 200,
+  ): Promise<StatusView[]> {
     const query: Record<string, string> = { limit: String(pageSize), ...(status ? { status } : {}) };
     return this.pageAll<StatusView>(`/inventory/${inventoryId}/reservations`, query, maxPages);
   }
@@ -206,7 +237,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Runs `task` over `inputs` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<I, O>(inputs: readonly I[], limit: number, task: (input: I, index: number) => Promise<O>) {
+export async function mapLimit<I, O>(
+  inputs: readonly I[],
+  limit: number,
+  task: (input: I, index: number) => Promise<O>,
+) {
   const results = new Array<O>(inputs.length);
   let next = 0;
   const worker = async () => {
