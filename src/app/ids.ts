@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from './random';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32: sortable, no ambiguous letters
 const TIME_CHARS = 10;
@@ -16,7 +16,7 @@ export function newId(prefix: 'r' | 'c', now: Date): string {
     timePart = ALPHABET.charAt(time % 32) + timePart;
     time = Math.floor(time / 32);
   }
-  const bytes = randomBytes(RANDOM_CHARS);
+  const bytes = randomBytesPooled(RANDOM_CHARS);
   let randomPart = '';
   for (const byte of bytes) randomPart += ALPHABET.charAt(byte % 32);
   return `${prefix}-${timePart}${randomPart}`;

@@ -112,7 +112,7 @@ export async function processCommands(
     const owner = plan.owners[result.index];
     if (result.failure === 'duplicate' && owner !== undefined && owner >= 0 && !isEventOp(plan.operations[result.index])) {
       log.info('command already applied by an earlier delivery', { inventoryId, commandId: commands[owner]?.commandId });
-      
+      duplicates.add(owner);
       continue;
     }
     if (result.failure === 'conflict' || result.failure === 'duplicate' || result.failure === 'notFound') {

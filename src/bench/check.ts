@@ -59,22 +59,27 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     const doc = item.doc;
     if (replay.seq !== doc.seq) report(`item ${pk}: seq ${doc.seq}, ledger ends at ${replay.seq}`);
     for (const key of ['available', 'reserved', 'confirmed'] as const) {
-      if (replay[key] !== doc[key]) report(`item ${pk}: ${key} is ${doc[key]}, the ledger replays to ${replay[key]}`);
+      if (replay[key] !== doc[key])
+        report(`item ${pk}: ${key} is ${doc[key]}, the ledger replays to ${replay[key]}`);
     }
     const stock = events.reduce((sum, e) => sum + stockAdded(e), 0);
     const initial = input.stock.get(pk);
-    if (initial !== undefined && stock !== initial) report(`item ${pk}: ledger adds ${stock} units, expected ${initial}`);
+    if (initial !== undefined && stock !== initial)
+      report(`item ${pk}: ledger adds ${stock} units, expected ${initial}`);
     if (doc.available < 0 || doc.reserved < 0 || doc.confirmed < 0) report(`item ${pk}: negative counter`);
     if (doc.reserved + doc.confirmed > stock) {
       report(`item ${pk}: oversold, held ${doc.reserved} + confirmed ${doc.confirmed} > stock ${stock}`);
     }
     if (doc.available + doc.reserved + doc.confirmed !== stock) {
-      report(`item ${pk}: counters add up to ${doc.available + doc.reserved + doc.confirmed}, stock is ${stock}`);
+      report(
+        `item ${pk}: counters add up to ${doc.available + doc.reserved + doc.confirmed}, stock is ${stock}`,
+      );
     }
 
     const reservations = await readAll<Reservation>(input.store, pk, { type: 'reservation', orderBy: 'id' });
     const heldSum = reservations.filter((r) => r.status === 'held').reduce((sum, r) => sum + r.quantity, 0);
-    if (heldSum !== doc.reserved) report(`item ${pk}: reserved is ${doc.reserved}, held reservations sum to ${heldSum}`);
+    if (heldSum !== doc.reserved)
+      report(`item ${pk}: reserved is ${doc.reserved}, held reservations sum to ${heldSum}`);
     const byCommand = new Map(reservations.map((r) => [r.commandId, r]));
 
     for (const event of events) {
@@ -83,16 +88,22 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       seenCommands.set(event.commandId, (seenCommands.get(event.commandId) ?? 0) + 1);
       const settled = input.settled.get(event.commandId);
       if (!settled) {
-        report(`item ${pk}: event ${event.seq} (${event.kind}) for command ${event.commandId} the run never decided`);
+        report(
+          `item ${pk}: event ${event.seq} (${event.kind}) for command ${event.commandId} the run never decided`,
+        );
         continue;
       }
-      if (settled.inventoryId !== pk) report(`command ${event.commandId}: decided for ${settled.inventoryId}, ledger of ${pk}`);
+      if (settled.inventoryId !== pk)
+        report(`command ${event.commandId}: decided for ${settled.inventoryId}, ledger of ${pk}`);
       const expected = settled.status === 'applied' ? 'ReservationHeld' : 'ReservationRejected';
-      if (event.kind !== expected) report(`command ${event.commandId}: reported ${settled.status}, ledger says ${event.kind}`);
+      if (event.kind !== expected)
+        report(`command ${event.commandId}: reported ${settled.status}, ledger says ${event.kind}`);
       const reservation = byCommand.get(event.commandId);
       const status = settled.status === 'applied' ? 'held' : 'rejected';
       if (!reservation || reservation.status !== status) {
-        report(`command ${event.commandId}: reservation is ${reservation?.status ?? 'missing'}, expected ${status}`);
+        report(
+          `command ${event.commandId}: reservation is ${reservation?.status ?? 'missing'}, expected ${status}`,
+        );
       }
     }
   }
@@ -104,11 +115,19 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
   return { ok: problems.length === 0, problems, events: eventCount };
 }
 
-async function readAll<T extends StoredDocument>(store: DocumentStore, pk: string, spec: QuerySpec): Promise<T[]> {
+async function readAll<T extends StoredDocument>(
+  store: DocumentStore,
+  pk: string,
+  spec: QuerySpec,
+): Promise<T[]> {
   const all: T[] = [];
   let continuation: string | undefined;
   for (;;) {
-    const page = await store.query<T>(pk, spec, continuation === undefined ? { limit: PAGE } : { limit: PAGE, continuation });
+    const page = await store.query<T>(
+      pk,
+      spec,
+      continuation === undefined ? { limit: PAGE } : { limit: PAGE, continuation },
+    );
     all.push(...page.items);
     if (page.continuation === null) return all;
     continuation = page.continuation;

@@ -37,7 +37,8 @@ export class DelayedStore implements DocumentStore {
     private readonly inner: DocumentStore,
     readonly delayMs: number,
   ) {
-    if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`delayMs must be >= 0, got ${delayMs}`);
+    if (!Number.isFinite(delayMs) || delayMs < 0)
+      throw new RangeError(`delayMs must be >= 0, got ${delayMs}`);
   }
 
   async read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null> {
@@ -68,7 +69,11 @@ export class DelayedStore implements DocumentStore {
     return result;
   }
 
-  async query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>> {
+  async query<T extends StoredDocument>(
+    partitionKey: string,
+    spec: QuerySpec,
+    page: PageRequest,
+  ): Promise<Page<T>> {
     this.calls.query += 1;
     await this.roundTrip();
     return this.inner.query<T>(partitionKey, spec, page);

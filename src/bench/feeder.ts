@@ -71,7 +71,8 @@ export class Feeder {
     this.latencies.push(at - pending.availableAt);
     this.lastCommitAt = at;
     if (!this.stopped) this.submit();
-    if (this.decided >= this.generated && (this.stopped || this.generated >= this.limits.commands)) this.stop();
+    if (this.decided >= this.generated && (this.stopped || this.generated >= this.limits.commands))
+      this.stop();
   }
 
   stop(): void {

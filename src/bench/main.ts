@@ -1,14 +1,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, UsageError, USAGE, type BenchArgs } from './args';
-import { describeMachine, evaluateTargets, renderMarkdown, scenarioTable, targetLines, type Report } from './report';
-import { benchModes, benchRun, type RunResult } from './run';
+import {
+  describeMachine,
+  evaluateTargets,
+  renderMarkdown,
+  scenarioTable,
+  targetLines,
+  type Report,
+} from './report';
+import { benchModes, benchRun, failedRun, type RunResult } from './run';
 import { SCENARIO_TITLES } from './workload';
+
+const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 
 /** Short unrecorded runs first, so the JIT has compiled the hot paths before anything is measured. */
 async function warmUp(args: BenchArgs): Promise<void> {
   const config = { ...args.config, commands: 2000, seconds: 0.2, delayMs: 0 };
-  for (const mode of benchModes(args.groupSizes)) await benchRun(config, 'zipf', 'embedded', mode);
+  for (const mode of benchModes(args.groupSizes)) {
+    // A mode that fails here fails again, recorded, when it is measured.
+    await benchRun(config, 'zipf', 'embedded', mode).catch(() => undefined);
+  }
 }
 
 async function main(): Promise<number> {
@@ -38,12 +50,14 @@ async function main(): Promise<number> {
   for (const scenario of args.scenarios) {
     for (const store of args.stores) {
       for (const mode of modes) {
-        const run = await benchRun(args.config, scenario, store, mode);
+        const run = await benchRun(args.config, scenario, store, mode).catch((error: unknown) =>
+          failedRun(args.config, scenario, store, mode, error),
+        );
         runs.push(run);
         process.stdout.write(
           `  ${scenario.padEnd(7)} ${store.padEnd(8)} ${mode.id.padEnd(10)} ${Math.round(run.decidedPerSecond)
             .toString()
-            .padStart(7)}/s  p50 ${run.p50Ms.toFixed(1)} ms  p99 ${run.p99Ms.toFixed(1)} ms  ` +
+            .padStart(7)}/s  p50 ${fixed(run.p50Ms)} ms  p99 ${fixed(run.p99Ms)} ms  ` +
             `conflicts ${run.conflicts}  check ${run.check.ok ? 'pass' : 'FAIL'}\n`,
         );
       }
@@ -60,7 +74,9 @@ async function main(): Promise<number> {
     totalSeconds: (performance.now() - started) / 1000,
   };
   for (const scenario of args.scenarios) {
-    process.stdout.write(`\n${SCENARIO_TITLES[scenario]}\n${scenarioTable(runs.filter((r) => r.scenario === scenario))}\n`);
+    process.stdout.write(
+      `\n${SCENARIO_TITLES[scenario]}\n${scenarioTable(runs.filter((r) => r.scenario === scenario))}\n`,
+    );
   }
   process.stdout.write(`\nTargets\n${targetLines(targets).join('\n')}\n`);
   if (args.write) {
@@ -83,7 +99,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

@@ -49,7 +49,8 @@ export async function runOptimistic(deps: RunDeps, workers: number): Promise<Fee
         feeder.settle(pending, decision.kind, decision.reason);
         return;
       }
-      if (result.failure !== 'conflict') throw new Error(`baseline batch failed: ${result.failure} at ${result.index}`);
+      if (result.failure !== 'conflict')
+        throw new Error(`baseline batch failed: ${result.failure} at ${result.index}`);
     }
     throw new Error(`command ${command.commandId} still conflicting after ${MAX_ATTEMPTS} attempts`);
   };

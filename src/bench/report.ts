@@ -84,7 +84,10 @@ export function evaluateTargets(runs: readonly RunResult[], delayMs: number): Ta
         ratioMet: ratioToRead >= TARGET_RATIO && r.check.ok,
       };
     });
-  const best = rows.reduce<TargetRow | null>((b, r) => (!b || r.decidedPerSecond > b.decidedPerSecond ? r : b), null);
+  const best = rows.reduce<TargetRow | null>(
+    (b, r) => (!b || r.decidedPerSecond > b.decidedPerSecond ? r : b),
+    null,
+  );
   return {
     evaluated: rows.length > 0 && oneRead !== null,
     delayMs,
@@ -99,7 +102,8 @@ export function evaluateTargets(runs: readonly RunResult[], delayMs: number): Ta
 }
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')) : 'n/a');
+const ms = (n: number) =>
+  Number.isFinite(n) ? (n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString('en-US')) : 'n/a';
 const ratio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)}×` : 'n/a');
 const perDecision = (n: number) => n.toFixed(2);
 
@@ -130,11 +134,15 @@ export function scenarioTable(runs: readonly RunResult[]): string {
 }
 
 export function targetLines(targets: Targets): string[] {
-  if (!targets.evaluated) return ['Targets not evaluated: they need the hot scenario on the delayed store with the one-message mode.'];
+  if (!targets.evaluated)
+    return [
+      'Targets not evaluated: they need the hot scenario on the delayed store with the one-message mode.',
+    ];
   const lines = [
     `One hot item behind a ${targets.delayMs} ms round trip: one message per commit ${int(targets.oneRead ?? Number.NaN)}/s ` +
       `(read each time), ${int(targets.oneCached ?? Number.NaN)}/s (cached item); optimistic retry without ordering ` +
       `${int(targets.optimistic ?? Number.NaN)}/s with ${int(targets.optimisticConflicts ?? Number.NaN)} conflict retries.`,
+    '',
   ];
   for (const row of targets.rows) {
     lines.push(
@@ -144,9 +152,8 @@ export function targetLines(targets: Targets): string[] {
     );
   }
   lines.push(
-    targets.met
-      ? `Targets MET (best: ${targets.bestMode ?? 'n/a'}).`
-      : 'Targets NOT MET by any group size.',
+    '',
+    targets.met ? `Targets MET (best: ${targets.bestMode ?? 'n/a'}).` : 'Targets NOT MET by any group size.',
   );
   return lines;
 }
@@ -186,8 +193,15 @@ export function renderMarkdown(report: Report): string {
     ...targetLines(report.targets),
     '',
   ];
+  const notes = observations(report.runs);
+  if (notes.length > 0) out.push('## Observations from this run', '', ...notes, '');
   for (const scenario of scenarios) {
-    out.push(`## ${SCENARIO_TITLES[scenario]}`, '', scenarioTable(report.runs.filter((r) => r.scenario === scenario)), '');
+    out.push(
+      `## ${SCENARIO_TITLES[scenario]}`,
+      '',
+      scenarioTable(report.runs.filter((r) => r.scenario === scenario)),
+      '',
+    );
   }
   out.push(
     '## How it is measured',
@@ -199,21 +213,73 @@ export function renderMarkdown(report: Report): string {
     '- Ordered modes model the session dispatcher: per-item FIFO queues, one holder per item (a session) at',
     '  a time, S workers each taking the next ready item and up to k of its commands for one `processCommands`',
     '  call, then releasing it. The hot item therefore runs on one worker whatever S is. No queue costs are',
-    '  modelled (receive, complete, lock renewal), nor the host\'s idle wait before it lets go of a session.',
+    "  modelled (receive, complete, lock renewal), nor the host's idle wait before it lets go of a session.",
     '- "One message per commit, read each time" is k = 1 without the item cache; "cached item" keeps the item',
     '  and its ETag between calls; group commit passes k commands of one session per call, committed in as',
     '  few batches as the 100-operation limit allows (a Reserve costs 2 operations plus the shared item',
-    '  replace, so at most 49 Reserves fit in one batch: k = 50 and k = 99 take 2 and 3 batches a call).',
+    '  replace, so at most 49 Reserves fit in one batch: k = 49 is one batch a call, k = 50 and k = 99 take 2',
+    '  and 3, the last with a single command). A command of a call waits for all the batches before it.',
     '- The baseline has no ordering: C workers take commands in arrival order and each reads the item, decides,',
     '  and commits item replace (ifMatch) + reservation + event in one batch, retrying on 412.',
     '- Decided/s is decisions over the time from the start to the last commit. Latency is from when a command',
     '  became available to when the batch that decided it committed. At the time cap no new command is sent',
     '  and calls in flight finish. Conflicts counts 412s; reads and batches are store calls per decision.',
-    '- Check: after each run the store is read back directly. Each item\'s counters must equal the replay of',
+    "- Check: after each run the store is read back directly. Each item's counters must equal the replay of",
     '  its ledger (`query(type: event, orderBy: seq)`, pages of 1,000), stock is conserved and never oversold',
     '  (available ≥ 0, held + confirmed ≤ stock), reserved equals the held reservations, and every decided',
     '  command appears in the ledger exactly once with the reported outcome (and nothing else does).',
+    '- The machine is shared with other jobs and has 2 cores: figures of the undelayed embedded store are',
+    '  CPU-bound (mostly SQLite commits) and move by tens of percent between runs; the delayed-store figures are',
+    '  bounded by the injected round trips and are steadier.',
     '',
   );
   return out.join('\n');
+}
+
+/** Findings computed from the figures of this run, so they stay true when the bench is run again. */
+export function observations(runs: readonly RunResult[]): string[] {
+  const notes: string[] = [];
+  const get = (scenario: Scenario, store: StoreKind, mode: string) =>
+    runs.find((r) => r.scenario === scenario && r.store === store && r.mode === mode);
+  const k49 = get('hot', 'delayed', 'group-49');
+  const k50 = get('hot', 'delayed', 'group-50');
+  const k99 = get('hot', 'delayed', 'group-99');
+  if (k49 && k50) {
+    notes.push(
+      `- Batch filling: on the hot item behind the round trip, k = 49 decided ${int(k49.decidedPerSecond)}/s ` +
+        `(${perDecision(k49.batchesPerDecision)} batches per decision) and k = 50 ${int(k50.decidedPerSecond)}/s ` +
+        `(${perDecision(k50.batchesPerDecision)}): the 50th Reserve does not fit the 100-operation batch and costs a ` +
+        `round trip of its own${k99 ? `; k = 99 (49 + 49 + 1) decided ${int(k99.decidedPerSecond)}/s` : ''}. ` +
+        'Size k by operations, not by message count.',
+    );
+  }
+  const read = get('hot', 'delayed', 'one-read');
+  const cached = get('hot', 'delayed', 'one-cached');
+  if (read && cached) {
+    notes.push(
+      `- The item cache halves the round trips of one message per commit on the hot item ` +
+        `(${perDecision(read.readsPerDecision + read.batchesPerDecision)} → ` +
+        `${perDecision(cached.readsPerDecision + cached.batchesPerDecision)} store calls per decision): ` +
+        `${int(read.decidedPerSecond)}/s → ${int(cached.decidedPerSecond)}/s.`,
+    );
+  }
+  const optimistic = get('hot', 'delayed', 'optimistic');
+  if (optimistic && optimistic.decided > 0) {
+    notes.push(
+      `- Without ordering, the hot item costs ${perDecision(optimistic.conflicts / optimistic.decided)} ETag ` +
+        `conflicts per decision (${perDecision(optimistic.readsPerDecision)} reads and batches each): ` +
+        `${int(optimistic.decidedPerSecond)}/s, and the commands are no longer decided in arrival order.`,
+    );
+  }
+  const uniformGroup = get('uniform', 'delayed', 'group-99');
+  const uniformOne = get('uniform', 'delayed', 'one-cached');
+  if (uniformGroup && uniformOne) {
+    notes.push(
+      `- Over many cool items a session rarely has more than one command waiting, so group commit changes ` +
+        `little (uniform, behind the round trip: ${int(uniformOne.decidedPerSecond)}/s one message per commit, ` +
+        `${int(uniformGroup.decidedPerSecond)}/s with k = 99): throughput is about sessions ÷ round trip, and ` +
+        'the lever there is more concurrent sessions (maxConcurrentSessions), not bigger batches.',
+    );
+  }
+  return notes;
 }

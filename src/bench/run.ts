@@ -21,8 +21,20 @@ const CACHE_CAPACITY = 100_000;
 
 export function benchModes(groupSizes: readonly number[]): ModeSpec[] {
   return [
-    { id: 'one-read', label: 'one message per commit, read each time', kind: 'ordered', cacheCapacity: 0, groupSize: 1 },
-    { id: 'one-cached', label: 'one message per commit, cached item', kind: 'ordered', cacheCapacity: CACHE_CAPACITY, groupSize: 1 },
+    {
+      id: 'one-read',
+      label: 'one message per commit, read each time',
+      kind: 'ordered',
+      cacheCapacity: 0,
+      groupSize: 1,
+    },
+    {
+      id: 'one-cached',
+      label: 'one message per commit, cached item',
+      kind: 'ordered',
+      cacheCapacity: CACHE_CAPACITY,
+      groupSize: 1,
+    },
     ...groupSizes.map((k): ModeSpec => ({
       id: `group-${k}`,
       label: `group commit k=${k}, cached item`,
@@ -123,7 +135,9 @@ export async function benchRun(
       limits: { commands: config.commands, seconds: config.seconds, clients: config.clients },
     };
     const feeder: Feeder =
-      mode.kind === 'optimistic' ? await runOptimistic(deps, config.workers) : await runOrdered(deps, mode, config.sessions);
+      mode.kind === 'optimistic'
+        ? await runOptimistic(deps, config.workers)
+        : await runOrdered(deps, mode, config.sessions);
     await hooks.beforeCheck?.(embedded);
     const check = await checkRun({
       store: embedded,
@@ -159,4 +173,34 @@ export async function benchRun(
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A run that threw (a processor or store error): recorded as a failed check so the report shows it. */
+export function failedRun(
+  config: BenchConfig,
+  scenario: Scenario,
+  storeKind: StoreKind,
+  mode: ModeSpec,
+  error: unknown,
+): RunResult {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return {
+    scenario,
+    store: storeKind,
+    delayMs: storeKind === 'delayed' ? config.delayMs : 0,
+    mode: mode.id,
+    label: mode.label,
+    generated: 0,
+    decided: 0,
+    held: 0,
+    rejected: 0,
+    seconds: 0,
+    decidedPerSecond: 0,
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    conflicts: 0,
+    readsPerDecision: 0,
+    batchesPerDecision: 0,
+    check: { ok: false, problems: [`the run threw ${message}`], events: 0 },
+  };
 }

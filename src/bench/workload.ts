@@ -83,7 +83,11 @@ export function makeWorkload(config: WorkloadConfig): Workload {
 /** Creates every item of the workload through the admin path, directly on the (undelayed) store. */
 export async function createItems(store: DocumentStore, clock: Clock, workload: Workload): Promise<void> {
   for (const id of workload.itemIds) {
-    const result = await putItem({ store, clock }, { inventoryId: id, available: workload.stock.get(id) ?? 0, name: id }, undefined);
+    const result = await putItem(
+      { store, clock },
+      { inventoryId: id, available: workload.stock.get(id) ?? 0, name: id },
+      undefined,
+    );
     if (result.kind !== 'created') throw new Error(`could not create bench item ${id}: ${result.kind}`);
   }
 }

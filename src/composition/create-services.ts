@@ -1,6 +1,7 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type Database from 'better-sqlite3';
 import { createCosmosStore } from '../adapters/cosmos/client';
+import { BackgroundCheckpointer } from '../adapters/embedded/checkpointer';
 import { openDatabase } from '../adapters/embedded/database';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
 import { EmbeddedSessionQueue } from '../adapters/embedded/session-queue';
@@ -32,8 +33,12 @@ export async function createServices(settings: Settings, options: { clock?: Cloc
     (credential ??= new DefaultAzureCredential(
       settings.azureClientId ? { managedIdentityClientId: settings.azureClientId } : {},
     ));
-  let db: Database.Database | undefined;
-  const database = () => (db ??= openDatabase(settings.dataDir));
+  const files: { db: Database.Database; checkpointer: BackgroundCheckpointer }[] = [];
+  const database = (name: string) => {
+    const db = openDatabase(settings.dataDir, name);
+    files.push({ db, checkpointer: new BackgroundCheckpointer(db) });
+    return db;
+  };
 
   const store: DocumentStore =
     settings.store.kind === 'cosmos'
@@ -44,7 +49,7 @@ export async function createServices(settings: Settings, options: { clock?: Cloc
           ...(settings.store.key !== undefined ? { key: settings.store.key } : { credential: identity() }),
           createIfMissing: settings.store.createIfMissing,
         })
-      : new EmbeddedStore(database(), clock);
+      : new EmbeddedStore(database('inventory.db'), clock);
 
   let queue: CommandQueue;
   let embeddedQueue: EmbeddedSessionQueue | null = null;
@@ -62,7 +67,11 @@ export async function createServices(settings: Settings, options: { clock?: Cloc
       close: () => source?.close() ?? Promise.resolve(),
     };
   } else {
-    embeddedQueue = new EmbeddedSessionQueue(database(), { clock });
+    embeddedQueue = new EmbeddedSessionQueue(database('queue.db'), {
+      clock,
+      // Completed messages are deleted only once the decisions they completed are on disk.
+      ...(store instanceof EmbeddedStore ? { beforeComplete: () => store.sync() } : {}),
+    });
     queue = embeddedQueue;
     sessions = embeddedQueue;
   }
@@ -86,7 +95,10 @@ export async function createServices(settings: Settings, options: { clock?: Cloc
       await queue.close();
       await sessions.close?.();
       await store.close();
-      db?.close();
+      for (const file of files) {
+        await file.checkpointer.stop();
+        file.db.close();
+      }
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { HttpRequest } from '@azure/functions';
+import type { ApiRequest } from './route-types';
 import type { z } from 'zod';
 import { Id } from './schemas';
 import { invalid, ProblemError, type FieldError } from './problem';
@@ -6,7 +6,7 @@ import { invalid, ProblemError, type FieldError } from './problem';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Reads the JSON body: 413 past 64 KiB, 400 for malformed JSON, 400 naming each field the schema refuses. */
-export async function readJson<S extends z.ZodType>(request: HttpRequest, schema: S): Promise<z.infer<S>> {
+export async function readJson<S extends z.ZodType>(request: ApiRequest, schema: S): Promise<z.infer<S>> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const text = await request.text();
@@ -39,7 +39,7 @@ function toFieldError(issue: z.core.$ZodIssue, prefix: string): FieldError {
 }
 
 /** Route parameters are ids; a bad one is a 400 naming the parameter, never a 404 or a 5xx. */
-export function pathId(request: HttpRequest, name: string): string {
+export function pathId(request: ApiRequest, name: string): string {
   const value = request.params[name];
   const parsed = Id.safeParse(value);
   if (!parsed.success || value === undefined) {
@@ -48,7 +48,7 @@ export function pathId(request: HttpRequest, name: string): string {
   return value;
 }
 
-export function queryObject(request: HttpRequest): Record<string, string> {
+export function queryObject(request: ApiRequest): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of request.query.entries()) {
     if (key in result) throw invalid([{ field: key, message: 'given more than once' }]);
@@ -58,7 +58,7 @@ export function queryObject(request: HttpRequest): Record<string, string> {
 }
 
 /** Idempotency-Key: 1 to 255 printable ASCII characters. */
-export function idempotencyKey(request: HttpRequest): string | undefined {
+export function idempotencyKey(request: ApiRequest): string | undefined {
   const key = request.headers.get('idempotency-key');
   if (key === null) return undefined;
   if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
@@ -67,7 +67,7 @@ export function idempotencyKey(request: HttpRequest): string | undefined {
   return key;
 }
 
-export function baseUrl(request: HttpRequest): string {
+export function baseUrl(request: ApiRequest): string {
   const url = new URL(request.url);
   const proto = request.headers.get('x-forwarded-proto');
   const host = request.headers.get('x-forwarded-host');

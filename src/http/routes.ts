@@ -1,4 +1,4 @@
-import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { ServicesProvider } from '../app/services';
 import { InvalidContinuationError, TransientStoreError } from '../ports/store';
 import { QueueUnavailableError } from '../ports/queue';
@@ -15,7 +15,7 @@ import {
 import { health } from './handlers/system';
 import { buildOpenApi } from './openapi';
 import { ProblemError, problemResponse } from './problem';
-import type { RouteDef } from './route-types';
+import type { ApiRequest, RouteDef } from './route-types';
 
 const openApiRoute: RouteDef = {
   name: 'openapi',
@@ -45,7 +45,8 @@ export const ROUTES: readonly RouteDef[] = [
 const OPENAPI = buildOpenApi(ROUTES);
 
 export interface BoundRoute extends Omit<RouteDef, 'handle'> {
-  handler: HttpHandler;
+  /** Assignable to the Functions host's HttpHandler: its HttpRequest is an ApiRequest. */
+  handler: (request: ApiRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 }
 
 /** Binds the table to a services provider and maps every failure to a problem document. */
@@ -56,7 +57,7 @@ export function bindRoutes(services: ServicesProvider): BoundRoute[] {
     method: definition.method,
     authLevel: definition.authLevel,
     doc: definition.doc,
-    handler: async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    handler: async (request: ApiRequest, context: InvocationContext): Promise<HttpResponseInit> => {
       const instance = new URL(request.url).pathname;
       try {
         return await definition.handle(request, context, await services());

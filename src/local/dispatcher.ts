@@ -1,5 +1,6 @@
 import { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { ReceivedMessage, SessionReceiver } from '../adapters/embedded/session-queue';
 import type { CommandTrigger } from '../triggers/command-trigger';
 import type { LogSink } from './log';
@@ -33,6 +34,8 @@ export class Dispatcher {
   ) {}
 
   start(): void {
+    // Every idle worker waits on the same stop signal.
+    setMaxListeners(this.options.concurrency + 10, this.abort.signal);
     this.workers = Array.from({ length: this.options.concurrency }, (_, i) => this.work(i));
   }
 

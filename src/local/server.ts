@@ -1,11 +1,13 @@
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import { randomBytesPooled } from '../app/random';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { problemResponse } from '../http/problem';
 import { MAX_BODY_BYTES } from '../http/request';
 import type { BoundRoute } from '../http/routes';
 import type { LogSink } from './log';
+import { LocalRequest } from './local-request';
 import { Router } from './router';
 
 export interface LocalServer {
@@ -80,22 +82,13 @@ async function serve(router: Router, req: http.IncomingMessage, res: http.Server
     );
   }
   const { route, params } = resolution.match;
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  const request = new HttpRequest({
-    method,
-    url: url.toString(),
-    headers,
-    params,
-    ...(body.length > 0 ? { body: { bytes: body } } : {}),
-  });
-  const traceParent = validTraceparent(headers.traceparent) ?? `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  const request = new LocalRequest(method, url.toString(), url.search, req.headers, params, body);
+  const incoming = request.headers.get('traceparent') ?? undefined;
+  const traceParent = validTraceparent(incoming) ?? `00-${randomBytesPooled(16).toString('hex')}-${randomBytesPooled(8).toString('hex')}-01`;
   const context = new InvocationContext({
     invocationId: randomUUID(),
     functionName: route.name,
-    traceContext: { traceParent, traceState: headers.tracestate ?? '', attributes: {} },
+    traceContext: { traceParent, traceState: request.headers.get('tracestate') ?? '', attributes: {} },
     logHandler: (level, ...args) => sink(level, { function: route.name, message: args.map(String).join(' ') }),
   });
   send(res, await route.handler(request, context));

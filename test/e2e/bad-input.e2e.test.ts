@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startHost, type Host } from '../../src/local/host';
-import { ApiClient, loopback, type AcceptedView, type ProblemView } from '../support/http-client';
+import { ApiClient, loopback, type ProblemView } from '../support/http-client';
 
 /**
  * Bad input through HTTP against the in-process host: every refusal is a 4xx problem document naming the
@@ -36,11 +36,13 @@ afterAll(async () => {
 
 /** What would change if anything had been accepted: queue writes, queued messages, the item's ledger. */
 async function footprint() {
-  const counts = host.services.queue.counts();
+  const queue = host.services.embeddedQueue;
+  if (!queue) throw new Error('this suite runs on the embedded queue');
+  const counts = queue.counts();
   const { item } = await api.getItem(SKU);
   const reservations = await api.reservations(SKU);
   return {
-    flushes: host.services.queue.flushCount,
+    flushes: queue.flushCount,
     queued: counts.active + counts.scheduled,
     deadLettered: counts.deadLettered,
     seq: item.seq,
@@ -448,7 +450,7 @@ describe('bad input (in-process host)', () => {
       body: stream,
       duplex: 'half',
       signal: AbortSignal.timeout(10_000),
-    } as RequestInit);
+    });
     expect(streamed.status).toBe(413);
     expect(streamed.headers.get('content-type')).toContain('application/problem+json');
     expect(((await streamed.json()) as ProblemView).errors?.map((e) => e.field)).toContain('(body)');
@@ -478,7 +480,7 @@ describe('bad input (in-process host)', () => {
     expect(health.body.status).toBe('ok');
     const res = await api.reserve({ ...VALID, userId: long(128) }, long(255));
     expect(res.status).toBe(202);
-    const decided = await api.pollUntilDecided((res.body as AcceptedView).statusUrl);
+    const decided = await api.pollUntilDecided(res.body.statusUrl);
     expect(decided).toMatchObject({ status: 'held', quantity: 1 });
     const after = await footprint();
     expect(after.flushes).toBeGreaterThan(before.flushes);

@@ -56,7 +56,7 @@ export function checkLedger(item: ItemView, events: readonly LedgerEventView[]):
       event.delta.confirmed !== want[2]
     ) {
       throw new Error(
-        `event ${event.seq} (${event.kind}) has delta ${JSON.stringify(event.delta)}, expected ${want}`,
+        `event ${event.seq} (${event.kind}) has delta ${JSON.stringify(event.delta)}, expected ${JSON.stringify(want)}`,
       );
     }
     state.available += event.delta.available;

@@ -303,19 +303,21 @@ describe('EmbeddedSessionQueue', () => {
     expect(await drain(await accept(queue))).toEqual(['k-1', 'k-2', 'k-1']);
   });
 
-  it('commits concurrent sends in one FULL-synchronous transaction and keeps them across a reopen', async () => {
-    const { db, queue, restart } = setup();
-    const pragmas: string[] = [];
-    const original = db.pragma.bind(db);
-    jest.spyOn(db, 'pragma').mockImplementation((source: string, options?: Database.PragmaOptions) => {
-      pragmas.push(source);
-      return original(source, options);
-    });
+  it('commits concurrent sends in one transaction, resolves them only after the WAL is fsynced, and keeps them', async () => {
+    const syncs: { fd: number; done: (error: NodeJS.ErrnoException | null) => void }[] = [];
+    const { file, queue, restart } = setup({ fsync: (fd, done) => syncs.push({ fd, done }) });
     const before = queue.flushCount;
-    await Promise.all(Array.from({ length: 100 }, (_, i) => queue.send([msg(`c${i % 5}`, i)])));
+    let resolved = 0;
+    const sends = Array.from({ length: 100 }, (_, i) => queue.send([msg(`c${i % 5}`, i)]).then(() => resolved++));
+    await new Promise((r) => setTimeout(r, 20));
     expect(queue.flushCount - before).toBe(1);
-    expect(pragmas).toEqual(['synchronous', 'synchronous = FULL', 'synchronous = 1']);
-    expect(original('synchronous', { simple: true })).toBe(1);
+    expect(syncs).toHaveLength(1);
+    // Committed but not yet on disk: nobody has been told "accepted".
+    expect(resolved).toBe(0);
+    expect(fs.fstatSync(syncs[0]!.fd).ino).toBe(fs.statSync(`${file}-wal`).ino);
+    syncs[0]!.done(null);
+    await Promise.all(sends);
+    expect(resolved).toBe(100);
     expect(queue.counts().active).toBe(100);
 
     const reopened = await restart();
@@ -443,5 +445,30 @@ describe('EmbeddedSessionQueue', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(queue.counts()).toMatchObject({ active: 4_995, lockedSessions: 1 });
     expect(ids(await holder.receiveMessages(2))).toEqual(['hot-10', 'hot-11']);
+  });
+});
+
+describe('durable accepts', () => {
+  it('rejects the sends of a flush whose fsync fails, with QueueUnavailableError', async () => {
+    const { queue } = setup({ fsync: (_fd, done) => done(Object.assign(new Error('EIO'), { code: 'EIO' })) });
+    await expect(queue.send([msg('s', 1)])).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+
+  it('shares one fsync among flushes that happen while another fsync is running', async () => {
+    const syncs: ((error: NodeJS.ErrnoException | null) => void)[] = [];
+    const { queue } = setup({ fsync: (_fd, done) => syncs.push(done) });
+    const first = queue.send([msg('a', 1)]);
+    await new Promise((r) => setImmediate(r));
+    const later = [queue.send([msg('b', 1)])];
+    await new Promise((r) => setImmediate(r));
+    later.push(queue.send([msg('c', 1)]));
+    await new Promise((r) => setImmediate(r));
+    expect(syncs).toHaveLength(1);
+    syncs[0]!(null);
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(syncs).toHaveLength(2);
+    syncs[1]!(null);
+    await Promise.all(later);
   });
 });

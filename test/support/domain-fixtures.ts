@@ -336,6 +336,7 @@ export type BatchInterceptor = (
 export class InterceptingStore implements DocumentStore {
   readonly batches: BatchOperation[][] = [];
   intercept: BatchInterceptor | null = null;
+  maxBatches = 5000;
 
   constructor(readonly inner: DocumentStore) {}
 
@@ -352,6 +353,8 @@ export class InterceptingStore implements DocumentStore {
   }
 
   async batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
+    // A processor that retries forever would otherwise hang the suite instead of failing it.
+    if (this.batches.length >= this.maxBatches) throw new Error(`more than ${this.maxBatches} batch calls`);
     this.batches.push([...operations]);
     const injected = await this.intercept?.(this.batches.length, partitionKey, operations);
     if (injected) return injected;

@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * One SQLite file holds the embedded store and the embedded queue. Sharing the file (and its WAL) keeps
- * a decision and the completion of its message in one ordered log, so a power loss can only lose a
- * suffix of both: never a completed message whose decision is missing. Decisions and completions are
- * written with synchronous=NORMAL; accepts (the 202 promise) are flushed with synchronous=FULL.
+ * Opens a SQLite file in WAL mode with synchronous=NORMAL: commits are ordered in the log but not each
+ * fsynced. What must survive a power loss is fsynced explicitly, off the event loop: accepted commands
+ * before their 202 (the queue's file), and decisions before the deletes that complete their messages
+ * (the store's file), so a completion can never outlive the decision it completed.
  */
 export function openDatabase(dataDir: string, fileName = 'inventory.db'): Database.Database {
   fs.mkdirSync(dataDir, { recursive: true });

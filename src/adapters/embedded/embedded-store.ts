@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../ports/clock';
+import { WalSync } from './wal-sync';
 import {
   BatchLimitError,
   InvalidContinuationError,
@@ -19,6 +20,13 @@ import {
 
 /** Cosmos DB refuses documents over 2 MB; the embedded store does the same so tests see the same limit. */
 const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
+
+interface PendingBatch {
+  partitionKey: string;
+  operations: readonly BatchOperation[];
+  resolve: (result: BatchResult) => void;
+  reject: (error: Error) => void;
+}
 
 interface Row {
   body: string;
@@ -44,6 +52,13 @@ export class EmbeddedStore implements DocumentStore {
   private readonly bootId = randomBytes(4).toString('hex');
   private etagCounter = 0;
   private readonly statements;
+  private readonly queries = new Map<string, Database.Statement<(string | number)[], { body: string; id: string; seq: number | null }>>();
+  private readonly wal: WalSync;
+  private pending: PendingBatch[] = [];
+  private flushHandle: NodeJS.Immediate | undefined;
+  private readonly runGroup: (work: PendingBatch[], results: BatchResult[]) => void;
+  /** One transaction function, built once: a throw inside rolls the whole batch back (a savepoint when nested). */
+  private readonly runBatch: (pk: string, operations: readonly BatchOperation[], etags: (string | null)[]) => void;
 
   constructor(
     private readonly db: Database.Database,
@@ -66,8 +81,11 @@ export class EmbeddedStore implements DocumentStore {
     `);
     this.statements = {
       read: db.prepare<[string, string], Row>('SELECT body, etag, expires_at FROM store_docs WHERE pk = ? AND id = ?'),
+      // Also replaces an expired row, which counts as absent.
       insert: db.prepare(
-        'INSERT INTO store_docs (pk, id, type, status, seq, body, etag, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO store_docs (pk, id, type, status, seq, body, etag, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (pk, id) DO UPDATE SET type = excluded.type, status = excluded.status, seq = excluded.seq,
+           body = excluded.body, etag = excluded.etag, expires_at = excluded.expires_at`,
       ),
       update: db.prepare(
         'UPDATE store_docs SET type = ?, status = ?, seq = ?, body = ?, etag = ?, expires_at = ? WHERE pk = ? AND id = ?',
@@ -75,6 +93,26 @@ export class EmbeddedStore implements DocumentStore {
       delete: db.prepare('DELETE FROM store_docs WHERE pk = ? AND id = ?'),
       ping: db.prepare('SELECT 1'),
     };
+    this.runBatch = db.transaction((pk: string, operations: readonly BatchOperation[], etags: (string | null)[]) => {
+      operations.forEach((op, index) => {
+        const outcome = this.apply(pk, op);
+        if (typeof outcome !== 'string' && outcome !== null) throw new BatchAbort(outcome.failure, index);
+        etags.push(outcome);
+      });
+    });
+    this.wal = new WalSync(db);
+    this.runGroup = db.transaction((work: PendingBatch[], results: BatchResult[]) => {
+      for (const item of work) {
+        const etags: (string | null)[] = [];
+        try {
+          this.runBatch(item.partitionKey, item.operations, etags);
+          results.push({ ok: true, etags });
+        } catch (error) {
+          if (!(error instanceof BatchAbort)) throw error;
+          results.push({ ok: false, failure: error.failure, index: error.index });
+        }
+      }
+    });
   }
 
   read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null> {
@@ -90,16 +128,55 @@ export class EmbeddedStore implements DocumentStore {
     return Promise.resolve(this.single(ifMatch === undefined ? { op: 'replace', doc } : { op: 'replace', doc, ifMatch }));
   }
 
+  /**
+   * Batches arriving in the same tick (one per session being processed) are committed in one SQLite
+   * transaction, each inside its own savepoint: every batch is still all-or-nothing on its own, and the
+   * per-commit cost is paid once per tick instead of once per batch. Results are given after the commit.
+   */
   batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
     try {
-      return Promise.resolve(this.batchSync(partitionKey, operations));
+      this.validate(partitionKey, operations);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    return new Promise<BatchResult>((resolve, reject) => {
+      this.pending.push({ partitionKey, operations, resolve, reject });
+      this.flushHandle ??= setImmediate(() => this.flushBatches());
+    });
+  }
+
+  private flushBatches(): void {
+    this.flushHandle = undefined;
+    const work = this.pending;
+    this.pending = [];
+    const results: BatchResult[] = [];
+    try {
+      this.runGroup(work, results);
+    } catch (error) {
+      for (const item of work) item.reject(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    work.forEach((item, i) => {
+      const result = results[i];
+      if (result) item.resolve(result);
+      else item.reject(new Error('batch result missing'));
+    });
   }
 
   /** Synchronous so that a batch can never interleave with another write of this process. */
   batchSync(partitionKey: string, operations: readonly BatchOperation[]): BatchResult {
+    this.validate(partitionKey, operations);
+    const etags: (string | null)[] = [];
+    try {
+      this.runBatch(partitionKey, operations, etags);
+      return { ok: true, etags };
+    } catch (error) {
+      if (error instanceof BatchAbort) return { ok: false, failure: error.failure, index: error.index };
+      throw error;
+    }
+  }
+
+  private validate(partitionKey: string, operations: readonly BatchOperation[]): void {
     if (operations.length === 0) throw new BatchLimitError('a batch needs at least one operation');
     if (operations.length > MAX_BATCH_OPERATIONS) {
       throw new BatchLimitError(`a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`);
@@ -108,21 +185,6 @@ export class EmbeddedStore implements DocumentStore {
       if (op.op !== 'delete' && op.doc.inventoryId !== partitionKey) {
         throw new BatchLimitError(`a batch spans one partition: "${op.doc.inventoryId}" is not "${partitionKey}"`);
       }
-    }
-    const etags: (string | null)[] = [];
-    const run = this.db.transaction(() => {
-      operations.forEach((op, index) => {
-        const outcome = this.apply(partitionKey, op);
-        if (typeof outcome !== 'string' && outcome !== null) throw new BatchAbort(outcome.failure, index);
-        etags.push(outcome);
-      });
-    });
-    try {
-      run();
-      return { ok: true, etags };
-    } catch (error) {
-      if (error instanceof BatchAbort) return { ok: false, failure: error.failure, index: error.index };
-      throw error;
     }
   }
 
@@ -146,11 +208,13 @@ export class EmbeddedStore implements DocumentStore {
     }
     const order = spec.orderBy === 'seq' ? 'seq, id' : 'id';
     const limit = Math.max(1, Math.floor(page.limit));
-    const rows = this.db
-      .prepare<(string | number)[], { body: string; id: string; seq: number | null }>(
-        `SELECT body, id, seq FROM store_docs WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ${limit + 1}`,
-      )
-      .all(...params);
+    const sql = `SELECT body, id, seq FROM store_docs WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ?`;
+    let statement = this.queries.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<(string | number)[], { body: string; id: string; seq: number | null }>(sql);
+      this.queries.set(sql, statement);
+    }
+    const rows = statement.all(...params, limit + 1);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const continuation =
@@ -163,8 +227,18 @@ export class EmbeddedStore implements DocumentStore {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
+  /** Resolves once every write acknowledged so far is on disk (the file's log is fsynced off-thread). */
+  sync(): Promise<void> {
+    return this.wal.sync();
+  }
+
+  /** Commits batches still waiting for their tick, so nothing handed to the store is dropped. */
+  async close(): Promise<void> {
+    if (this.flushHandle) {
+      clearImmediate(this.flushHandle);
+      this.flushBatches();
+    }
+    await this.wal.close();
   }
 
   private single(op: BatchOperation): WriteResult {
@@ -196,11 +270,13 @@ export class EmbeddedStore implements DocumentStore {
     }
     const etag = this.nextEtag();
     const doc = op.doc as StoredDocument & { status?: unknown; seq?: unknown };
-    const status = typeof doc.status === 'string' ? doc.status : null;
-    const seq = typeof doc.seq === 'number' ? doc.seq : null;
+    // Item documents are never listed: leaving their query columns empty spares the indexes a write each
+    // time an item is replaced (once per decision).
+    const listed = doc.type !== 'inventory';
+    const status = listed && typeof doc.status === 'string' ? doc.status : null;
+    const seq = listed && typeof doc.seq === 'number' ? doc.seq : null;
     const expiresAt = typeof doc.ttl === 'number' && doc.ttl > 0 ? this.clock.now().getTime() + doc.ttl * 1000 : null;
-    const exists = current !== undefined || this.statements.read.get(pk, id) !== undefined;
-    if (exists) this.statements.update.run(doc.type, status, seq, body, etag, expiresAt, pk, id);
+    if (current) this.statements.update.run(doc.type, status, seq, body, etag, expiresAt, pk, id);
     else this.statements.insert.run(pk, id, doc.type, status, seq, body, etag, expiresAt);
     return etag;
   }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../ports/clock';
 import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../../ports/queue';
+import { WalSync, type Fsync } from './wal-sync';
 
 /**
  * Embedded, durable stand-in for a Service Bus queue with sessions, stored in the SQLite file shared
@@ -17,6 +18,10 @@ export interface EmbeddedQueueOptions {
   lockDurationMs?: number;
   maxDeliveryCount?: number;
   duplicateDetectionWindowMs?: number;
+  /** How the write-ahead log is flushed to disk before sends resolve (default: fs.fsync on the thread pool). */
+  fsync?: Fsync;
+  /** Awaited before completed messages are deleted: makes the decisions they completed durable. */
+  beforeComplete?: () => Promise<void>;
 }
 
 export interface ReceivedMessage {
@@ -338,6 +343,13 @@ class QueueCore {
 
   private pending: PendingSend[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
+  private readonly wal: WalSync;
+  private readonly walMode: boolean;
+  private readonly beforeDelete: () => Promise<void>;
+  private deleting: Promise<void> = Promise.resolve();
+  private pendingDeletes: number[] = [];
+  private deleteHandle: NodeJS.Immediate | undefined;
+  private readonly deleteMany: (seqs: number[]) => void;
   private wakeTimer: NodeJS.Timeout | undefined;
   private serveQueued = false;
   private lastDedupPurge = 0;
@@ -352,6 +364,9 @@ class QueueCore {
     this.lockDurationMs = options.lockDurationMs ?? 60_000;
     this.maxDeliveryCount = options.maxDeliveryCount ?? 10;
     this.dedupWindowMs = options.duplicateDetectionWindowMs ?? 600_000;
+    this.wal = new WalSync(db, options.fsync);
+    this.walMode = this.wal.enabled;
+    this.beforeDelete = options.beforeComplete ?? (() => Promise.resolve());
     db.exec(SCHEMA);
     const sql = (this.sql = prepareStatements(db));
 
@@ -387,6 +402,9 @@ class QueueCore {
         }
       }
       return accepted;
+    });
+    this.deleteMany = db.transaction((seqs: number[]) => {
+      for (const seq of seqs) this.sql.delete.run(seq);
     });
     this.persistCounts = db.transaction((entries: Entry[]) => {
       for (const entry of entries) sql.setDeliveryCount.run(entry.deliveryCount, entry.seq);
@@ -442,20 +460,35 @@ class QueueCore {
     if (batch.length === 0) return;
     const now = this.now();
     let accepted: Entry[];
-    try {
-      accepted = this.writeDurably(batch, now);
-    } catch (error) {
+    const fail = (error: unknown) => {
       const failure = new QueueUnavailableError('The embedded queue could not commit the messages', 5, {
         cause: error,
       });
       for (const send of batch) send.reject(failure);
+    };
+    try {
+      accepted = this.walMode ? this.insertBatch(batch, now) : this.writeDurably(batch, now);
+    } catch (error) {
+      fail(error);
       return;
     }
     this.flushCount++;
     for (const entry of accepted) this.index(entry, now);
-    for (const send of batch) send.resolve();
     this.notify();
+    if (!this.walMode) {
+      for (const send of batch) send.resolve();
+      return;
+    }
+    // Durable before anyone hears "accepted": the WAL is fsynced on the thread pool, so the event loop
+    // keeps serving while the disk works, and one fsync covers every commit written before it started.
+    this.wal.sync().then(
+      () => {
+        for (const send of batch) send.resolve();
+      },
+      (error: unknown) => fail(error),
+    );
   }
+
 
   /** A 202 promises the command survives a power loss: this one transaction is synced with FULL. */
   private writeDurably(batch: PendingSend[], now: number): Entry[] {
@@ -543,6 +576,10 @@ class QueueCore {
     if (this.flushHandle) clearImmediate(this.flushHandle);
     this.flush();
     this.closed = true;
+    if (this.deleteHandle) clearImmediate(this.deleteHandle);
+    this.flushDeletes();
+    await this.deleting;
+    await this.wal.close();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     for (const waiter of [...this.waiters]) waiter.resolve(null);
@@ -691,8 +728,30 @@ class QueueCore {
   }
 
   completeEntry(session: SessionState, entry: Entry): void {
-    this.sql.delete.run(entry.seq);
     this.remove(session, entry);
+    // Deletes are written together once per tick. A completion lost to a crash only means a redelivery,
+    // which the consumer detects as a duplicate; and it is always written after the decision it follows.
+    this.pendingDeletes.push(entry.seq);
+    this.deleteHandle ??= setImmediate(() => this.flushDeletes());
+  }
+
+  /**
+   * Writes the deletes of completed messages, once what they completed is durable (the store's log is
+   * synced first when it lives in another file): a power loss can then lose a decision only together
+   * with its completion, and the message is redelivered.
+   */
+  private flushDeletes(): void {
+    this.deleteHandle = undefined;
+    if (this.pendingDeletes.length === 0) return;
+    const seqs = this.pendingDeletes;
+    this.pendingDeletes = [];
+    this.deleting = this.deleting
+      .then(() => this.beforeDelete())
+      .then(() => this.deleteMany(seqs))
+      .catch(() => {
+        // Not deleted (store not synced, or the db closed): those messages are redelivered and found to
+        // be duplicates, exactly as after a crash.
+      });
   }
 
   abandonEntry(session: SessionState, entry: Entry, now: number): void {

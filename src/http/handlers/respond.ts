@@ -1,4 +1,5 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { ApiRequest } from '../route-types';
 import type { AcceptResult, TraceContext } from '../../app/accept';
 import { ProblemError } from '../problem';
 import { acceptedView } from './views';
@@ -28,7 +29,7 @@ export function accepted(result: AcceptResult, statusUrl: string): HttpResponseI
 }
 
 /** The trace context of this invocation, carried on the message to the consumer. */
-export function traceOf(request: HttpRequest, context: InvocationContext): TraceContext {
+export function traceOf(request: ApiRequest, context: InvocationContext): TraceContext {
   const traceparent = context.traceContext?.traceParent ?? request.headers.get('traceparent') ?? undefined;
   const tracestate = context.traceContext?.traceState ?? request.headers.get('tracestate') ?? undefined;
   return { ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) };

@@ -1,0 +1,63 @@
+import type Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Copies the write-ahead log back into the database file from a worker thread, with its own connection.
+ * SQLite's automatic checkpoint runs inside a commit on the writer's thread, and with its fsync of the
+ * database file it stalled the event loop that serves HTTP; a PASSIVE checkpoint never blocks writers.
+ */
+export class BackgroundCheckpointer {
+  readonly worker: Worker;
+  private readonly finisher: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    intervalMs = 200,
+  ) {
+    db.pragma('wal_autocheckpoint = 0');
+    // Once the log is reset, keep the file from staying at its high-water mark.
+    db.pragma('journal_size_limit = 67108864');
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const Database = require(workerData.driver);
+      const db = new Database(workerData.file);
+      db.pragma('busy_timeout = 5000');
+      const timer = setInterval(() => {
+        try { const r = db.pragma('wal_checkpoint(PASSIVE)'); if (workerData.debug) parentPort.postMessage(JSON.stringify(r)); } catch (error) { parentPort.postMessage(String(error)); }
+      }, workerData.intervalMs);
+      parentPort.on('message', () => {
+        clearInterval(timer);
+        try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+        db.close();
+        parentPort.close();
+      });
+    `;
+    this.worker = new Worker(source, {
+      eval: true,
+      workerData: { driver: require.resolve('better-sqlite3'), file: db.name, intervalMs, debug: process.env.CHECKPOINT_DEBUG === '1' },
+    });
+    this.worker.unref();
+    // The worker copies while the writer keeps appending, so its checkpoints never find the log fully
+    // copied. A pass from the writer's own connection, between its commits, catches up the few frames
+    // left (the bulk is already copied), and the next commit then starts the log from the beginning.
+    this.finisher = setInterval(() => {
+      try {
+        db.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // busy or closed: the next pass retries
+      }
+    }, intervalMs * 5);
+    this.finisher.unref();
+  }
+
+  /** Stops the worker after one last checkpoint; the writer's close completes the rest. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.finisher);
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage('stop');
+    await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]);
+  }
+}
