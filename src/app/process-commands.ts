@@ -106,6 +106,7 @@ export async function processCommands(
       });
       settle(plan.settled);
       next += plan.settled.size;
+      conflicts = 0; // the bound is per batch: a long group that keeps making progress is not starved
       await options.onCommitted?.([...plan.settled.keys()], [...plan.settled.values()]);
       continue;
     }
