@@ -21,7 +21,10 @@ const realDeps: TelemetryDeps = {
  * Insights has local auth disabled, so the exporter authenticates with the managed identity.
  * Must run before the Azure SDKs are loaded (CommonJS require hooks), hence first in functions/index.ts.
  */
-export function configureTelemetry(env: NodeJS.ProcessEnv = process.env, deps: TelemetryDeps = realDeps): boolean {
+export function configureTelemetry(
+  env: NodeJS.ProcessEnv = process.env,
+  deps: TelemetryDeps = realDeps,
+): boolean {
   const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING;
   if (!connectionString) return false;
   const usesEntraId = (env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '').includes('Authorization=AAD');

@@ -1,4 +1,11 @@
-import type { AdjustCommand, CancelCommand, Command, ConfirmCommand, ExpireHoldCommand, ReserveCommand } from '../domain/model';
+import type {
+  AdjustCommand,
+  CancelCommand,
+  Command,
+  ConfirmCommand,
+  ExpireHoldCommand,
+  ReserveCommand,
+} from '../domain/model';
 import type { Clock } from '../ports/clock';
 import type { CommandQueue, OutgoingCommand } from '../ports/queue';
 import type { DocumentStore } from '../ports/store';
@@ -25,7 +32,8 @@ export interface Accepted {
   acceptedAt: string;
 }
 
-export type AcceptResult = ({ kind: 'accepted'; replayed: boolean } & Accepted) | { kind: 'idempotency-mismatch' };
+export type AcceptResult =
+  ({ kind: 'accepted'; replayed: boolean } & Accepted) | { kind: 'idempotency-mismatch' };
 
 export interface ReserveInput {
   inventoryId: string;
@@ -43,7 +51,9 @@ export interface AdjustInput {
 export function acceptReservation(deps: AcceptDeps, input: ReserveInput, key?: string, trace?: TraceContext) {
   return accept(deps, 'reserve', input, key, trace, (now) => {
     const requestedAt = now.toISOString();
-    const expiresAt = new Date(now.getTime() + (input.holdSeconds ?? LIMITS.defaultHoldSeconds) * 1000).toISOString();
+    const expiresAt = new Date(
+      now.getTime() + (input.holdSeconds ?? LIMITS.defaultHoldSeconds) * 1000,
+    ).toISOString();
     const reservationId = newId('r', now);
     const reserve: ReserveCommand = {
       type: 'Reserve',
@@ -64,7 +74,13 @@ export function acceptReservation(deps: AcceptDeps, input: ReserveInput, key?: s
       expiresAt,
     };
     return {
-      accepted: { inventoryId: input.inventoryId, commandId: reserve.commandId, reservationId, expiresAt, acceptedAt: requestedAt },
+      accepted: {
+        inventoryId: input.inventoryId,
+        commandId: reserve.commandId,
+        reservationId,
+        expiresAt,
+        acceptedAt: requestedAt,
+      },
       commands: [
         { command: expire, at: new Date(expiresAt) },
         { command: reserve, at: undefined },
@@ -90,7 +106,13 @@ export function acceptSettle(
       reservationId,
     };
     return {
-      accepted: { inventoryId, commandId: command.commandId, reservationId, expiresAt: null, acceptedAt: command.requestedAt },
+      accepted: {
+        inventoryId,
+        commandId: command.commandId,
+        reservationId,
+        expiresAt: null,
+        acceptedAt: command.requestedAt,
+      },
       commands: [{ command, at: undefined }],
     };
   });
@@ -113,7 +135,13 @@ export function acceptAdjustment(
       reason: input.reason,
     };
     return {
-      accepted: { inventoryId, commandId: command.commandId, reservationId: null, expiresAt: null, acceptedAt: command.requestedAt },
+      accepted: {
+        inventoryId,
+        commandId: command.commandId,
+        reservationId: null,
+        expiresAt: null,
+        acceptedAt: command.requestedAt,
+      },
       commands: [{ command, at: undefined }],
     };
   });

@@ -41,20 +41,28 @@ export const commandSchema: z.ZodType<Command> = z.discriminatedUnion('type', [
   }),
 ]);
 
-export type ParsedMessage = { ok: true; command: Command } | { ok: false; reason: string; description: string };
+export type ParsedMessage =
+  { ok: true; command: Command } | { ok: false; reason: string; description: string };
 
 /** Accepts the body as the host hands it over: an object, a JSON string, or bytes. */
 export function parseCommandMessage(body: unknown): ParsedMessage {
   let value: unknown = body;
   try {
-    if (Buffer.isBuffer(body) || body instanceof Uint8Array) value = JSON.parse(Buffer.from(body).toString('utf8'));
+    if (Buffer.isBuffer(body) || body instanceof Uint8Array)
+      value = JSON.parse(Buffer.from(body).toString('utf8'));
     else if (typeof body === 'string') value = JSON.parse(body);
   } catch (error) {
-    return { ok: false, reason: 'MalformedJson', description: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      reason: 'MalformedJson',
+      description: error instanceof Error ? error.message : String(error),
+    };
   }
   const parsed = commandSchema.safeParse(value);
   if (!parsed.success) {
-    const description = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    const description = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+      .join('; ');
     return { ok: false, reason: 'SchemaViolation', description };
   }
   return { ok: true, command: parsed.data };

@@ -26,16 +26,18 @@ export function keyPartition(key: string): string {
 }
 
 export type Claim<R> =
-  | { kind: 'fresh' }
-  | { kind: 'replay'; response: R; messages: OutgoingCommand[] }
-  | { kind: 'mismatch' };
+  { kind: 'fresh' } | { kind: 'replay'; response: R; messages: OutgoingCommand[] } | { kind: 'mismatch' };
 
 /** Looks up a key: a replay of the same request, a mismatch, or nothing yet. */
 export async function lookup<R>(store: DocumentStore, key: string, hash: string): Promise<Claim<R>> {
   const existing = await store.read<IdempotencyRecord<R>>(keyPartition(key), 'record');
   if (!existing) return { kind: 'fresh' };
   if (existing.doc.requestHash !== hash) return { kind: 'mismatch' };
-  return { kind: 'replay', response: existing.doc.response, messages: existing.doc.messages.map(deserialize) };
+  return {
+    kind: 'replay',
+    response: existing.doc.response,
+    messages: existing.doc.messages.map(deserialize),
+  };
 }
 
 /** Records the answer before sending, so a retry after a failed send resends the same command ids. */

@@ -29,7 +29,8 @@ export async function putItem(
       { op: 'create', doc: item },
       ...events.map((doc) => ({ op: 'create' as const, doc })),
     ]);
-    if (result.ok && typeof result.etags[0] === 'string') return { kind: 'created', item, etag: result.etags[0] };
+    if (result.ok && typeof result.etags[0] === 'string')
+      return { kind: 'created', item, etag: result.etags[0] };
     // Created concurrently by another request: the caller must now say which version it replaces.
     const raced = await deps.store.read<InventoryItem>(spec.inventoryId, spec.inventoryId);
     return { kind: 'precondition-required', etag: raced?.etag ?? '' };
@@ -50,7 +51,8 @@ async function replace(
     { op: 'replace', doc: item, ifMatch: current.etag },
     ...events.map((doc) => ({ op: 'create' as const, doc })),
   ]);
-  if (result.ok && typeof result.etags[0] === 'string') return { kind: 'replaced', item, etag: result.etags[0] };
+  if (result.ok && typeof result.etags[0] === 'string')
+    return { kind: 'replaced', item, etag: result.etags[0] };
   const latest = await store.read<InventoryItem>(spec.inventoryId, spec.inventoryId);
   return { kind: 'precondition-failed', etag: latest?.etag ?? null };
 }

@@ -1,13 +1,30 @@
 import { decide, type Decision } from '../domain/decide';
 import { commandMarkerId } from '../domain/ids';
-import type { Command, CommandMarker, InventoryItem, LedgerEvent, RejectionReason, Reservation } from '../domain/model';
+import type {
+  Command,
+  CommandMarker,
+  InventoryItem,
+  LedgerEvent,
+  RejectionReason,
+  Reservation,
+} from '../domain/model';
 import type { Clock } from '../ports/clock';
-import { MAX_BATCH_OPERATIONS, type BatchOperation, type DocumentStore, type Versioned } from '../ports/store';
+import {
+  MAX_BATCH_OPERATIONS,
+  type BatchOperation,
+  type DocumentStore,
+  type Versioned,
+} from '../ports/store';
 import type { ItemCache } from './item-cache';
 import { silentLogger, type Logger } from './logger';
 
 export type CommandOutcome =
-  | { status: 'applied' | 'rejected'; reason: RejectionReason | null; commandId: string; reservationId: string | null }
+  | {
+      status: 'applied' | 'rejected';
+      reason: RejectionReason | null;
+      commandId: string;
+      reservationId: string | null;
+    }
   /** Nothing to write (an ExpireHold for a hold that already ended). */
   | { status: 'noop'; reason: null; commandId: string; reservationId: string | null }
   /** Already applied by an earlier delivery: the 409 of the reservation or command marker said so. */
@@ -111,8 +128,16 @@ export async function processCommands(
       continue;
     }
     const owner = plan.owners[result.index];
-    if (result.failure === 'duplicate' && owner !== undefined && owner >= 0 && !isEventOp(plan.operations[result.index])) {
-      log.info('command already applied by an earlier delivery', { inventoryId, commandId: commands[owner]?.commandId });
+    if (
+      result.failure === 'duplicate' &&
+      owner !== undefined &&
+      owner >= 0 &&
+      !isEventOp(plan.operations[result.index])
+    ) {
+      log.info('command already applied by an earlier delivery', {
+        inventoryId,
+        commandId: commands[owner]?.commandId,
+      });
       duplicates.add(owner);
       continue;
     }
@@ -120,13 +145,19 @@ export async function processCommands(
       // Someone else wrote this item (an admin PUT, or a consumer that lost its session lock): reload.
       conflicts += 1;
       if (conflicts > maxRetries) throw new ConflictRetriesExhaustedError(inventoryId, conflicts);
-      log.warn('write conflict; reloading and deciding again', { inventoryId, failure: result.failure, conflicts });
+      log.warn('write conflict; reloading and deciding again', {
+        inventoryId,
+        failure: result.failure,
+        conflicts,
+      });
       deps.cache.evict(inventoryId);
       reservations.clear();
       item = await loadItem(inventoryId, deps, true);
       continue;
     }
-    throw new UnexpectedWriteError(`inventory ${inventoryId}: batch failed with ${result.failure} at ${result.index}`);
+    throw new UnexpectedWriteError(
+      `inventory ${inventoryId}: batch failed with ${result.failure} at ${result.index}`,
+    );
   }
   return outcomes.map((o, i) => {
     if (!o) throw new Error(`command ${i} was not settled`);
@@ -238,7 +269,12 @@ async function planBatch(
         },
       });
     }
-    settled.set(index, { status: decision.kind, reason: decision.reason, commandId: command.commandId, reservationId });
+    settled.set(index, {
+      status: decision.kind,
+      reason: decision.reason,
+      commandId: command.commandId,
+      reservationId,
+    });
   }
 
   const operations: BatchOperation[] = [];

@@ -15,7 +15,8 @@ export function getItem(deps: QueryDeps, inventoryId: string): Promise<Versioned
   return deps.store.read<InventoryItem>(inventoryId, inventoryId);
 }
 
-export type StatusResult<T> = { kind: 'decided'; doc: T } | { kind: 'pending'; issuedAt: Date } | { kind: 'not-found' };
+export type StatusResult<T> =
+  { kind: 'decided'; doc: T } | { kind: 'pending'; issuedAt: Date } | { kind: 'not-found' };
 
 /**
  * `pending` only for an id of ours issued within the horizon: an id that was never accepted (or a

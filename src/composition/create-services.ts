@@ -26,7 +26,10 @@ export interface ComposedServices extends Services {
  * The composition root shared by both hosts: adapters chosen from the settings, one client of each
  * kind per process, managed identity (DefaultAzureCredential honouring AZURE_CLIENT_ID) for Azure.
  */
-export async function createServices(settings: Settings, options: { clock?: Clock } = {}): Promise<ComposedServices> {
+export async function createServices(
+  settings: Settings,
+  options: { clock?: Clock } = {},
+): Promise<ComposedServices> {
   const clock = options.clock ?? systemClock;
   let credential: TokenCredential | undefined;
   const identity = () =>
@@ -63,7 +66,10 @@ export async function createServices(settings: Settings, options: { clock?: Cloc
     // Created lazily: on Azure the Functions host consumes, only a local dispatcher needs this.
     let source: ServiceBusSessionSource | undefined;
     sessions = {
-      acceptNextSession: (o) => (source ??= new ServiceBusSessionSource({ queueName: q.queueName, ...connection })).acceptNextSession(o),
+      acceptNextSession: (o) =>
+        (source ??= new ServiceBusSessionSource({ queueName: q.queueName, ...connection })).acceptNextSession(
+          o,
+        ),
       close: () => source?.close() ?? Promise.resolve(),
     };
   } else {
@@ -83,7 +89,10 @@ export async function createServices(settings: Settings, options: { clock?: Cloc
     cache: new ItemCache(settings.itemCacheSize),
     pendingHorizonMs: settings.pendingHorizonMs,
     describe: {
-      store: settings.store.kind === 'cosmos' ? `Cosmos DB ${new URL(settings.store.endpoint).host}` : 'embedded SQLite',
+      store:
+        settings.store.kind === 'cosmos'
+          ? `Cosmos DB ${new URL(settings.store.endpoint).host}`
+          : 'embedded SQLite',
       queue:
         settings.queue.kind === 'servicebus'
           ? `Service Bus ${settings.queue.fullyQualifiedNamespace ?? 'emulator'}/${settings.queue.queueName}`

@@ -24,7 +24,10 @@ const intSetting = (name: string, min: number, max: number, fallback: number) =>
       if (raw === undefined || raw.trim() === '') return fallback;
       const value = Number(raw);
       if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer between ${min} and ${max}, got "${raw}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be an integer between ${min} and ${max}, got "${raw}"`,
+        });
         return z.NEVER;
       }
       return value;
@@ -38,7 +41,11 @@ const optionalText = (name: string, pattern: RegExp, expected: string) =>
 
 const envSchema = z.object({
   PORT: intSetting('PORT', 0, 65535, 7071),
-  DATA_DIR: z.string().optional().default('./.data').refine((v) => v.trim() !== '', 'DATA_DIR must not be empty'),
+  DATA_DIR: z
+    .string()
+    .optional()
+    .default('./.data')
+    .refine((v) => v.trim() !== '', 'DATA_DIR must not be empty'),
   DISPATCH_CONCURRENCY: intSetting('DISPATCH_CONCURRENCY', 1, 256, 8),
   DISPATCH_BATCH_SIZE: intSetting('DISPATCH_BATCH_SIZE', 1, 1000, 1),
   ITEM_CACHE_SIZE: intSetting('ITEM_CACHE_SIZE', 0, 1_000_000, 10_000),
@@ -52,7 +59,11 @@ const envSchema = z.object({
     .enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be one of debug, info, warn, error' })
     .optional()
     .default('info'),
-  COSMOS_ENDPOINT: optionalText('COSMOS_ENDPOINT', /^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'an http(s) URL such as https://acct.documents.azure.com:443/'),
+  COSMOS_ENDPOINT: optionalText(
+    'COSMOS_ENDPOINT',
+    /^https?:\/\/[^\s/]+(:\d+)?\/?$/,
+    'an http(s) URL such as https://acct.documents.azure.com:443/',
+  ),
   COSMOS_DATABASE: optionalText('COSMOS_DATABASE', /^[^/\\#?\s][^/\\#?]{0,254}$/, 'a database name'),
   COSMOS_CONTAINER: optionalText('COSMOS_CONTAINER', /^[^/\\#?\s][^/\\#?]{0,254}$/, 'a container name'),
   /** Emulators only: a key for the Cosmos DB emulator. Never set on Azure (local auth is disabled). */
@@ -68,10 +79,18 @@ const envSchema = z.object({
     'a host name such as my-ns.servicebus.windows.net',
   ),
   /** Emulators only: a Service Bus connection string with UseDevelopmentEmulator=true. */
-  ServiceBusConnection: optionalText('ServiceBusConnection', /^Endpoint=sb:\/\/.+/i, 'a connection string starting with Endpoint=sb://'),
+  ServiceBusConnection: optionalText(
+    'ServiceBusConnection',
+    /^Endpoint=sb:\/\/.+/i,
+    'a connection string starting with Endpoint=sb://',
+  ),
   SERVICEBUS_QUEUE: optionalText('SERVICEBUS_QUEUE', /^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$/, 'a queue name'),
   /** Client id of the user-assigned managed identity; absent means the default credential chain. */
-  AZURE_CLIENT_ID: optionalText('AZURE_CLIENT_ID', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'),
+  AZURE_CLIENT_ID: optionalText(
+    'AZURE_CLIENT_ID',
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+    'a GUID',
+  ),
 });
 
 export type EnvSettings = z.infer<typeof envSchema>;
@@ -84,7 +103,14 @@ export type AzureSettings = {
 
 export type StoreSettings =
   | { kind: 'embedded' }
-  | { kind: 'cosmos'; endpoint: string; database: string; container: string; key?: string; createIfMissing: boolean };
+  | {
+      kind: 'cosmos';
+      endpoint: string;
+      database: string;
+      container: string;
+      key?: string;
+      createIfMissing: boolean;
+    };
 
 export type QueueSettings =
   | { kind: 'embedded' }
@@ -115,7 +141,10 @@ export class SettingsError extends Error {
  * Parses the environment once. With `requireAzure` (the Functions entry points), every Azure setting must
  * be present and emulator-only settings are refused. Throws SettingsError naming each bad setting.
  */
-export function loadSettings(env: NodeJS.ProcessEnv = process.env, options: { requireAzure?: boolean } = {}): Settings {
+export function loadSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { requireAzure?: boolean } = {},
+): Settings {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new SettingsError(parsed.error.issues.map(describeIssue));
   const e = parsed.data;
@@ -125,18 +154,26 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, options: { re
   };
   if (options.requireAzure) {
     for (const name of AZURE_REQUIRED_SETTINGS) require(name, 'on Azure');
-    if (e.COSMOS_KEY !== undefined) problems.push('COSMOS_KEY must not be set on Azure: Cosmos DB local auth is disabled');
+    if (e.COSMOS_KEY !== undefined)
+      problems.push('COSMOS_KEY must not be set on Azure: Cosmos DB local auth is disabled');
     if (e.ServiceBusConnection !== undefined) {
-      problems.push('ServiceBusConnection must not be set on Azure: use ServiceBusConnection__fullyQualifiedNamespace');
+      problems.push(
+        'ServiceBusConnection must not be set on Azure: use ServiceBusConnection__fullyQualifiedNamespace',
+      );
     }
   }
   if (e.COSMOS_ENDPOINT !== undefined) {
     require('COSMOS_DATABASE', 'when COSMOS_ENDPOINT is set');
     require('COSMOS_CONTAINER', 'when COSMOS_ENDPOINT is set');
-  } else if (e.COSMOS_DATABASE !== undefined || e.COSMOS_CONTAINER !== undefined || e.COSMOS_KEY !== undefined) {
+  } else if (
+    e.COSMOS_DATABASE !== undefined ||
+    e.COSMOS_CONTAINER !== undefined ||
+    e.COSMOS_KEY !== undefined
+  ) {
     problems.push('COSMOS_ENDPOINT is required when other COSMOS_ settings are set');
   }
-  const wantsServiceBus = e.ServiceBusConnection__fullyQualifiedNamespace !== undefined || e.ServiceBusConnection !== undefined;
+  const wantsServiceBus =
+    e.ServiceBusConnection__fullyQualifiedNamespace !== undefined || e.ServiceBusConnection !== undefined;
   if (wantsServiceBus) require('SERVICEBUS_QUEUE', 'when a Service Bus namespace or connection is set');
   if (problems.length > 0) throw new SettingsError(problems);
 

@@ -69,17 +69,42 @@ export function decideReserve({ item, reservation, command, now }: DecisionInput
     commandId: command.commandId,
   };
   if (!item) {
-    return rejectedWithoutItem('INVENTORY_NOT_FOUND', { ...base, status: 'rejected', reason: 'INVENTORY_NOT_FOUND' });
+    return rejectedWithoutItem('INVENTORY_NOT_FOUND', {
+      ...base,
+      status: 'rejected',
+      reason: 'INVENTORY_NOT_FOUND',
+    });
   }
   const reason: RejectionReason | null =
-    now >= command.expiresAt ? 'HOLD_EXPIRED' : item.available < command.quantity ? 'INSUFFICIENT_STOCK' : null;
+    now >= command.expiresAt
+      ? 'HOLD_EXPIRED'
+      : item.available < command.quantity
+        ? 'INSUFFICIENT_STOCK'
+        : null;
   const q = command.quantity;
   if (reason) {
-    const draft: EventDraft = { kind: 'ReservationRejected', delta: delta(0), reservationId: base.id, quantity: q, reason };
+    const draft: EventDraft = {
+      kind: 'ReservationRejected',
+      delta: delta(0),
+      reservationId: base.id,
+      quantity: q,
+      reason,
+    };
     const next = applyEvents(item, [draft], command.commandId, now);
-    return { kind: 'rejected', reason, item: next.item, reservation: { ...base, status: 'rejected', reason }, events: next.events };
+    return {
+      kind: 'rejected',
+      reason,
+      item: next.item,
+      reservation: { ...base, status: 'rejected', reason },
+      events: next.events,
+    };
   }
-  const draft: EventDraft = { kind: 'ReservationHeld', delta: delta(-q, q), reservationId: base.id, quantity: q };
+  const draft: EventDraft = {
+    kind: 'ReservationHeld',
+    delta: delta(-q, q),
+    reservationId: base.id,
+    quantity: q,
+  };
   const next = applyEvents(item, [draft], command.commandId, now);
   return { kind: 'applied', reason: null, item: next.item, reservation: base, events: next.events };
 }
@@ -99,7 +124,11 @@ function settleHold(
 ): Decision {
   if (!item) return rejectedWithoutItem('INVENTORY_NOT_FOUND', null);
   const rejectedKind = target === 'confirmed' ? 'ConfirmRejected' : 'CancelRejected';
-  const reject = (reason: RejectionReason, extra: EventDraft[] = [], res: Reservation | null = null): Decision => {
+  const reject = (
+    reason: RejectionReason,
+    extra: EventDraft[] = [],
+    res: Reservation | null = null,
+  ): Decision => {
     const drafts: EventDraft[] = [
       ...extra,
       { kind: rejectedKind, delta: delta(0), reservationId: command.reservationId, reason },
@@ -112,8 +141,18 @@ function settleHold(
   const q = reservation.quantity;
   // Judged by when the caller asked, so a backlog cannot turn a timely confirm into an expiry.
   if (command.requestedAt >= reservation.expiresAt) {
-    const expired: Reservation = { ...reservation, status: 'expired', reason: 'HOLD_EXPIRED', updatedAt: now };
-    const release: EventDraft = { kind: 'HoldExpired', delta: delta(q, -q), reservationId: reservation.id, quantity: q };
+    const expired: Reservation = {
+      ...reservation,
+      status: 'expired',
+      reason: 'HOLD_EXPIRED',
+      updatedAt: now,
+    };
+    const release: EventDraft = {
+      kind: 'HoldExpired',
+      delta: delta(q, -q),
+      reservationId: reservation.id,
+      quantity: q,
+    };
     return reject('HOLD_EXPIRED', [release], expired);
   }
   const draft: EventDraft =
@@ -130,11 +169,21 @@ function settleHold(
   };
 }
 
-export function decideExpireHold({ item, reservation, command, now }: DecisionInput<ExpireHoldCommand>): Decision {
+export function decideExpireHold({
+  item,
+  reservation,
+  command,
+  now,
+}: DecisionInput<ExpireHoldCommand>): Decision {
   // Scheduled at expiresAt into the same session: whatever happened to the hold before wins.
   if (!item || !reservation || reservation.status !== 'held') return { kind: 'noop', why: 'hold-not-active' };
   const q = reservation.quantity;
-  const draft: EventDraft = { kind: 'HoldExpired', delta: delta(q, -q), reservationId: reservation.id, quantity: q };
+  const draft: EventDraft = {
+    kind: 'HoldExpired',
+    delta: delta(q, -q),
+    reservationId: reservation.id,
+    quantity: q,
+  };
   const next = applyEvents(item, [draft], command.commandId, now);
   return {
     kind: 'applied',
@@ -156,9 +205,20 @@ export function decideAdjust({ item, command, now }: DecisionInput<AdjustCommand
       note: command.reason,
     };
     const next = applyEvents(item, [draft], command.commandId, now);
-    return { kind: 'rejected', reason: 'INSUFFICIENT_STOCK', item: next.item, reservation: null, events: next.events };
+    return {
+      kind: 'rejected',
+      reason: 'INSUFFICIENT_STOCK',
+      item: next.item,
+      reservation: null,
+      events: next.events,
+    };
   }
-  const draft: EventDraft = { kind: 'StockAdjusted', delta: delta(command.delta), quantity: command.delta, note: command.reason };
+  const draft: EventDraft = {
+    kind: 'StockAdjusted',
+    delta: delta(command.delta),
+    quantity: command.delta,
+    note: command.reason,
+  };
   const next = applyEvents(item, [draft], command.commandId, now);
   return { kind: 'applied', reason: null, item: next.item, reservation: null, events: next.events };
 }

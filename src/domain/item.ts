@@ -8,7 +8,11 @@ export interface ItemSpec {
 }
 
 /** Creating an item is its first ledger event, so the ledger explains every unit of stock. */
-export function createItem(spec: ItemSpec, commandId: string, now: string): { item: InventoryItem; events: LedgerEvent[] } {
+export function createItem(
+  spec: ItemSpec,
+  commandId: string,
+  now: string,
+): { item: InventoryItem; events: LedgerEvent[] } {
   const empty: InventoryItem = {
     type: 'inventory',
     id: spec.inventoryId,
@@ -21,7 +25,12 @@ export function createItem(spec: ItemSpec, commandId: string, now: string): { it
     createdAt: now,
     updatedAt: now,
   };
-  return applyEvents(empty, [{ kind: 'ItemCreated', delta: delta(spec.available), quantity: spec.available }], commandId, now);
+  return applyEvents(
+    empty,
+    [{ kind: 'ItemCreated', delta: delta(spec.available), quantity: spec.available }],
+    commandId,
+    now,
+  );
 }
 
 /**

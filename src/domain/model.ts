@@ -127,6 +127,12 @@ export interface AdjustCommand extends CommandBase {
 
 export type Command = ReserveCommand | ConfirmCommand | CancelCommand | ExpireHoldCommand | AdjustCommand;
 export type CommandType = Command['type'];
-export const COMMAND_TYPES = ['Reserve', 'Confirm', 'Cancel', 'ExpireHold', 'Adjust'] as const satisfies readonly CommandType[];
+export const COMMAND_TYPES = [
+  'Reserve',
+  'Confirm',
+  'Cancel',
+  'ExpireHold',
+  'Adjust',
+] as const satisfies readonly CommandType[];
 
 export const ZERO: Counters = { available: 0, reserved: 0, confirmed: 0 };

@@ -16,9 +16,13 @@ export async function readJson<S extends z.ZodType>(request: ApiRequest, schema:
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ProblemError(400, 'malformed-json', 'Malformed JSON', `the body is not valid JSON: ${(error as Error).message}`, [
-      { field: '(body)', message: 'not valid JSON' },
-    ]);
+    throw new ProblemError(
+      400,
+      'malformed-json',
+      'Malformed JSON',
+      `the body is not valid JSON: ${(error as Error).message}`,
+      [{ field: '(body)', message: 'not valid JSON' }],
+    );
   }
   return validate(schema, value, '');
 }
@@ -75,7 +79,11 @@ export function baseUrl(request: ApiRequest): string {
 }
 
 function tooLarge(): ProblemError {
-  return new ProblemError(413, 'payload-too-large', 'Payload too large', `the body must be at most ${MAX_BODY_BYTES} bytes`, [
-    { field: '(body)', message: `larger than ${MAX_BODY_BYTES} bytes` },
-  ]);
+  return new ProblemError(
+    413,
+    'payload-too-large',
+    'Payload too large',
+    `the body must be at most ${MAX_BODY_BYTES} bytes`,
+    [{ field: '(body)', message: `larger than ${MAX_BODY_BYTES} bytes` }],
+  );
 }

@@ -70,25 +70,62 @@ export function bindRoutes(services: ServicesProvider): BoundRoute[] {
 
 export function toProblem(error: unknown, instance: string, context: InvocationContext): HttpResponseInit {
   if (error instanceof ProblemError) {
-    return problemResponse(error.status, error.slug, error.title, error.detail, instance, error.errors, error.headers);
+    return problemResponse(
+      error.status,
+      error.slug,
+      error.title,
+      error.detail,
+      instance,
+      error.errors,
+      error.headers,
+    );
   }
   if (error instanceof InvalidContinuationError) {
-    return problemResponse(400, 'validation-error', 'Invalid request', 'continuation: not a token this API issued', instance, [
-      { field: 'continuation', message: 'not a token this API issued' },
-    ]);
+    return problemResponse(
+      400,
+      'validation-error',
+      'Invalid request',
+      'continuation: not a token this API issued',
+      instance,
+      [{ field: 'continuation', message: 'not a token this API issued' }],
+    );
   }
   if (error instanceof QueueUnavailableError) {
     context.warn(JSON.stringify({ msg: 'queue unavailable; nothing accepted', error: error.message }));
-    return problemResponse(503, 'queue-unavailable', 'Service unavailable', 'the command queue is unavailable; nothing was accepted, retry later', instance, [], {
-      'retry-after': String(error.retryAfterSeconds),
-    });
+    return problemResponse(
+      503,
+      'queue-unavailable',
+      'Service unavailable',
+      'the command queue is unavailable; nothing was accepted, retry later',
+      instance,
+      [],
+      {
+        'retry-after': String(error.retryAfterSeconds),
+      },
+    );
   }
   if (error instanceof TransientStoreError) {
     const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000));
-    return problemResponse(503, 'store-unavailable', 'Service unavailable', `the store is ${error.kind}; retry later`, instance, [], {
-      'retry-after': String(seconds),
-    });
+    return problemResponse(
+      503,
+      'store-unavailable',
+      'Service unavailable',
+      `the store is ${error.kind}; retry later`,
+      instance,
+      [],
+      {
+        'retry-after': String(seconds),
+      },
+    );
   }
-  context.error(JSON.stringify({ msg: 'unhandled error', error: error instanceof Error ? error.stack : String(error) }));
-  return problemResponse(500, 'internal-error', 'Internal error', 'the request could not be processed', instance);
+  context.error(
+    JSON.stringify({ msg: 'unhandled error', error: error instanceof Error ? error.stack : String(error) }),
+  );
+  return problemResponse(
+    500,
+    'internal-error',
+    'Internal error',
+    'the request could not be processed',
+    instance,
+  );
 }

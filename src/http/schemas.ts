@@ -128,7 +128,10 @@ export const PageOf = <T extends z.ZodType>(item: T) =>
 export const HealthView = z
   .object({
     status: z.enum(['ok', 'degraded']),
-    checks: z.record(z.string(), z.object({ status: z.enum(['ok', 'failed']), backend: z.string(), error: z.string().optional() })),
+    checks: z.record(
+      z.string(),
+      z.object({ status: z.enum(['ok', 'failed']), backend: z.string(), error: z.string().optional() }),
+    ),
   })
   .meta({ id: 'Health' });
 

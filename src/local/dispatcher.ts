@@ -116,7 +116,8 @@ export class Dispatcher {
             enqueuedTimeUtcArray: messages.map((m) => m.enqueuedTimeUtc.toISOString()),
             sequenceNumberArray: messages.map((m) => m.sequenceNumber),
           },
-      logHandler: (level, ...args) => this.options.sink(level, { function: 'processCommands', message: args.map(String).join(' ') }),
+      logHandler: (level, ...args) =>
+        this.options.sink(level, { function: 'processCommands', message: args.map(String).join(' ') }),
     });
     try {
       const result = await this.trigger(single ? first.body : messages.map((m) => m.body), context);

@@ -27,7 +27,11 @@ export interface Host {
  * The whole service in one process: the route table over Node HTTP and the session dispatcher calling
  * the Service Bus trigger handler, over whichever adapters the settings choose.
  */
-export async function startHost(settings: Settings, sink: LogSink, options?: { clock?: Clock }): Promise<Host>;
+export async function startHost(
+  settings: Settings,
+  sink: LogSink,
+  options?: { clock?: Clock },
+): Promise<Host>;
 /** Shorthand for tests and tools: an embedded host on the given port and data folder. */
 export async function startHost(options: SimpleHostOptions): Promise<Host>;
 export async function startHost(
@@ -45,7 +49,8 @@ export async function startHost(
           dispatchBatchSize: first.batchSize ?? 1,
           itemCacheSize: first.cacheSize ?? 10_000,
         });
-  const sink: LogSink = 'store' in first ? (maybeSink ?? (() => undefined)) : (first.sink ?? (() => undefined));
+  const sink: LogSink =
+    'store' in first ? (maybeSink ?? (() => undefined)) : (first.sink ?? (() => undefined));
   const services = await createServices(settings, options);
   const provider = () => Promise.resolve(services);
   const server = await startServer(bindRoutes(provider), settings.port, sink);

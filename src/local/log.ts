@@ -1,7 +1,17 @@
-export type Level = 'trace' | 'debug' | 'information' | 'info' | 'warning' | 'warn' | 'error' | 'critical' | 'none';
+export type Level =
+  'trace' | 'debug' | 'information' | 'info' | 'warning' | 'warn' | 'error' | 'critical' | 'none';
 export type LogSink = (level: string, fields: Record<string, unknown>) => void;
 
-const RANK: Record<string, number> = { trace: 0, debug: 1, information: 2, info: 2, warning: 3, warn: 3, error: 4, critical: 5 };
+const RANK: Record<string, number> = {
+  trace: 0,
+  debug: 1,
+  information: 2,
+  info: 2,
+  warning: 3,
+  warn: 3,
+  error: 4,
+  critical: 5,
+};
 
 /** JSON lines on stdout (stderr for warnings and errors) at or above the configured level. */
 export function jsonLogSink(minimum: 'debug' | 'info' | 'warn' | 'error'): LogSink {

@@ -18,7 +18,11 @@ export interface LocalServer {
 }
 
 /** Serves the route table over plain Node HTTP, calling each handler as the Functions host would. */
-export async function startServer(routes: readonly BoundRoute[], port: number, sink: LogSink): Promise<LocalServer> {
+export async function startServer(
+  routes: readonly BoundRoute[],
+  port: number,
+  sink: LogSink,
+): Promise<LocalServer> {
   const router = new Router(routes);
   let inFlight = 0;
   let idle: (() => void) | null = null;
@@ -30,7 +34,11 @@ export async function startServer(routes: readonly BoundRoute[], port: number, s
     });
     serve(router, req, res, sink).catch((error: unknown) => {
       sink('error', { msg: 'request failed', error: error instanceof Error ? error.stack : String(error) });
-      if (!res.headersSent) send(res, problemResponse(500, 'internal-error', 'Internal error', 'the request could not be processed'));
+      if (!res.headersSent)
+        send(
+          res,
+          problemResponse(500, 'internal-error', 'Internal error', 'the request could not be processed'),
+        );
       else res.destroy();
     });
   });
@@ -54,21 +62,37 @@ export async function startServer(routes: readonly BoundRoute[], port: number, s
   };
 }
 
-async function serve(router: Router, req: http.IncomingMessage, res: http.ServerResponse, sink: LogSink): Promise<void> {
+async function serve(
+  router: Router,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  sink: LogSink,
+): Promise<void> {
   const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const method = (req.method ?? 'GET').toUpperCase();
   const resolution = router.resolve(method, url.pathname);
   if (resolution.kind === 'not-found') {
     drain(req);
-    return send(res, problemResponse(404, 'not-found', 'Not found', `no route for ${url.pathname}`, url.pathname));
+    return send(
+      res,
+      problemResponse(404, 'not-found', 'Not found', `no route for ${url.pathname}`, url.pathname),
+    );
   }
   if (resolution.kind === 'method-not-allowed') {
     drain(req);
     return send(
       res,
-      problemResponse(405, 'method-not-allowed', 'Method not allowed', `${method} is not allowed on ${url.pathname}`, url.pathname, [], {
-        allow: resolution.allow.join(', '),
-      }),
+      problemResponse(
+        405,
+        'method-not-allowed',
+        'Method not allowed',
+        `${method} is not allowed on ${url.pathname}`,
+        url.pathname,
+        [],
+        {
+          allow: resolution.allow.join(', '),
+        },
+      ),
     );
   }
   const body = await readBody(req);
@@ -76,20 +100,28 @@ async function serve(router: Router, req: http.IncomingMessage, res: http.Server
     res.setHeader('connection', 'close');
     return send(
       res,
-      problemResponse(413, 'payload-too-large', 'Payload too large', `the body must be at most ${MAX_BODY_BYTES} bytes`, url.pathname, [
-        { field: '(body)', message: `larger than ${MAX_BODY_BYTES} bytes` },
-      ]),
+      problemResponse(
+        413,
+        'payload-too-large',
+        'Payload too large',
+        `the body must be at most ${MAX_BODY_BYTES} bytes`,
+        url.pathname,
+        [{ field: '(body)', message: `larger than ${MAX_BODY_BYTES} bytes` }],
+      ),
     );
   }
   const { route, params } = resolution.match;
   const request = new LocalRequest(method, url.toString(), url.search, req.headers, params, body);
   const incoming = request.headers.get('traceparent') ?? undefined;
-  const traceParent = validTraceparent(incoming) ?? `00-${randomBytesPooled(16).toString('hex')}-${randomBytesPooled(8).toString('hex')}-01`;
+  const traceParent =
+    validTraceparent(incoming) ??
+    `00-${randomBytesPooled(16).toString('hex')}-${randomBytesPooled(8).toString('hex')}-01`;
   const context = new InvocationContext({
     invocationId: randomUUID(),
     functionName: route.name,
     traceContext: { traceParent, traceState: request.headers.get('tracestate') ?? '', attributes: {} },
-    logHandler: (level, ...args) => sink(level, { function: route.name, message: args.map(String).join(' ') }),
+    logHandler: (level, ...args) =>
+      sink(level, { function: route.name, message: args.map(String).join(' ') }),
   });
   send(res, await route.handler(request, context));
 }
@@ -97,7 +129,12 @@ async function serve(router: Router, req: http.IncomingMessage, res: http.Server
 function send(res: http.ServerResponse, response: HttpResponseInit): void {
   const headers = (response.headers ?? {}) as Record<string, string>;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  const body = typeof response.body === 'string' ? response.body : response.jsonBody !== undefined ? JSON.stringify(response.jsonBody) : '';
+  const body =
+    typeof response.body === 'string'
+      ? response.body
+      : response.jsonBody !== undefined
+        ? JSON.stringify(response.jsonBody)
+        : '';
   res.statusCode = response.status ?? 200;
   res.end(body);
 }

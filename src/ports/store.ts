@@ -29,8 +29,7 @@ export type BatchOperation =
 
 /** A failed batch wrote nothing; `index` is the operation that failed. */
 export type BatchResult =
-  | { ok: true; etags: (string | null)[] }
-  | { ok: false; failure: WriteFailure; index: number };
+  { ok: true; etags: (string | null)[] } | { ok: false; failure: WriteFailure; index: number };
 
 export const MAX_BATCH_OPERATIONS = 100;
 

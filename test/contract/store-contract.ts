@@ -124,7 +124,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     });
 
     it('refuses a batch of more than 100 operations before writing anything', async () => {
-      const ops: BatchOperation[] = Array.from({ length: 101 }, (_, i) => ({ op: 'create', doc: doc(pk, `d${i}`) }));
+      const ops: BatchOperation[] = Array.from({ length: 101 }, (_, i) => ({
+        op: 'create',
+        doc: doc(pk, `d${i}`),
+      }));
       await expect(store.batch(pk, ops)).rejects.toThrow(BatchLimitError);
       expect(await store.read(pk, 'd0')).toBeNull();
       const hundred = await store.batch(pk, ops.slice(0, 100));
@@ -162,7 +165,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         let continuation: string | undefined;
         let pages = 0;
         do {
-          const page = await store.query<TestDoc>(pk, spec, { limit: 5, ...(continuation ? { continuation } : {}) });
+          const page = await store.query<TestDoc>(pk, spec, {
+            limit: 5,
+            ...(continuation ? { continuation } : {}),
+          });
           expect(page.items.length).toBeLessThanOrEqual(5);
           seen.push(...page.items);
           continuation = page.continuation ?? undefined;

@@ -20,7 +20,10 @@ const unusedQueue: CommandQueue = {
 };
 
 /** The context the Functions host builds for a Service Bus session trigger with cardinality 'one'. */
-function hostContext(command: { commandId: string; inventoryId: string }, deliveryCount: number): InvocationContext {
+function hostContext(
+  command: { commandId: string; inventoryId: string },
+  deliveryCount: number,
+): InvocationContext {
   return new InvocationContext({
     functionName: 'processCommands',
     logHandler: () => undefined,
@@ -105,7 +108,10 @@ describe('Service Bus trigger handler invoked as the Functions host does', () =>
     await trigger(command, hostContext(command, 1));
     services.cache = new ItemCache(100); // as after a restart: no cached item
     const redelivered = await trigger(command, hostContext(command, 2));
-    expect(redelivered.settlements[0]).toEqual({ action: 'complete', outcome: expect.objectContaining({ status: 'duplicate' }) });
+    expect(redelivered.settlements[0]).toEqual({
+      action: 'complete',
+      outcome: expect.objectContaining({ status: 'duplicate' }),
+    });
     expect(await item()).toMatchObject({ available: 1, reserved: 2, seq: 2 });
   });
 

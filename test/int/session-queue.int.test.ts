@@ -308,7 +308,9 @@ describe('EmbeddedSessionQueue', () => {
     const { file, queue, restart } = setup({ fsync: (fd, done) => syncs.push({ fd, done }) });
     const before = queue.flushCount;
     let resolved = 0;
-    const sends = Array.from({ length: 100 }, (_, i) => queue.send([msg(`c${i % 5}`, i)]).then(() => resolved++));
+    const sends = Array.from({ length: 100 }, (_, i) =>
+      queue.send([msg(`c${i % 5}`, i)]).then(() => resolved++),
+    );
     await new Promise((r) => setTimeout(r, 20));
     expect(queue.flushCount - before).toBe(1);
     expect(syncs).toHaveLength(1);

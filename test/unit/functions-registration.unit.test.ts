@@ -40,7 +40,10 @@ describe('Azure Functions registrations', () => {
   it('register every route of the table the local host serves, with the same methods and auth levels', () => {
     const { http } = captureRegistrations(AZURE_ENV);
     const registered = http
-      .map(({ name, options }) => `${name} ${(options.methods ?? []).join(',')} ${options.route} ${options.authLevel}`)
+      .map(
+        ({ name, options }) =>
+          `${name} ${(options.methods ?? []).join(',')} ${options.route} ${options.authLevel}`,
+      )
       .sort();
     const served = bindRoutes(() => Promise.reject(new Error('unused')))
       .map((r) => `${r.name} ${r.method} ${r.route} ${r.authLevel}`)
@@ -63,7 +66,11 @@ describe('Azure Functions registrations', () => {
     const { http } = captureRegistrations(AZURE_ENV);
     const anonymous = http.filter((h) => h.options.authLevel === 'anonymous').map((h) => h.options.route);
     expect(anonymous.sort()).toEqual(['health', 'openapi.json']);
-    expect(http.filter((h) => h.options.authLevel !== 'anonymous').every((h) => h.options.authLevel === 'function')).toBe(true);
+    expect(
+      http
+        .filter((h) => h.options.authLevel !== 'anonymous')
+        .every((h) => h.options.authLevel === 'function'),
+    ).toBe(true);
   });
 
   it('register the session-enabled Service Bus trigger on the queue named by the app setting', () => {
@@ -86,7 +93,9 @@ describe('Azure Functions registrations', () => {
     const saved = { ...process.env };
     for (const name of Object.keys(AZURE_ENV)) delete process.env[name];
     try {
-      expect(() => jest.isolateModules(() => require('../../functions/services'))).toThrow(/COSMOS_ENDPOINT is required on Azure/);
+      expect(() => jest.isolateModules(() => require('../../functions/services'))).toThrow(
+        /COSMOS_ENDPOINT is required on Azure/,
+      );
     } finally {
       process.env = saved;
     }

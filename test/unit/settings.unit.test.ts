@@ -62,7 +62,11 @@ describe('settings', () => {
     ['DISPATCH_BATCH_SIZE', '2.5', 'DISPATCH_BATCH_SIZE must be an integer'],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of'],
     ['COSMOS_ENDPOINT', 'acct.documents.azure.com', 'COSMOS_ENDPOINT must be an http(s) URL'],
-    ['ServiceBusConnection__fullyQualifiedNamespace', 'sb://ns/', 'ServiceBusConnection__fullyQualifiedNamespace must be a host name'],
+    [
+      'ServiceBusConnection__fullyQualifiedNamespace',
+      'sb://ns/',
+      'ServiceBusConnection__fullyQualifiedNamespace must be a host name',
+    ],
     ['AZURE_CLIENT_ID', 'not-a-guid', 'AZURE_CLIENT_ID must be a GUID'],
     ['SERVICEBUS_TRIGGER_CARDINALITY', 'all', 'SERVICEBUS_TRIGGER_CARDINALITY must be one or many'],
   ])('reject a malformed %s (%s) with a message naming it', (name, value, message) => {
@@ -70,7 +74,9 @@ describe('settings', () => {
   });
 
   it('refuse emulator-only keys on Azure', () => {
-    expect(problemsOf({ ...AZURE, COSMOS_KEY: 'abc' }, true).join('\n')).toContain('COSMOS_KEY must not be set on Azure');
+    expect(problemsOf({ ...AZURE, COSMOS_KEY: 'abc' }, true).join('\n')).toContain(
+      'COSMOS_KEY must not be set on Azure',
+    );
   });
 
   it('require the database and container once a Cosmos endpoint is given', () => {

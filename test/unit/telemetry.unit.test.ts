@@ -3,7 +3,11 @@ import type { TokenCredential } from '@azure/identity';
 import { configureTelemetry, type TelemetryDeps } from '../../functions/telemetry';
 
 function recordingDeps() {
-  const calls: { options?: AzureMonitorOpenTelemetryOptions; registered: number; clientIds: (string | undefined)[] } = {
+  const calls: {
+    options?: AzureMonitorOpenTelemetryOptions;
+    registered: number;
+    clientIds: (string | undefined)[];
+  } = {
     registered: 0,
     clientIds: [],
   };

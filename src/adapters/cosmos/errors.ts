@@ -63,7 +63,7 @@ const UNAVAILABLE_TEXT =
   /service ?unavailable|request ?timeout|timeout error|retry ?with|\b(503|408|449)\b|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up/i;
 
 function asErrorLike(error: unknown): ErrorLike | undefined {
-  return typeof error === 'object' && error !== null ? (error) : undefined;
+  return typeof error === 'object' && error !== null ? error : undefined;
 }
 
 /** The HTTP status an SDK error carries, if any. */

@@ -35,7 +35,12 @@ export class BackgroundCheckpointer {
     `;
     this.worker = new Worker(source, {
       eval: true,
-      workerData: { driver: require.resolve('better-sqlite3'), file: db.name, intervalMs, debug: process.env.CHECKPOINT_DEBUG === '1' },
+      workerData: {
+        driver: require.resolve('better-sqlite3'),
+        file: db.name,
+        intervalMs,
+        debug: process.env.CHECKPOINT_DEBUG === '1',
+      },
     });
     this.worker.unref();
     // The worker copies while the writer keeps appending, so its checkpoints never find the log fully

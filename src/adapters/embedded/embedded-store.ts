@@ -52,13 +52,20 @@ export class EmbeddedStore implements DocumentStore {
   private readonly bootId = randomBytes(4).toString('hex');
   private etagCounter = 0;
   private readonly statements;
-  private readonly queries = new Map<string, Database.Statement<(string | number)[], { body: string; id: string; seq: number | null }>>();
+  private readonly queries = new Map<
+    string,
+    Database.Statement<(string | number)[], { body: string; id: string; seq: number | null }>
+  >();
   private readonly wal: WalSync;
   private pending: PendingBatch[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   private readonly runGroup: (work: PendingBatch[], results: BatchResult[]) => void;
   /** One transaction function, built once: a throw inside rolls the whole batch back (a savepoint when nested). */
-  private readonly runBatch: (pk: string, operations: readonly BatchOperation[], etags: (string | null)[]) => void;
+  private readonly runBatch: (
+    pk: string,
+    operations: readonly BatchOperation[],
+    etags: (string | null)[],
+  ) => void;
 
   constructor(
     private readonly db: Database.Database,
@@ -80,7 +87,9 @@ export class EmbeddedStore implements DocumentStore {
       CREATE INDEX IF NOT EXISTS store_docs_by_status ON store_docs (pk, type, status, id);
     `);
     this.statements = {
-      read: db.prepare<[string, string], Row>('SELECT body, etag, expires_at FROM store_docs WHERE pk = ? AND id = ?'),
+      read: db.prepare<[string, string], Row>(
+        'SELECT body, etag, expires_at FROM store_docs WHERE pk = ? AND id = ?',
+      ),
       // Also replaces an expired row, which counts as absent.
       insert: db.prepare(
         `INSERT INTO store_docs (pk, id, type, status, seq, body, etag, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -93,13 +102,15 @@ export class EmbeddedStore implements DocumentStore {
       delete: db.prepare('DELETE FROM store_docs WHERE pk = ? AND id = ?'),
       ping: db.prepare('SELECT 1'),
     };
-    this.runBatch = db.transaction((pk: string, operations: readonly BatchOperation[], etags: (string | null)[]) => {
-      operations.forEach((op, index) => {
-        const outcome = this.apply(pk, op);
-        if (typeof outcome !== 'string' && outcome !== null) throw new BatchAbort(outcome.failure, index);
-        etags.push(outcome);
-      });
-    });
+    this.runBatch = db.transaction(
+      (pk: string, operations: readonly BatchOperation[], etags: (string | null)[]) => {
+        operations.forEach((op, index) => {
+          const outcome = this.apply(pk, op);
+          if (typeof outcome !== 'string' && outcome !== null) throw new BatchAbort(outcome.failure, index);
+          etags.push(outcome);
+        });
+      },
+    );
     this.wal = new WalSync(db);
     this.runGroup = db.transaction((work: PendingBatch[], results: BatchResult[]) => {
       for (const item of work) {
@@ -125,7 +136,9 @@ export class EmbeddedStore implements DocumentStore {
   }
 
   replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
-    return Promise.resolve(this.single(ifMatch === undefined ? { op: 'replace', doc } : { op: 'replace', doc, ifMatch }));
+    return Promise.resolve(
+      this.single(ifMatch === undefined ? { op: 'replace', doc } : { op: 'replace', doc, ifMatch }),
+    );
   }
 
   /**
@@ -179,18 +192,27 @@ export class EmbeddedStore implements DocumentStore {
   private validate(partitionKey: string, operations: readonly BatchOperation[]): void {
     if (operations.length === 0) throw new BatchLimitError('a batch needs at least one operation');
     if (operations.length > MAX_BATCH_OPERATIONS) {
-      throw new BatchLimitError(`a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`);
+      throw new BatchLimitError(
+        `a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`,
+      );
     }
     for (const op of operations) {
       if (op.op !== 'delete' && op.doc.inventoryId !== partitionKey) {
-        throw new BatchLimitError(`a batch spans one partition: "${op.doc.inventoryId}" is not "${partitionKey}"`);
+        throw new BatchLimitError(
+          `a batch spans one partition: "${op.doc.inventoryId}" is not "${partitionKey}"`,
+        );
       }
     }
   }
 
-  async query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>> {
+  async query<T extends StoredDocument>(
+    partitionKey: string,
+    spec: QuerySpec,
+    page: PageRequest,
+  ): Promise<Page<T>> {
     await Promise.resolve();
-    const after = page.continuation === undefined ? undefined : decodeContinuation(page.continuation, spec.orderBy);
+    const after =
+      page.continuation === undefined ? undefined : decodeContinuation(page.continuation, spec.orderBy);
     const clauses = ['pk = ?', 'type = ?', '(expires_at IS NULL OR expires_at > ?)'];
     const params: (string | number)[] = [partitionKey, spec.type, this.clock.now().getTime()];
     if (spec.status !== undefined) {
@@ -218,7 +240,9 @@ export class EmbeddedStore implements DocumentStore {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const continuation =
-      rows.length > limit && last ? encodeContinuation({ id: last.id, seq: last.seq, by: spec.orderBy }) : null;
+      rows.length > limit && last
+        ? encodeContinuation({ id: last.id, seq: last.seq, by: spec.orderBy })
+        : null;
     return { items: items.map((r) => JSON.parse(r.body) as T), continuation };
   }
 
@@ -275,7 +299,8 @@ export class EmbeddedStore implements DocumentStore {
     const listed = doc.type !== 'inventory';
     const status = listed && typeof doc.status === 'string' ? doc.status : null;
     const seq = listed && typeof doc.seq === 'number' ? doc.seq : null;
-    const expiresAt = typeof doc.ttl === 'number' && doc.ttl > 0 ? this.clock.now().getTime() + doc.ttl * 1000 : null;
+    const expiresAt =
+      typeof doc.ttl === 'number' && doc.ttl > 0 ? this.clock.now().getTime() + doc.ttl * 1000 : null;
     if (current) this.statements.update.run(doc.type, status, seq, body, etag, expiresAt, pk, id);
     else this.statements.insert.run(pk, id, doc.type, status, seq, body, etag, expiresAt);
     return etag;
@@ -308,7 +333,11 @@ function encodeContinuation(cursor: Cursor): string {
 function decodeContinuation(token: string, orderBy: QuerySpec['orderBy']): Cursor {
   try {
     const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof value.id === 'string' && value.by === orderBy && (value.seq === null || typeof value.seq === 'number')) {
+    if (
+      typeof value.id === 'string' &&
+      value.by === orderBy &&
+      (value.seq === null || typeof value.seq === 'number')
+    ) {
       return { id: value.id, seq: value.seq, by: value.by };
     }
   } catch {

@@ -489,7 +489,6 @@ class QueueCore {
     );
   }
 
-
   /** A 202 promises the command survives a power loss: this one transaction is synced with FULL. */
   private writeDurably(batch: PendingSend[], now: number): Entry[] {
     const previous = Number(this.db.pragma('synchronous', { simple: true }));

@@ -14,17 +14,25 @@ import type { ReceivedMessage, SessionReceiver } from '../../adapters/embedded/s
 export class ServiceBusSessionSource {
   private readonly client: ServiceBusClient;
 
-  constructor(options: { queueName: string; fullyQualifiedNamespace?: string; connectionString?: string; credential?: TokenCredential }) {
+  constructor(options: {
+    queueName: string;
+    fullyQualifiedNamespace?: string;
+    connectionString?: string;
+    credential?: TokenCredential;
+  }) {
     this.queueName = options.queueName;
     if (options.connectionString) this.client = new ServiceBusClient(options.connectionString);
     else if (options.fullyQualifiedNamespace && options.credential) {
       this.client = new ServiceBusClient(options.fullyQualifiedNamespace, options.credential);
-    } else throw new TypeError('a Service Bus connection string, or a namespace and a credential, is required');
+    } else
+      throw new TypeError('a Service Bus connection string, or a namespace and a credential, is required');
   }
 
   private readonly queueName: string;
 
-  async acceptNextSession(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SessionReceiver | null> {
+  async acceptNextSession(
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<SessionReceiver | null> {
     if (options.signal?.aborted) return null;
     try {
       const receiver = await this.client.acceptNextSession(this.queueName, {
@@ -35,7 +43,10 @@ export class ServiceBusSessionSource {
       return new ServiceBusSessionAdapter(receiver);
     } catch (error) {
       // No session became available within the SDK's wait: not an error for a polling consumer.
-      if ((error as { code?: string }).code === 'SessionCannotBeLocked' || (error as { name?: string }).name === 'AbortError') {
+      if (
+        (error as { code?: string }).code === 'SessionCannotBeLocked' ||
+        (error as { name?: string }).name === 'AbortError'
+      ) {
         return null;
       }
       if ((error as { code?: string }).code === 'ServiceTimeout') return null;
@@ -92,7 +103,10 @@ class ServiceBusSessionAdapter implements SessionReceiver {
 
   deadLetter(message: ReceivedMessage, reason: string, description = ''): Promise<void> {
     return this.settle(message, (m) =>
-      this.receiver.deadLetterMessage(m, { deadLetterReason: reason, deadLetterErrorDescription: description }),
+      this.receiver.deadLetterMessage(m, {
+        deadLetterReason: reason,
+        deadLetterErrorDescription: description,
+      }),
     );
   }
 
@@ -104,7 +118,10 @@ class ServiceBusSessionAdapter implements SessionReceiver {
     return this.receiver.close();
   }
 
-  private async settle(message: ReceivedMessage, action: (m: ServiceBusReceivedMessage) => Promise<void>): Promise<void> {
+  private async settle(
+    message: ReceivedMessage,
+    action: (m: ServiceBusReceivedMessage) => Promise<void>,
+  ): Promise<void> {
     const raw = this.raw.get(message.lockToken);
     if (!raw) throw new Error(`message ${message.messageId} is not held by this receiver`);
     await action(raw);

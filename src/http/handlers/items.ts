@@ -1,11 +1,19 @@
-
 import { acceptAdjustment } from '../../app/accept';
 import { putItem } from '../../app/items';
 import { getItem, listLedger } from '../../app/queries';
 import { ProblemError } from '../problem';
 import { baseUrl, idempotencyKey, pathId, queryObject, readJson, validate } from '../request';
 import type { RouteDef } from '../route-types';
-import { AcceptedView, AdjustmentBody, ItemView, LedgerEventView, LedgerQuery, PageOf, Problem, PutItemBody } from '../schemas';
+import {
+  AcceptedView,
+  AdjustmentBody,
+  ItemView,
+  LedgerEventView,
+  LedgerQuery,
+  PageOf,
+  Problem,
+  PutItemBody,
+} from '../schemas';
 import { accepted, json, pageLinks, traceOf } from './respond';
 import { eventView, itemView } from './views';
 
@@ -34,7 +42,11 @@ export const putInventory: RouteDef = {
     const inventoryId = pathId(request, 'inventoryId');
     const body = await readJson(request, PutItemBody);
     const ifMatch = request.headers.get('if-match') ?? undefined;
-    const result = await putItem(services, { inventoryId, available: body.available, name: body.name ?? inventoryId }, ifMatch);
+    const result = await putItem(
+      services,
+      { inventoryId, available: body.available, name: body.name ?? inventoryId },
+      ifMatch,
+    );
     switch (result.kind) {
       case 'created':
         return json(201, itemView(result.item), {
@@ -44,13 +56,22 @@ export const putInventory: RouteDef = {
       case 'replaced':
         return json(200, itemView(result.item), { etag: result.etag });
       case 'precondition-required':
-        throw new ProblemError(428, 'precondition-required', 'If-Match required', `inventory ${inventoryId} exists; send If-Match with its ETag to replace it`, [
-          { field: 'If-Match', message: 'required to replace an existing item' },
-        ]);
+        throw new ProblemError(
+          428,
+          'precondition-required',
+          'If-Match required',
+          `inventory ${inventoryId} exists; send If-Match with its ETag to replace it`,
+          [{ field: 'If-Match', message: 'required to replace an existing item' }],
+        );
       case 'precondition-failed':
-        throw new ProblemError(412, 'precondition-failed', 'Stale ETag', `inventory ${inventoryId} has changed; read it again and retry with the new ETag`, [
-          { field: 'If-Match', message: 'does not match the current ETag' },
-        ], result.etag ? { etag: result.etag } : {});
+        throw new ProblemError(
+          412,
+          'precondition-failed',
+          'Stale ETag',
+          `inventory ${inventoryId} has changed; read it again and retry with the new ETag`,
+          [{ field: 'If-Match', message: 'does not match the current ETag' }],
+          result.etag ? { etag: result.etag } : {},
+        );
     }
   },
 };
@@ -86,10 +107,18 @@ export const postAdjustment: RouteDef = {
     body: AdjustmentBody,
     headers: [{ name: 'Idempotency-Key', description: 'Makes retries safe: same key and body, same answer' }],
     responses: {
-      202: { description: 'Accepted; poll Location', schema: AcceptedView, headers: ['Location', 'Retry-After'] },
+      202: {
+        description: 'Accepted; poll Location',
+        schema: AcceptedView,
+        headers: ['Location', 'Retry-After'],
+      },
       ...problems,
       422: { description: 'Idempotency-Key reused with a different body', schema: Problem },
-      503: { description: 'Queue unavailable; nothing was accepted', schema: Problem, headers: ['Retry-After'] },
+      503: {
+        description: 'Queue unavailable; nothing was accepted',
+        schema: Problem,
+        headers: ['Retry-After'],
+      },
     },
   },
   async handle(request, context, services) {
@@ -97,7 +126,10 @@ export const postAdjustment: RouteDef = {
     const key = idempotencyKey(request);
     const body = await readJson(request, AdjustmentBody);
     const result = await acceptAdjustment(services, inventoryId, body, key, traceOf(request, context));
-    const url = result.kind === 'accepted' ? `${baseUrl(request)}/api/inventory/${inventoryId}/commands/${result.commandId}` : '';
+    const url =
+      result.kind === 'accepted'
+        ? `${baseUrl(request)}/api/inventory/${inventoryId}/commands/${result.commandId}`
+        : '';
     return accepted(result, url);
   },
 };
@@ -116,7 +148,11 @@ export const getLedger: RouteDef = {
     const inventoryId = pathId(request, 'inventoryId');
     const query = validate(LedgerQuery, queryObject(request), '');
     const page = await listLedger(services, inventoryId, query.limit ?? 100, query.continuation);
-    const next = pageLinks(`${baseUrl(request)}/api/inventory/${inventoryId}/ledger`, { limit: query.limit?.toString() }, page.continuation);
+    const next = pageLinks(
+      `${baseUrl(request)}/api/inventory/${inventoryId}/ledger`,
+      { limit: query.limit?.toString() },
+      page.continuation,
+    );
     return json(200, { items: page.items.map(eventView), continuation: page.continuation, next });
   },
 };
@@ -124,4 +160,3 @@ export const getLedger: RouteDef = {
 export function notFound(kind: string, id: string): ProblemError {
   return new ProblemError(404, 'not-found', 'Not found', `${kind} ${id} does not exist`);
 }
-

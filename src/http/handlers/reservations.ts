@@ -2,25 +2,44 @@ import { acceptReservation, acceptSettle } from '../../app/accept';
 import { getCommand, getReservation, listReservations } from '../../app/queries';
 import { baseUrl, idempotencyKey, pathId, queryObject, readJson, validate } from '../request';
 import type { RouteDef } from '../route-types';
-import { AcceptedView, CommandView, ListReservationsQuery, PageOf, Problem, ReservationBody, ReservationView } from '../schemas';
+import {
+  AcceptedView,
+  CommandView,
+  ListReservationsQuery,
+  PageOf,
+  Problem,
+  ReservationBody,
+  ReservationView,
+} from '../schemas';
 import { notFound } from './items';
 import { accepted, json, pageLinks, RETRY_AFTER_SECONDS, traceOf } from './respond';
 import { commandView, reservationView } from './views';
 
 const acceptedResponses = {
-  202: { description: 'Accepted and durable; poll Location', schema: AcceptedView, headers: ['Location', 'Retry-After'] },
+  202: {
+    description: 'Accepted and durable; poll Location',
+    schema: AcceptedView,
+    headers: ['Location', 'Retry-After'],
+  },
   400: { description: 'Invalid input; the problem names the field', schema: Problem },
   422: { description: 'Idempotency-Key reused with a different request', schema: Problem },
   503: { description: 'Queue unavailable; nothing was accepted', schema: Problem, headers: ['Retry-After'] },
 };
-const keyHeader = [{ name: 'Idempotency-Key', description: 'Makes retries safe: same key and body, same answer' }];
+const keyHeader = [
+  { name: 'Idempotency-Key', description: 'Makes retries safe: same key and body, same answer' },
+];
 
 export const postReservation: RouteDef = {
   name: 'postReservation',
   route: 'reservations',
   method: 'POST',
   authLevel: 'function',
-  doc: { summary: 'Reserve stock (asynchronous)', body: ReservationBody, headers: keyHeader, responses: acceptedResponses },
+  doc: {
+    summary: 'Reserve stock (asynchronous)',
+    body: ReservationBody,
+    headers: keyHeader,
+    responses: acceptedResponses,
+  },
   async handle(request, context, services) {
     const key = idempotencyKey(request);
     const body = await readJson(request, ReservationBody);
@@ -38,14 +57,27 @@ const settleRoute = (type: 'Confirm' | 'Cancel'): RouteDef => ({
   route: `inventory/{inventoryId}/reservations/{reservationId}/${type.toLowerCase()}`,
   method: 'POST',
   authLevel: 'function',
-  doc: { summary: `${type} a held reservation (asynchronous)`, headers: keyHeader, responses: acceptedResponses },
+  doc: {
+    summary: `${type} a held reservation (asynchronous)`,
+    headers: keyHeader,
+    responses: acceptedResponses,
+  },
   async handle(request, context, services) {
     const inventoryId = pathId(request, 'inventoryId');
     const reservationId = pathId(request, 'reservationId');
     const key = idempotencyKey(request);
-    const result = await acceptSettle(services, type, inventoryId, reservationId, key, traceOf(request, context));
+    const result = await acceptSettle(
+      services,
+      type,
+      inventoryId,
+      reservationId,
+      key,
+      traceOf(request, context),
+    );
     const url =
-      result.kind === 'accepted' ? `${baseUrl(request)}/api/inventory/${inventoryId}/commands/${result.commandId}` : '';
+      result.kind === 'accepted'
+        ? `${baseUrl(request)}/api/inventory/${inventoryId}/commands/${result.commandId}`
+        : '';
     return accepted(result, url);
   },
 });
@@ -106,7 +138,11 @@ export const getCommandStatus: RouteDef = {
       case 'decided':
         return json(200, commandView(status.doc), { 'cache-control': 'no-store' });
       case 'pending':
-        return json(200, { commandId, inventoryId, status: 'pending' }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+        return json(
+          200,
+          { commandId, inventoryId, status: 'pending' },
+          { 'retry-after': String(RETRY_AFTER_SECONDS) },
+        );
       case 'not-found':
         throw notFound('command', commandId);
     }
@@ -129,7 +165,13 @@ export const listItemReservations: RouteDef = {
   async handle(request, _context, services) {
     const inventoryId = pathId(request, 'inventoryId');
     const query = validate(ListReservationsQuery, queryObject(request), '');
-    const page = await listReservations(services, inventoryId, query.status, query.limit ?? 100, query.continuation);
+    const page = await listReservations(
+      services,
+      inventoryId,
+      query.status,
+      query.limit ?? 100,
+      query.continuation,
+    );
     const next = pageLinks(
       `${baseUrl(request)}/api/inventory/${inventoryId}/reservations`,
       { status: query.status, limit: query.limit?.toString() },

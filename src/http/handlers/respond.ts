@@ -35,7 +35,11 @@ export function traceOf(request: ApiRequest, context: InvocationContext): TraceC
   return { ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) };
 }
 
-export function pageLinks(base: string, params: Record<string, string | undefined>, continuation: string | null) {
+export function pageLinks(
+  base: string,
+  params: Record<string, string | undefined>,
+  continuation: string | null,
+) {
   if (!continuation) return null;
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) search.set(k, v);

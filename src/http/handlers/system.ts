@@ -6,11 +6,16 @@ async function check(name: string, backend: string, probe: () => Promise<void>) 
   try {
     await Promise.race([
       probe(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 5s')), 5000).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('timed out after 5s')), 5000).unref(),
+      ),
     ]);
     return [name, { status: 'ok' as const, backend }] as const;
   } catch (error) {
-    return [name, { status: 'failed' as const, backend, error: error instanceof Error ? error.message : String(error) }] as const;
+    return [
+      name,
+      { status: 'failed' as const, backend, error: error instanceof Error ? error.message : String(error) },
+    ] as const;
   }
 }
 
@@ -32,8 +37,12 @@ export const health: RouteDef = {
       check('queue', services.describe.queue, () => services.queue.ping()),
     ]);
     const ok = checks.every(([, c]) => c.status === 'ok');
-    return json(ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(checks) as Record<string, unknown> }, {
-      'cache-control': 'no-store',
-    });
+    return json(
+      ok ? 200 : 503,
+      { status: ok ? 'ok' : 'degraded', checks: Object.fromEntries(checks) as Record<string, unknown> },
+      {
+        'cache-control': 'no-store',
+      },
+    );
   },
 };
