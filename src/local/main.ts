@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     host.stop().then(
       () => {
         sink('info', { msg: 'stopped cleanly' });
-        process.exit(0);
+        // Exit once the log line is out (stdout to a pipe is asynchronous).
+        process.stdout.write('', () => process.exit(0));
       },
       (error: unknown) => {
         sink('error', { msg: 'shutdown failed', error: String(error) });

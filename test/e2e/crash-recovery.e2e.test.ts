@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildHost, startHostProcess, type HostProcess } from '../support/host-process';
@@ -180,6 +180,8 @@ test('SIGKILL mid-burst: every 202 is decided exactly once after restart, no ove
   const stopped = await host.stop('SIGTERM', 10_000);
   expect(stopped).toEqual({ code: 0, signal: null });
   host = undefined;
+  // The databases were closed, not abandoned: a clean close folds the write-ahead logs back and removes them.
+  expect(readdirSync(dataDir).sort()).toEqual(['inventory.db', 'queue.db']);
   process.stdout.write(
     `crash-recovery: ${ok.length} accepted before the kill, ${failed.length} dropped (${retried.length} retried, ` +
       `${retriedReplays} of them already recorded), ` +

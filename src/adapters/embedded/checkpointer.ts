@@ -61,8 +61,12 @@ export class BackgroundCheckpointer {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.finisher);
+    // Keep the process alive until the worker is gone, so the caller's close of the database runs.
+    this.worker.ref();
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage('stop');
-    await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 5000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
   }
 }
