@@ -11,13 +11,17 @@ import { ItemCache } from '../app/item-cache';
 import type { Services } from '../app/services';
 import type { Settings } from '../config/settings';
 import type { SessionSource } from '../local/dispatcher';
+import { WorkerQueue } from '../local/worker-queue';
 import { systemClock, type Clock } from '../ports/clock';
 import type { CommandQueue } from '../ports/queue';
 import type { DocumentStore } from '../ports/store';
 
 export interface ComposedServices extends Services {
-  /** Where a local dispatcher takes sessions from (the embedded queue, or Service Bus). */
-  sessions: SessionSource & { close?: () => Promise<void> };
+  /**
+   * Where a local dispatcher takes sessions from (the embedded queue, or Service Bus); null when the
+   * consumer runs on its own thread and no dispatcher is needed on this one.
+   */
+  sessions: (SessionSource & { close?: () => Promise<void> }) | null;
   /** The embedded queue, when that is the queue in use (tests inspect it). */
   embeddedQueue: EmbeddedSessionQueue | null;
 }
@@ -31,6 +35,15 @@ export async function createServices(
   options: { clock?: Clock } = {},
 ): Promise<ComposedServices> {
   const clock = options.clock ?? systemClock;
+  if (
+    settings.dispatchThread === 'worker' &&
+    settings.store.kind === 'embedded' &&
+    settings.queue.kind === 'embedded' &&
+    !options.clock &&
+    __filename.endsWith('.js') // the consumer thread runs the compiled code; tests under ts-jest stay on one thread
+  ) {
+    return createThreadedServices(settings);
+  }
   let credential: TokenCredential | undefined;
   const identity = () =>
     (credential ??= new DefaultAzureCredential(
@@ -102,12 +115,46 @@ export async function createServices(
     embeddedQueue,
     close: async () => {
       await queue.close();
-      await sessions.close?.();
+      await sessions?.close?.();
       await store.close();
       for (const file of files) {
         await file.checkpointer.stop();
         file.db.close();
       }
+    },
+  };
+}
+
+/**
+ * The one-machine host with the consumer on its own thread (src/local/consumer-worker.ts): this thread
+ * serves HTTP, reads through its own connection and writes only admin changes and idempotency records;
+ * accepts go to the consumer thread, which commits and fsyncs them.
+ */
+async function createThreadedServices(settings: Settings): Promise<ComposedServices> {
+  const db = openDatabase(settings.dataDir, 'inventory.db');
+  // The consumer thread checkpoints this file; this connection must not do it inside its commits.
+  db.pragma('wal_autocheckpoint = 0');
+  const store = new EmbeddedStore(db, systemClock);
+  let queue: WorkerQueue;
+  try {
+    queue = await WorkerQueue.start(settings);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return {
+    store,
+    queue,
+    clock: systemClock,
+    cache: new ItemCache(settings.itemCacheSize),
+    pendingHorizonMs: settings.pendingHorizonMs,
+    describe: { store: 'embedded SQLite', queue: 'embedded SQLite session queue (consumer thread)' },
+    sessions: null,
+    embeddedQueue: null,
+    close: async () => {
+      await queue.close();
+      await store.close();
+      db.close();
     },
   };
 }

@@ -48,6 +48,11 @@ const envSchema = z.object({
     .refine((v) => v.trim() !== '', 'DATA_DIR must not be empty'),
   DISPATCH_CONCURRENCY: intSetting('DISPATCH_CONCURRENCY', 1, 256, 8),
   DISPATCH_BATCH_SIZE: intSetting('DISPATCH_BATCH_SIZE', 1, 1000, 1),
+  /** Where the local dispatcher runs: its own thread (default; HTTP keeps the event loop) or the main one. */
+  DISPATCH_THREAD: z
+    .enum(['worker', 'main'], { error: 'DISPATCH_THREAD must be worker or main' })
+    .optional()
+    .default('worker'),
   ITEM_CACHE_SIZE: intSetting('ITEM_CACHE_SIZE', 0, 1_000_000, 10_000),
   PENDING_HORIZON_SECONDS: intSetting('PENDING_HORIZON_SECONDS', 60, 14 * 86_400, 86_400),
   /** 'many' hands the trigger a batch of one session's messages (group commit) for hot-item deployments. */
@@ -121,6 +126,7 @@ export interface Settings {
   dataDir: string;
   dispatchConcurrency: number;
   dispatchBatchSize: number;
+  dispatchThread: 'worker' | 'main';
   itemCacheSize: number;
   pendingHorizonMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -204,6 +210,7 @@ export function loadSettings(
     dataDir: e.DATA_DIR,
     dispatchConcurrency: e.DISPATCH_CONCURRENCY,
     dispatchBatchSize: e.DISPATCH_BATCH_SIZE,
+    dispatchThread: e.DISPATCH_THREAD,
     itemCacheSize: e.ITEM_CACHE_SIZE,
     pendingHorizonMs: e.PENDING_HORIZON_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,

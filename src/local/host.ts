@@ -54,13 +54,15 @@ export async function startHost(
   const services = await createServices(settings, options);
   const provider = () => Promise.resolve(services);
   const server = await startServer(bindRoutes(provider), settings.port, sink);
-  const dispatcher = new Dispatcher(services.sessions, createCommandTrigger(provider), {
-    concurrency: settings.dispatchConcurrency,
-    batchSize: settings.dispatchBatchSize,
-    lockRenewalMs: 20_000,
-    sink,
-  });
-  dispatcher.start();
+  const dispatcher = services.sessions
+    ? new Dispatcher(services.sessions, createCommandTrigger(provider), {
+        concurrency: settings.dispatchConcurrency,
+        batchSize: settings.dispatchBatchSize,
+        lockRenewalMs: 20_000,
+        sink,
+      })
+    : null;
+  dispatcher?.start();
   let stopping: Promise<void> | null = null;
   return {
     url: server.url,
@@ -69,7 +71,7 @@ export async function startHost(
     stop: () =>
       (stopping ??= (async () => {
         await server.stop();
-        await dispatcher.stop();
+        await dispatcher?.stop();
         await services.close();
       })()),
   };
@@ -81,6 +83,7 @@ export function localSettings(overrides: Partial<Settings> & { dataDir: string }
     port: 0,
     dispatchConcurrency: 8,
     dispatchBatchSize: 1,
+    dispatchThread: 'main',
     itemCacheSize: 10_000,
     pendingHorizonMs: 24 * 3600 * 1000,
     logLevel: 'warn',

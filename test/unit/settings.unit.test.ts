@@ -69,6 +69,7 @@ describe('settings', () => {
     ],
     ['AZURE_CLIENT_ID', 'not-a-guid', 'AZURE_CLIENT_ID must be a GUID'],
     ['SERVICEBUS_TRIGGER_CARDINALITY', 'all', 'SERVICEBUS_TRIGGER_CARDINALITY must be one or many'],
+    ['DISPATCH_THREAD', 'both', 'DISPATCH_THREAD must be worker or main'],
   ])('reject a malformed %s (%s) with a message naming it', (name, value, message) => {
     expect(problemsOf({ ...AZURE, [name]: value }).join('\n')).toContain(message);
   });

@@ -44,15 +44,16 @@ export class BackgroundCheckpointer {
     });
     this.worker.unref();
     // The worker copies while the writer keeps appending, so its checkpoints never find the log fully
-    // copied. A pass from the writer's own connection, between its commits, catches up the few frames
-    // left (the bulk is already copied), and the next commit then starts the log from the beginning.
+    // copied. An occasional pass from the writer's own connection, between its commits, catches up the
+    // frames left (the bulk is already copied), and the next commit starts the log from the beginning.
+    // It blocks this thread briefly, so it runs every few seconds: the log grows a little more instead.
     this.finisher = setInterval(() => {
       try {
         db.pragma('wal_checkpoint(PASSIVE)');
       } catch {
         // busy or closed: the next pass retries
       }
-    }, intervalMs * 5);
+    }, intervalMs * 25);
     this.finisher.unref();
   }
 

@@ -59,13 +59,11 @@ export class EmbeddedStore implements DocumentStore {
   private readonly wal: WalSync;
   private pending: PendingBatch[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
-  private readonly runGroup: (work: PendingBatch[], results: BatchResult[]) => void;
+  private readonly runGroup: Database.Transaction<(work: PendingBatch[], results: BatchResult[]) => void>;
   /** One transaction function, built once: a throw inside rolls the whole batch back (a savepoint when nested). */
-  private readonly runBatch: (
-    pk: string,
-    operations: readonly BatchOperation[],
-    etags: (string | null)[],
-  ) => void;
+  private readonly runBatch: Database.Transaction<
+    (pk: string, operations: readonly BatchOperation[], etags: (string | null)[]) => void
+  >;
 
   constructor(
     private readonly db: Database.Database,
@@ -164,7 +162,9 @@ export class EmbeddedStore implements DocumentStore {
     this.pending = [];
     const results: BatchResult[] = [];
     try {
-      this.runGroup(work, results);
+      // IMMEDIATE: take the write lock up front (waiting on busy_timeout), so a second connection to the
+      // file (the host's HTTP thread and its consumer thread) can never fail a read-then-write upgrade.
+      this.runGroup.immediate(work, results);
     } catch (error) {
       for (const item of work) item.reject(error instanceof Error ? error : new Error(String(error)));
       return;
@@ -181,7 +181,7 @@ export class EmbeddedStore implements DocumentStore {
     this.validate(partitionKey, operations);
     const etags: (string | null)[] = [];
     try {
-      this.runBatch(partitionKey, operations, etags);
+      this.runBatch.immediate(partitionKey, operations, etags);
       return { ok: true, etags };
     } catch (error) {
       if (error instanceof BatchAbort) return { ok: false, failure: error.failure, index: error.index };
