@@ -1,5 +1,6 @@
 import { acceptReservation, acceptSettle } from '../../app/accept';
-import { getCommand, getReservation, listReservations } from '../../app/queries';
+import type { HttpResponseInit } from '@azure/functions';
+import { getCommand, getReservation, listReservations, type StatusResult } from '../../app/queries';
 import { baseUrl, idempotencyKey, pathId, queryObject, readJson, validate } from '../request';
 import type { RouteDef } from '../route-types';
 import {
@@ -85,6 +86,28 @@ const settleRoute = (type: 'Confirm' | 'Cancel'): RouteDef => ({
 export const confirmReservation = settleRoute('Confirm');
 export const cancelReservation = settleRoute('Cancel');
 
+/** The async request-reply status resource: the decision, `pending` with Retry-After, or 404. */
+function statusResponse<T>(
+  status: StatusResult<T>,
+  view: (doc: T) => object,
+  ids: Record<string, string>,
+  kind: string,
+  id: string,
+): HttpResponseInit {
+  switch (status.kind) {
+    case 'decided':
+      return json(200, view(status.doc), { 'cache-control': 'no-store' });
+    case 'pending':
+      return json(
+        200,
+        { ...ids, status: 'pending' },
+        { 'retry-after': String(RETRY_AFTER_SECONDS), 'cache-control': 'no-store' },
+      );
+    case 'not-found':
+      throw notFound(kind, id);
+  }
+}
+
 export const getReservationStatus: RouteDef = {
   name: 'getReservation',
   route: 'inventory/{inventoryId}/reservations/{reservationId}',
@@ -102,18 +125,13 @@ export const getReservationStatus: RouteDef = {
     const inventoryId = pathId(request, 'inventoryId');
     const reservationId = pathId(request, 'reservationId');
     const status = await getReservation(services, inventoryId, reservationId);
-    switch (status.kind) {
-      case 'decided':
-        return json(200, reservationView(status.doc), { 'cache-control': 'no-store' });
-      case 'pending':
-        return json(
-          200,
-          { reservationId, inventoryId, status: 'pending' },
-          { 'retry-after': String(RETRY_AFTER_SECONDS), 'cache-control': 'no-store' },
-        );
-      case 'not-found':
-        throw notFound('reservation', reservationId);
-    }
+    return statusResponse(
+      status,
+      reservationView,
+      { reservationId, inventoryId },
+      'reservation',
+      reservationId,
+    );
   },
 };
 
@@ -134,18 +152,7 @@ export const getCommandStatus: RouteDef = {
     const inventoryId = pathId(request, 'inventoryId');
     const commandId = pathId(request, 'commandId');
     const status = await getCommand(services, inventoryId, commandId);
-    switch (status.kind) {
-      case 'decided':
-        return json(200, commandView(status.doc), { 'cache-control': 'no-store' });
-      case 'pending':
-        return json(
-          200,
-          { commandId, inventoryId, status: 'pending' },
-          { 'retry-after': String(RETRY_AFTER_SECONDS) },
-        );
-      case 'not-found':
-        throw notFound('command', commandId);
-    }
+    return statusResponse(status, commandView, { commandId, inventoryId }, 'command', commandId);
   },
 };
 
