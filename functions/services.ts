@@ -1,3 +1,4 @@
+import { app } from '@azure/functions';
 import { loadSettings, type Settings } from '../src/config/settings';
 import { createServices, type ComposedServices } from '../src/composition/create-services';
 
@@ -17,3 +18,12 @@ export function provideServices(): Promise<ComposedServices> {
   });
   return services;
 }
+
+/** The worker is shutting down (scale-in, deployment): close the Service Bus and Cosmos DB clients. */
+export async function closeServices(): Promise<void> {
+  const current = services;
+  services = undefined;
+  if (current) await (await current.catch(() => undefined))?.close();
+}
+
+app.hook.appTerminate(closeServices);

@@ -16,6 +16,7 @@ const AZURE_ENV = {
 function captureRegistrations(env: Record<string, string>) {
   const http: { name: string; options: HttpFunctionOptions }[] = [];
   const queues: { name: string; options: ServiceBusQueueFunctionOptions }[] = [];
+  const terminate: unknown[] = [];
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
@@ -28,12 +29,16 @@ function captureRegistrations(env: Record<string, string>) {
       jest.spyOn(isolated, 'serviceBusQueue').mockImplementation((name, options) => {
         queues.push({ name, options });
       });
+      jest.spyOn(isolated.hook, 'appTerminate').mockImplementation((handler) => {
+        terminate.push(handler);
+        return { dispose: () => undefined } as ReturnType<typeof isolated.hook.appTerminate>;
+      });
       require('../../functions/index');
     });
   } finally {
     process.env = saved;
   }
-  return { http, queues };
+  return { http, queues, terminate };
 }
 
 describe('Azure Functions registrations', () => {
@@ -82,6 +87,12 @@ describe('Azure Functions registrations', () => {
       isSessionsEnabled: true,
       cardinality: 'one',
     });
+  });
+
+  it('close the clients when the worker terminates', () => {
+    const { terminate } = captureRegistrations(AZURE_ENV);
+    expect(terminate).toHaveLength(1);
+    expect(typeof terminate[0]).toBe('function');
   });
 
   it('switch the trigger to batches of one session when SERVICEBUS_TRIGGER_CARDINALITY is many', () => {
