@@ -31,7 +31,7 @@ function captureRegistrations(env: Record<string, string>) {
       });
       jest.spyOn(isolated.hook, 'appTerminate').mockImplementation((handler) => {
         terminate.push(handler);
-        return { dispose: () => undefined } as ReturnType<typeof isolated.hook.appTerminate>;
+        return { dispose: () => undefined };
       });
       require('../../functions/index');
     });
