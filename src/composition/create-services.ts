@@ -137,7 +137,14 @@ async function createThreadedServices(settings: Settings): Promise<ComposedServi
   const store = new EmbeddedStore(db, systemClock);
   let queue: WorkerQueue;
   try {
-    queue = await WorkerQueue.start(settings);
+    queue = await WorkerQueue.start(settings, (error) => {
+      // Without its consumer the host would accept commands it never decides: stop, and let the
+      // supervisor restart it. Everything accepted is on disk and is processed after the restart.
+      process.stderr.write(
+        `${JSON.stringify({ level: 'critical', msg: 'consumer thread failed', error: error.message })}\n`,
+      );
+      process.exit(1);
+    });
   } catch (error) {
     db.close();
     throw error;

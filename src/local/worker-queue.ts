@@ -14,7 +14,10 @@ export class WorkerQueue implements CommandQueue {
   private stopped: Promise<void> | undefined;
   private failure: Error | undefined;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly onFailure: (error: Error) => void,
+  ) {
     worker.on('message', (message: FromWorker) => {
       if (message.kind !== 'reply') return;
       const waiter = this.pending.get(message.id);
@@ -28,7 +31,7 @@ export class WorkerQueue implements CommandQueue {
   }
 
   /** Starts the consumer thread (compiled JavaScript only) and waits until it is serving. */
-  static async start(settings: Settings): Promise<WorkerQueue> {
+  static async start(settings: Settings, onFailure: (error: Error) => void): Promise<WorkerQueue> {
     const data: WorkerData = { settings };
     const worker = new Worker(path.join(__dirname, 'consumer-worker.js'), { workerData: data });
     await new Promise<void>((resolve, reject) => {
@@ -40,7 +43,7 @@ export class WorkerQueue implements CommandQueue {
       worker.on('message', onMessage);
       worker.once('error', reject);
     });
-    return new WorkerQueue(worker);
+    return new WorkerQueue(worker, onFailure);
   }
 
   send(messages: readonly OutgoingCommand[]): Promise<void> {
@@ -72,6 +75,8 @@ export class WorkerQueue implements CommandQueue {
   }
 
   private fail(error: Error): void {
+    // An exit we asked for is not a failure.
+    if (!this.failure && !this.stopped) this.onFailure(error);
     this.failure ??= error;
     for (const waiter of this.pending.values()) waiter.reject(new QueueUnavailableError(error.message));
     this.pending.clear();
