@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isValidId } from '../domain/ids';
 import type { Command } from '../domain/model';
-import type { DocumentStore } from '../ports/store';
+import type { DocumentStore, StoredDocument } from '../ports/store';
 import { parseCommandMessage } from './command-schema';
 import { silentLogger, type Logger } from './logger';
 import { processCommands, type CommandOutcome, type ProcessorDeps } from './process-commands';
@@ -18,6 +18,19 @@ export type Settlement =
   | { action: 'deadLetter'; reason: string; description: string }
   /** Not settled because an earlier batch of the group failed: redeliver. */
   | { action: 'abandon' };
+
+/** A message that could not be applied, kept with its reason in the item's partition. */
+export interface PoisonRecord extends StoredDocument {
+  type: 'poison';
+  messageId: string;
+  sessionId: string;
+  reason: string;
+  description: string;
+  /** The body as received, cut at 16 KiB. */
+  body: string;
+  deliveryCount: number;
+  recordedAt: string;
+}
 
 /** Where poison messages whose session id is not a valid inventory id are recorded. */
 export const POISON_PARTITION = '~poison~';
@@ -94,7 +107,7 @@ async function recordPoison(
   const id = `poison-${createHash('sha256').update(message.messageId).digest('hex').slice(0, 32)}`;
   const body = typeof message.body === 'string' ? message.body : safeJson(message.body);
   log.error('poison message', { sessionId: message.sessionId, messageId: message.messageId, ...poison });
-  const result = await store.create({
+  const record: PoisonRecord = {
     type: 'poison',
     id,
     inventoryId: partition,
@@ -105,7 +118,8 @@ async function recordPoison(
     body: body.slice(0, 16_384),
     deliveryCount: message.deliveryCount,
     recordedAt: now.toISOString(),
-  } as never);
+  };
+  const result = await store.create(record);
   if (!result.ok && result.failure !== 'duplicate') {
     log.warn('could not record poison message', { messageId: message.messageId, failure: result.failure });
   }

@@ -74,7 +74,8 @@ interface Plan {
   /** Commands settled by this plan, with their outcomes. */
   settled: Map<number, CommandOutcome>;
   nextItem: InventoryItem | null;
-  reservationIds: (string | null)[];
+  /** The reservations this batch writes, by the index of their operation (for their new ETags). */
+  reservations: { index: number; doc: Reservation }[];
 }
 
 /**
@@ -115,12 +116,10 @@ export async function processCommands(
           deps.cache.set(inventoryId, item);
         }
       }
-      plan.operations.forEach((op, index) => {
+      for (const { index, doc } of plan.reservations) {
         const etag = result.etags[index];
-        if (op.op !== 'delete' && op.doc.type === 'reservation' && typeof etag === 'string') {
-          reservations.set(op.doc.id, { doc: op.doc as unknown as Reservation, etag });
-        }
-      });
+        if (typeof etag === 'string') reservations.set(doc.id, { doc, etag });
+      }
       settle(plan.settled);
       next += plan.settled.size;
       conflicts = 0; // the bound is per batch: a long group that keeps making progress is not starved
@@ -279,7 +278,7 @@ async function planBatch(
 
   const operations: BatchOperation[] = [];
   const owners: number[] = [];
-  const reservationIds: (string | null)[] = [];
+  const reservations: { index: number; doc: Reservation }[] = [];
   if (itemChanged && working && item) {
     operations.push({ op: 'replace', doc: working, ifMatch: item.etag });
     owners.push(-1);
@@ -288,7 +287,7 @@ async function planBatch(
     const existing = known.get(id);
     operations.push(existing ? { op: 'replace', doc, ifMatch: existing.etag } : { op: 'create', doc });
     owners.push(owner);
-    reservationIds.push(id);
+    reservations.push({ index: operations.length - 1, doc });
   }
   for (const { event, owner } of events) {
     operations.push({ op: 'create', doc: event });
@@ -298,5 +297,5 @@ async function planBatch(
     operations.push({ op: 'create', doc: marker });
     owners.push(owner);
   }
-  return { operations, owners, settled, nextItem: itemChanged ? working : null, reservationIds };
+  return { operations, owners, settled, nextItem: itemChanged ? working : null, reservations };
 }
