@@ -91,3 +91,20 @@ export class InvalidContinuationError extends Error {
     this.name = 'InvalidContinuationError';
   }
 }
+
+/** The shape every store refuses before writing anything: empty, over the limit, or across partitions. */
+export function assertBatchShape(partitionKey: string, operations: readonly BatchOperation[]): void {
+  if (operations.length === 0) throw new BatchLimitError('a batch needs at least one operation');
+  if (operations.length > MAX_BATCH_OPERATIONS) {
+    throw new BatchLimitError(
+      `a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`,
+    );
+  }
+  for (const op of operations) {
+    if (op.op !== 'delete' && op.doc.inventoryId !== partitionKey) {
+      throw new BatchLimitError(
+        `a batch spans one partition: "${op.doc.inventoryId}" is not "${partitionKey}"`,
+      );
+    }
+  }
+}

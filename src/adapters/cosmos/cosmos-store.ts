@@ -1,8 +1,7 @@
 import type { Container, JSONObject, OperationInput, OperationResponse, SqlParameter } from '@azure/cosmos';
 import {
-  BatchLimitError,
+  assertBatchShape,
   InvalidContinuationError,
-  MAX_BATCH_OPERATIONS,
   type BatchOperation,
   type BatchResult,
   type DocumentStore,
@@ -92,19 +91,7 @@ export class CosmosStore implements DocumentStore {
   }
 
   async batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
-    if (operations.length === 0) throw new BatchLimitError('a batch needs at least one operation');
-    if (operations.length > MAX_BATCH_OPERATIONS) {
-      throw new BatchLimitError(
-        `a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`,
-      );
-    }
-    for (const op of operations) {
-      if (op.op !== 'delete' && op.doc.inventoryId !== partitionKey) {
-        throw new BatchLimitError(
-          `a batch spans one partition: "${op.doc.inventoryId}" is not "${partitionKey}"`,
-        );
-      }
-    }
+    assertBatchShape(partitionKey, operations);
     let response;
     try {
       response = await this.container.items.batch(

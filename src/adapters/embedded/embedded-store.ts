@@ -3,9 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../ports/clock';
 import { WalSync } from './wal-sync';
 import {
-  BatchLimitError,
+  assertBatchShape,
   InvalidContinuationError,
-  MAX_BATCH_OPERATIONS,
   type BatchOperation,
   type BatchResult,
   type DocumentStore,
@@ -190,19 +189,7 @@ export class EmbeddedStore implements DocumentStore {
   }
 
   private validate(partitionKey: string, operations: readonly BatchOperation[]): void {
-    if (operations.length === 0) throw new BatchLimitError('a batch needs at least one operation');
-    if (operations.length > MAX_BATCH_OPERATIONS) {
-      throw new BatchLimitError(
-        `a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`,
-      );
-    }
-    for (const op of operations) {
-      if (op.op !== 'delete' && op.doc.inventoryId !== partitionKey) {
-        throw new BatchLimitError(
-          `a batch spans one partition: "${op.doc.inventoryId}" is not "${partitionKey}"`,
-        );
-      }
-    }
+    assertBatchShape(partitionKey, operations);
   }
 
   async query<T extends StoredDocument>(
