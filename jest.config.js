@@ -9,4 +9,5 @@ module.exports = {
   // Suites that start servers or hammer the host are bounded by their own timeouts.
   testTimeout: 60000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
