@@ -66,31 +66,29 @@ export async function handleSessionMessages(
   }
   const inventoryId = messages[0]?.sessionId;
   if (valid.length > 0 && inventoryId !== undefined) {
-    await processCommands(
+    const complete = (outcome: CommandOutcome): Settlement => ({ action: 'complete', outcome });
+    const outcomes = await processCommands(
       inventoryId,
       valid.map((v) => v.command),
       deps,
       {
-        onCommitted: async (indexes, outcomes) => {
+        // Reports what each batch settled as soon as it commits (the dispatcher completes those first).
+        onCommitted: async (indexes, committed) => {
+          for (const outcome of committed) log.debug('command decided', { inventoryId, ...outcome });
           const settled = new Map<number, Settlement>();
           indexes.forEach((i, k) => {
             const target = valid[i];
-            const outcome = outcomes[k];
-            if (target && outcome) {
-              settlements[target.index] = { action: 'complete', outcome };
-              settled.set(target.index, { action: 'complete', outcome });
-            }
+            const outcome = committed[k];
+            if (target && outcome) settled.set(target.index, complete(outcome));
           });
-          for (const outcome of outcomes) log.debug('command decided', { inventoryId, ...outcome });
           await onCommitted?.(settled);
         },
       },
-    ).then((outcomes) => {
-      // Commands settled without a write (noops, duplicates found before writing) complete too.
-      outcomes.forEach((outcome, i) => {
-        const target = valid[i];
-        if (target && !settlements[target.index]) settlements[target.index] = { action: 'complete', outcome };
-      });
+    );
+    // Every valid command has an outcome here, including those settled without a write.
+    outcomes.forEach((outcome, i) => {
+      const target = valid[i];
+      if (target) settlements[target.index] = complete(outcome);
     });
   }
   return settlements.map((s) => s ?? { action: 'abandon' });

@@ -1,7 +1,7 @@
 import { commandMarkerId } from '../domain/ids';
 import type { CommandMarker, InventoryItem, LedgerEvent, Reservation } from '../domain/model';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, Page, Versioned } from '../ports/store';
+import type { DocumentStore, Page, QuerySpec, StoredDocument, Versioned } from '../ports/store';
 import { issuedAt } from './ids';
 
 export interface QueryDeps {
@@ -76,4 +76,25 @@ export function listLedger(
     { type: 'event', orderBy: 'seq' },
     { limit, ...(continuation ? { continuation } : {}) },
   );
+}
+
+/** Every document of one partition that matches, following continuations to the end (checks and tools). */
+export async function queryAll<T extends StoredDocument>(
+  store: DocumentStore,
+  partitionKey: string,
+  spec: QuerySpec,
+  pageSize = 500,
+): Promise<T[]> {
+  const all: T[] = [];
+  let continuation: string | undefined;
+  do {
+    const page: Page<T> = await store.query<T>(
+      partitionKey,
+      spec,
+      continuation === undefined ? { limit: pageSize } : { limit: pageSize, continuation },
+    );
+    all.push(...page.items);
+    continuation = page.continuation ?? undefined;
+  } while (continuation !== undefined);
+  return all;
 }

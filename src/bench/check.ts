@@ -1,6 +1,7 @@
 import { replayLedger, stockAdded } from '../domain/events';
 import type { InventoryItem, LedgerEvent, Reservation } from '../domain/model';
-import type { DocumentStore, QuerySpec, StoredDocument } from '../ports/store';
+import { queryAll } from '../app/queries';
+import type { DocumentStore } from '../ports/store';
 import type { Settlement } from './feeder';
 
 export interface CheckInput {
@@ -48,7 +49,7 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       report(`item ${pk}: missing`);
       continue;
     }
-    const events = await readAll<LedgerEvent>(input.store, pk, { type: 'event', orderBy: 'seq' });
+    const events = await queryAll<LedgerEvent>(input.store, pk, { type: 'event', orderBy: 'seq' }, PAGE);
     let replay;
     try {
       replay = replayLedger(events);
@@ -76,7 +77,12 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
       );
     }
 
-    const reservations = await readAll<Reservation>(input.store, pk, { type: 'reservation', orderBy: 'id' });
+    const reservations = await queryAll<Reservation>(
+      input.store,
+      pk,
+      { type: 'reservation', orderBy: 'id' },
+      PAGE,
+    );
     const heldSum = reservations.filter((r) => r.status === 'held').reduce((sum, r) => sum + r.quantity, 0);
     if (heldSum !== doc.reserved)
       report(`item ${pk}: reserved is ${doc.reserved}, held reservations sum to ${heldSum}`);
@@ -113,23 +119,4 @@ export async function checkRun(input: CheckInput): Promise<CheckResult> {
     if (count !== 1) report(`command ${commandId} (${settled.status}) appears ${count} times in the ledger`);
   }
   return { ok: problems.length === 0, problems, events: eventCount };
-}
-
-async function readAll<T extends StoredDocument>(
-  store: DocumentStore,
-  pk: string,
-  spec: QuerySpec,
-): Promise<T[]> {
-  const all: T[] = [];
-  let continuation: string | undefined;
-  for (;;) {
-    const page = await store.query<T>(
-      pk,
-      spec,
-      continuation === undefined ? { limit: PAGE } : { limit: PAGE, continuation },
-    );
-    all.push(...page.items);
-    if (page.continuation === null) return all;
-    continuation = page.continuation;
-  }
 }

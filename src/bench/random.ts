@@ -1,16 +1,7 @@
 /** Small deterministic generators, so two runs of one configuration see the same workload. */
 
-/** mulberry32: a 32-bit seeded generator, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The load tool's seeded generator (mulberry32): one implementation for both tools. */
+export { seededRandom } from '../loadtest/distribution';
 
 /** Probabilities of ranks 1..n under Zipf's law with exponent `skew` (rank 1 is the hottest). */
 export function zipfWeights(n: number, skew: number): number[] {

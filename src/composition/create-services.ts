@@ -5,7 +5,7 @@ import { BackgroundCheckpointer } from '../adapters/embedded/checkpointer';
 import { openDatabase } from '../adapters/embedded/database';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
 import { EmbeddedSessionQueue } from '../adapters/embedded/session-queue';
-import { ServiceBusCommandQueue } from '../adapters/servicebus/service-bus-queue';
+import { createServiceBusCommandQueue, serviceBusConnection } from '../adapters/servicebus/service-bus-queue';
 import { ServiceBusSessionSource } from '../adapters/servicebus/session-source';
 import { ItemCache } from '../app/item-cache';
 import type { Services } from '../app/services';
@@ -72,10 +72,9 @@ export async function createServices(
   let sessions: ComposedServices['sessions'];
   if (settings.queue.kind === 'servicebus') {
     const q = settings.queue;
-    const connection = q.connectionString
-      ? { connectionString: q.connectionString }
-      : { fullyQualifiedNamespace: q.fullyQualifiedNamespace ?? '', credential: identity() };
-    queue = new ServiceBusCommandQueue({ queueName: q.queueName, ...connection });
+    const credential = q.connectionString ? undefined : identity();
+    const connection = serviceBusConnection(q, credential);
+    queue = createServiceBusCommandQueue(q, credential);
     // Created lazily: on Azure the Functions host consumes, only a local dispatcher needs this.
     let source: ServiceBusSessionSource | undefined;
     sessions = {
@@ -153,7 +152,7 @@ async function createThreadedServices(settings: Settings): Promise<ComposedServi
     store,
     queue,
     clock: systemClock,
-    cache: new ItemCache(settings.itemCacheSize),
+    cache: new ItemCache(0), // decisions, and their item cache, live on the consumer thread
     pendingHorizonMs: settings.pendingHorizonMs,
     describe: { store: 'embedded SQLite', queue: 'embedded SQLite session queue (consumer thread)' },
     sessions: null,

@@ -99,12 +99,6 @@ const envSchema = z.object({
 });
 
 export type EnvSettings = z.infer<typeof envSchema>;
-/** The Service Bus settings as the app settings name them. */
-export type AzureSettings = {
-  ServiceBusConnection__fullyQualifiedNamespace: string;
-  SERVICEBUS_QUEUE: string;
-  ServiceBusConnection?: string | undefined;
-};
 
 export type StoreSettings =
   | { kind: 'embedded' }

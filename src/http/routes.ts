@@ -58,11 +58,10 @@ export function bindRoutes(services: ServicesProvider): BoundRoute[] {
     authLevel: definition.authLevel,
     doc: definition.doc,
     handler: async (request: ApiRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-      const instance = new URL(request.url).pathname;
       try {
         return await definition.handle(request, context, await services());
       } catch (error) {
-        return toProblem(error, instance, context);
+        return toProblem(error, new URL(request.url).pathname, context);
       }
     },
   }));

@@ -7,15 +7,6 @@ import { Dispatcher } from './dispatcher';
 import type { LogSink } from './log';
 import { startServer, type LocalServer } from './server';
 
-export interface SimpleHostOptions {
-  port: number;
-  dataDir: string;
-  concurrency?: number;
-  batchSize?: number;
-  cacheSize?: number;
-  sink?: LogSink;
-}
-
 export interface Host {
   url: string;
   services: ComposedServices;
@@ -30,27 +21,8 @@ export interface Host {
 export async function startHost(
   settings: Settings,
   sink: LogSink,
-  options?: { clock?: Clock },
-): Promise<Host>;
-/** Shorthand for tests and tools: an embedded host on the given port and data folder. */
-export async function startHost(options: SimpleHostOptions): Promise<Host>;
-export async function startHost(
-  first: Settings | SimpleHostOptions,
-  maybeSink?: LogSink,
   options: { clock?: Clock } = {},
 ): Promise<Host> {
-  const settings: Settings =
-    'store' in first
-      ? first
-      : localSettings({
-          dataDir: first.dataDir,
-          port: first.port,
-          dispatchConcurrency: first.concurrency ?? 8,
-          dispatchBatchSize: first.batchSize ?? 1,
-          itemCacheSize: first.cacheSize ?? 10_000,
-        });
-  const sink: LogSink =
-    'store' in first ? (maybeSink ?? (() => undefined)) : (first.sink ?? (() => undefined));
   const services = await createServices(settings, options);
   const provider = () => Promise.resolve(services);
   const server = await startServer(bindRoutes(provider), settings.port, sink);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startHost, type Host } from '../../src/local/host';
+import { localSettings, startHost, type Host } from '../../src/local/host';
 import { ApiClient, loopback, type ProblemView } from '../support/http-client';
 
 /**
@@ -17,14 +17,7 @@ const VALID = { inventoryId: SKU, quantity: 1, userId: 'user-1' };
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-bad-'));
-  host = await startHost({
-    port: 0,
-    dataDir,
-    concurrency: 8,
-    batchSize: 1,
-    cacheSize: 10_000,
-    sink: () => {},
-  });
+  host = await startHost(localSettings({ dataDir }), () => undefined);
   api = new ApiClient(loopback(host.url));
   await api.createItem(SKU, 10);
 }, 20_000);

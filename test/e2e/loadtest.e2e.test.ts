@@ -14,7 +14,7 @@ import ts from 'typescript';
 import { parseArgs } from '../../src/loadtest/args';
 import { buildReport, type LoadTestReport } from '../../src/loadtest/report';
 import { runLoadTest } from '../../src/loadtest/runner';
-import { startHost, type Host } from '../../src/local/host';
+import { localSettings, startHost, type Host } from '../../src/local/host';
 
 jest.setTimeout(60_000);
 
@@ -45,14 +45,7 @@ describe('load test against the one-machine host', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'loadtest-e2e-'));
-    host = await startHost({
-      port: 0,
-      dataDir: path.join(dir, 'data'),
-      concurrency: 8,
-      batchSize: 1,
-      cacheSize: 10_000,
-      sink: () => {},
-    });
+    host = await startHost(localSettings({ dataDir: path.join(dir, 'data') }), () => undefined);
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startHost, type Host } from '../../src/local/host';
+import { localSettings, startHost, type Host } from '../../src/local/host';
 import {
   ApiClient,
   loopback,
@@ -26,14 +26,7 @@ const newItemId = (label: string) => `flow-${label}-${++itemCounter}-${Date.now(
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-flow-'));
-  host = await startHost({
-    port: 0,
-    dataDir,
-    concurrency: 8,
-    batchSize: 1,
-    cacheSize: 10_000,
-    sink: () => {},
-  });
+  host = await startHost(localSettings({ dataDir }), () => undefined);
   api = new ApiClient(loopback(host.url));
 }, 20_000);
 

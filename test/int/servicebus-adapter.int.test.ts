@@ -314,9 +314,10 @@ describe('configuration', () => {
   it('the factory prefers the emulator connection string and otherwise uses the namespace with the credential', async () => {
     const fromEmulator = createServiceBusCommandQueue(
       {
-        SERVICEBUS_QUEUE: QUEUE,
-        ServiceBusConnection__fullyQualifiedNamespace: 'ignored.servicebus.windows.net',
-        ServiceBusConnection: peer.connectionString(),
+        kind: 'servicebus',
+        queueName: QUEUE,
+        fullyQualifiedNamespace: 'ignored.servicebus.windows.net',
+        connectionString: peer.connectionString(),
       },
       undefined,
       FAST_RETRIES,
@@ -330,10 +331,7 @@ describe('configuration', () => {
       getToken: jest.fn(async () => ({ token: 't', expiresOnTimestamp: Date.now() + 3_600_000 })),
     };
     const onAzure = createServiceBusCommandQueue(
-      {
-        SERVICEBUS_QUEUE: QUEUE,
-        ServiceBusConnection__fullyQualifiedNamespace: 'my-ns.servicebus.windows.net',
-      },
+      { kind: 'servicebus', queueName: QUEUE, fullyQualifiedNamespace: 'my-ns.servicebus.windows.net' },
       credential,
     );
     expect(onAzure).toBeInstanceOf(ServiceBusCommandQueue);
@@ -341,8 +339,9 @@ describe('configuration', () => {
     await onAzure.close(); // never connected: nothing to close
     expect(() =>
       createServiceBusCommandQueue({
-        SERVICEBUS_QUEUE: QUEUE,
-        ServiceBusConnection__fullyQualifiedNamespace: 'my-ns.servicebus.windows.net',
+        kind: 'servicebus',
+        queueName: QUEUE,
+        fullyQualifiedNamespace: 'my-ns.servicebus.windows.net',
       }),
     ).toThrow(TypeError);
   });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
+import { queryAll } from '../../src/app/queries';
 import { decide, type Decision } from '../../src/domain/decide';
 import { replayLedger, stockAdded } from '../../src/domain/events';
 import { createItem, replaceItem } from '../../src/domain/item';
@@ -301,25 +302,6 @@ export async function readPartition(
     orderBy: 'seq',
   });
   return { item, reservations, events };
-}
-
-async function queryAll<T extends StoredDocument>(
-  store: DocumentStore,
-  pk: string,
-  spec: QuerySpec,
-): Promise<T[]> {
-  const all: T[] = [];
-  let continuation: string | undefined;
-  do {
-    const page: Page<T> = await store.query<T>(
-      pk,
-      spec,
-      continuation === undefined ? { limit: 500 } : { limit: 500, continuation },
-    );
-    all.push(...page.items);
-    continuation = page.continuation ?? undefined;
-  } while (continuation !== undefined);
-  return all;
 }
 
 /**

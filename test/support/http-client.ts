@@ -2,6 +2,7 @@
  * A tiny client for the end-to-end tests: Node's global fetch (keep-alive), JSON in and out, plus
  * bounded helpers to poll a status resource and to page through an item's ledger.
  */
+import { mapLimit, sleep } from '../../src/loadtest/client';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -232,24 +233,5 @@ export class ApiClient {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Runs `task` over `inputs` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<I, O>(
-  inputs: readonly I[],
-  limit: number,
-  task: (input: I, index: number) => Promise<O>,
-) {
-  const results = new Array<O>(inputs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < inputs.length) {
-      const index = next++;
-      results[index] = await task(inputs[index] as I, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, worker));
-  return results;
-}
+// The load tool's helpers, shared rather than copied.
+export { mapLimit, sleep };

@@ -17,6 +17,7 @@ function captureRegistrations(env: Record<string, string>) {
   const http: { name: string; options: HttpFunctionOptions }[] = [];
   const queues: { name: string; options: ServiceBusQueueFunctionOptions }[] = [];
   const terminate: unknown[] = [];
+  let closeServices: unknown;
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
@@ -34,11 +35,12 @@ function captureRegistrations(env: Record<string, string>) {
         return { dispose: () => undefined };
       });
       require('../../functions/index');
+      closeServices = (require('../../functions/services') as { closeServices: unknown }).closeServices;
     });
   } finally {
     process.env = saved;
   }
-  return { http, queues, terminate };
+  return { http, queues, terminate, closeServices };
 }
 
 describe('Azure Functions registrations', () => {
@@ -90,9 +92,11 @@ describe('Azure Functions registrations', () => {
   });
 
   it('close the clients when the worker terminates', () => {
-    const { terminate } = captureRegistrations(AZURE_ENV);
+    const { terminate, closeServices } = captureRegistrations(AZURE_ENV);
     expect(terminate).toHaveLength(1);
     expect(typeof terminate[0]).toBe('function');
+    // The hook is the function that closes the clients, not some other handler.
+    expect(terminate[0]).toBe(closeServices);
   });
 
   it('switch the trigger to batches of one session when SERVICEBUS_TRIGGER_CARDINALITY is many', () => {

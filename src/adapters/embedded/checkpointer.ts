@@ -24,7 +24,7 @@ export class BackgroundCheckpointer {
       const db = new Database(workerData.file);
       db.pragma('busy_timeout = 5000');
       const timer = setInterval(() => {
-        try { const r = db.pragma('wal_checkpoint(PASSIVE)'); if (workerData.debug) parentPort.postMessage(JSON.stringify(r)); } catch (error) { parentPort.postMessage(String(error)); }
+        try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
       }, workerData.intervalMs);
       parentPort.on('message', () => {
         clearInterval(timer);
@@ -39,7 +39,6 @@ export class BackgroundCheckpointer {
         driver: require.resolve('better-sqlite3'),
         file: db.name,
         intervalMs,
-        debug: process.env.CHECKPOINT_DEBUG === '1',
       },
     });
     this.worker.unref();

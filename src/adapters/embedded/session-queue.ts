@@ -344,7 +344,6 @@ class QueueCore {
   private pending: PendingSend[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   private readonly wal: WalSync;
-  private readonly walMode: boolean;
   private readonly beforeDelete: () => Promise<void>;
   private deleting: Promise<void> = Promise.resolve();
   private pendingDeletes: number[] = [];
@@ -365,7 +364,6 @@ class QueueCore {
     this.maxDeliveryCount = options.maxDeliveryCount ?? 10;
     this.dedupWindowMs = options.duplicateDetectionWindowMs ?? 600_000;
     this.wal = new WalSync(db, options.fsync);
-    this.walMode = this.wal.enabled;
     this.beforeDelete = options.beforeComplete ?? (() => Promise.resolve());
     db.exec(SCHEMA);
     const sql = (this.sql = prepareStatements(db));
@@ -467,7 +465,7 @@ class QueueCore {
       for (const send of batch) send.reject(failure);
     };
     try {
-      accepted = this.walMode ? this.insertBatch(batch, now) : this.writeDurably(batch, now);
+      accepted = this.insertBatch(batch, now);
     } catch (error) {
       fail(error);
       return;
@@ -475,12 +473,10 @@ class QueueCore {
     this.flushCount++;
     for (const entry of accepted) this.index(entry, now);
     this.notify();
-    if (!this.walMode) {
-      for (const send of batch) send.resolve();
-      return;
-    }
     // Durable before anyone hears "accepted": the WAL is fsynced on the thread pool, so the event loop
     // keeps serving while the disk works, and one fsync covers every commit written before it started.
+    // (The database is expected in WAL mode, as openDatabase sets it; in another journal mode the
+    // connection's synchronous setting alone decides.)
     this.wal.sync().then(
       () => {
         for (const send of batch) send.resolve();
@@ -490,22 +486,6 @@ class QueueCore {
   }
 
   /** A 202 promises the command survives a power loss: this one transaction is synced with FULL. */
-  private writeDurably(batch: PendingSend[], now: number): Entry[] {
-    const previous = Number(this.db.pragma('synchronous', { simple: true }));
-    // The pragma cannot change inside a transaction; nothing else runs in between (single thread).
-    if (previous < 2) this.db.pragma('synchronous = FULL');
-    try {
-      return this.insertBatch(batch, now);
-    } finally {
-      if (previous < 2) {
-        try {
-          this.db.pragma(`synchronous = ${previous}`);
-        } catch {
-          // The db was closed under us; the failure is reported by the transaction.
-        }
-      }
-    }
-  }
 
   // ------------------------------------------------------------------------------------------------------
   // Consumer

@@ -6,7 +6,7 @@ import {
   type ServiceBusSender,
   type TokenCredential,
 } from '@azure/service-bus';
-import type { AzureSettings } from '../../config/settings';
+import type { QueueSettings } from '../../config/settings';
 import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../../ports/queue';
 import { DEFAULT_RETRY_AFTER_SECONDS, toQueueUnavailable } from './errors';
 
@@ -162,27 +162,32 @@ function normalizeNamespace(value: string): string {
     .replace(/\/+$/, '');
 }
 
-export type ServiceBusQueueSettings = Pick<
-  AzureSettings,
-  'ServiceBusConnection__fullyQualifiedNamespace' | 'SERVICEBUS_QUEUE' | 'ServiceBusConnection'
->;
+export type ServiceBusQueueSettings = Extract<QueueSettings, { kind: 'servicebus' }>;
 
 /**
- * From the app settings: the emulator connection string when `ServiceBusConnection` is set, otherwise
- * the namespace with the given credential (on Azure, `new DefaultAzureCredential({ managedIdentityClientId:
- * process.env.AZURE_CLIENT_ID })`).
+ * How to reach the namespace, decided once for the sender and the local session receiver: the
+ * emulator connection string when one is set, otherwise the namespace with the given credential
+ * (on Azure, DefaultAzureCredential honouring AZURE_CLIENT_ID).
  */
+export function serviceBusConnection(
+  settings: ServiceBusQueueSettings,
+  credential?: TokenCredential,
+): { connectionString: string } | { fullyQualifiedNamespace: string; credential?: TokenCredential } {
+  if (settings.connectionString) return { connectionString: settings.connectionString };
+  return {
+    fullyQualifiedNamespace: settings.fullyQualifiedNamespace ?? '',
+    ...(credential ? { credential } : {}),
+  };
+}
+
 export function createServiceBusCommandQueue(
   settings: ServiceBusQueueSettings,
   credential?: TokenCredential,
   retryOptions?: RetryOptions,
 ): ServiceBusCommandQueue {
-  const options: ServiceBusCommandQueueOptions = { queueName: settings.SERVICEBUS_QUEUE };
-  if (settings.ServiceBusConnection) options.connectionString = settings.ServiceBusConnection;
-  else {
-    options.fullyQualifiedNamespace = settings.ServiceBusConnection__fullyQualifiedNamespace;
-    if (credential) options.credential = credential;
-  }
-  if (retryOptions) options.retryOptions = retryOptions;
-  return new ServiceBusCommandQueue(options);
+  return new ServiceBusCommandQueue({
+    queueName: settings.queueName,
+    ...serviceBusConnection(settings, credential),
+    ...(retryOptions ? { retryOptions } : {}),
+  });
 }

@@ -13,6 +13,7 @@ import type { ReceivedMessage, SessionReceiver } from '../../adapters/embedded/s
  */
 export class ServiceBusSessionSource {
   private readonly client: ServiceBusClient;
+  private readonly queueName: string;
 
   constructor(options: {
     queueName: string;
@@ -27,8 +28,6 @@ export class ServiceBusSessionSource {
     } else
       throw new TypeError('a Service Bus connection string, or a namespace and a credential, is required');
   }
-
-  private readonly queueName: string;
 
   async acceptNextSession(
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
