@@ -2,6 +2,7 @@ import {
   handleSessionMessages,
   POISON_PARTITION,
   type IncomingMessage,
+  type PoisonRecord,
   type Settlement,
 } from '../../src/app/handle-messages';
 import { ItemCache } from '../../src/app/item-cache';
@@ -21,17 +22,7 @@ import {
   type TestStore,
 } from '../support/domain-fixtures';
 
-interface PoisonDoc {
-  type: 'poison';
-  inventoryId: string;
-  messageId: string;
-  sessionId: string;
-  reason: string;
-  description: string;
-  body: string;
-  deliveryCount: number;
-  recordedAt: string;
-}
+type PoisonDoc = PoisonRecord;
 
 let t: TestStore;
 let deps: ProcessorDeps;
