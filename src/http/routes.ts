@@ -23,7 +23,7 @@ const openApiRoute: RouteDef = {
   method: 'GET',
   authLevel: 'anonymous',
   doc: { summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'The document' } } },
-  handle: () => Promise.resolve(json(200, OPENAPI)),
+  handle: () => Promise.resolve(json(200, openApi())),
 };
 
 /** The one route table: registered with `app.http` on Azure and served by the local host. */
@@ -42,7 +42,12 @@ export const ROUTES: readonly RouteDef[] = [
   openApiRoute,
 ];
 
-const OPENAPI = buildOpenApi(ROUTES);
+let document: Record<string, unknown> | undefined;
+
+/** Built on first request, not at start-up: every Functions worker loads this module, few ask for it. */
+function openApi(): Record<string, unknown> {
+  return (document ??= buildOpenApi(ROUTES));
+}
 
 export interface BoundRoute extends Omit<RouteDef, 'handle'> {
   /** Assignable to the Functions host's HttpHandler: its HttpRequest is an ApiRequest. */
