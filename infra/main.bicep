@@ -25,7 +25,7 @@ param principalId string = ''
   'ServicePrincipal'
   'Group'
 ])
-@description('Kind of principal in principalId.')
+@description('Kind of principal in principalId. azd passes the signed-in principal\'s kind (AZURE_PRINCIPAL_TYPE), so `azd up` from CI as a service principal works.')
 param principalType string = 'User'
 
 @allowed([
@@ -73,6 +73,13 @@ param maximumInstanceCount int = 100
 @description('Memory of each Flex Consumption instance.')
 param instanceMemoryMB int = 2048
 
+@allowed([
+  'one'
+  'many'
+])
+@description('How the session trigger receives messages (app setting SERVICEBUS_TRIGGER_CARDINALITY). one: a message per invocation. many: up to maxMessageBatchSize messages of one session per invocation, committed in few batches (group commit); for hot items. Set it here, not on the app: azd provision rewrites the app settings.')
+param triggerCardinality string = 'one'
+
 @description('E-mail address that receives alerts. Empty: the alerts fire without notifying anyone (no action group is created).')
 param alertEmail string = ''
 
@@ -83,10 +90,21 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = {
   'azd-env-name': environmentName
 }
-var functionAppName = 'func-api-${resourceToken}'
-var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+// Every name is fixed here, before anything is deployed, so what-if can predict each resource and
+// role assignment (modules get names, not outputs of other modules, wherever a name identifies a resource).
+var names = {
+  identity: 'id-api-${resourceToken}'
+  logAnalytics: 'log-${resourceToken}'
+  applicationInsights: 'appi-${resourceToken}'
+  storage: 'st${resourceToken}'
+  serviceBus: 'sb-${resourceToken}'
+  cosmos: 'cosmos-${resourceToken}'
+  functionApp: 'func-api-${resourceToken}'
+  plan: 'plan-${resourceToken}'
+}
+var deploymentContainerName = 'app-package-${take(names.functionApp, 32)}-${take(resourceToken, 7)}'
 
-resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-${environmentName}'
   location: location
   tags: tags
@@ -96,7 +114,7 @@ module identity 'modules/identity.bicep' = {
   name: 'identity'
   scope: rg
   params: {
-    name: 'id-api-${resourceToken}'
+    name: names.identity
     location: location
     tags: tags
   }
@@ -106,10 +124,11 @@ module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
   params: {
-    logAnalyticsName: 'log-${resourceToken}'
-    applicationInsightsName: 'appi-${resourceToken}'
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
     location: location
     tags: tags
+    appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
   }
 }
@@ -118,10 +137,11 @@ module storage 'modules/storage.bicep' = {
   name: 'storage'
   scope: rg
   params: {
-    name: 'st${resourceToken}'
+    name: names.storage
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
   }
 }
@@ -130,13 +150,14 @@ module serviceBus 'modules/servicebus.bicep' = {
   name: 'servicebus'
   scope: rg
   params: {
-    name: 'sb-${resourceToken}'
+    name: names.serviceBus
     location: location
     tags: tags
     skuName: serviceBusSku
     premiumCapacity: serviceBusPremiumCapacity
     queueName: queueName
     duplicateDetectionWindow: duplicateDetectionWindow
+    appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
     developerPrincipalId: principalId
     developerPrincipalType: principalType
@@ -147,12 +168,13 @@ module cosmos 'modules/cosmos.bicep' = {
   name: 'cosmos'
   scope: rg
   params: {
-    accountName: 'cosmos-${resourceToken}'
+    accountName: names.cosmos
     location: location
     tags: tags
     databaseName: cosmosDatabaseName
     containerName: cosmosContainerName
     autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    appIdentityName: names.identity
     appPrincipalId: identity.outputs.principalId
     developerPrincipalId: principalId
   }
@@ -162,23 +184,28 @@ module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   scope: rg
   params: {
-    name: functionAppName
-    planName: 'plan-${resourceToken}'
+    name: names.functionApp
+    planName: names.plan
     location: location
     tags: tags
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
+    storageAccountName: names.storage
     deploymentContainerName: storage.outputs.deploymentContainerName
-    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    applicationInsightsName: names.applicationInsights
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     serviceBusQueueName: serviceBus.outputs.queueName
+    triggerCardinality: triggerCardinality
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
     cosmosContainerName: cosmos.outputs.containerName
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }
+  // The app reads the Application Insights connection string by name.
+  dependsOn: [
+    monitoring
+  ]
 }
 
 module alerts 'modules/alerts.bicep' = {
@@ -188,12 +215,17 @@ module alerts 'modules/alerts.bicep' = {
     resourceToken: resourceToken
     tags: tags
     alertEmail: alertEmail
-    serviceBusNamespaceName: serviceBus.outputs.namespaceName
+    serviceBusNamespaceName: names.serviceBus
     serviceBusQueueName: serviceBus.outputs.queueName
-    applicationInsightsName: monitoring.outputs.applicationInsightsName
-    cosmosAccountName: cosmos.outputs.accountName
+    applicationInsightsName: names.applicationInsights
+    cosmosAccountName: names.cosmos
     activeMessagesThreshold: activeMessagesAlertThreshold
   }
+  // The alerts refer to these resources by name.
+  dependsOn: [
+    monitoring
+    cosmos
+  ]
 }
 
 // azd stores these in .azure/<env>/.env; docs/DEPLOY.md reads them with `azd env get-value NAME`.

@@ -20,7 +20,7 @@ param failedRequestsThreshold int = 0
 @description('Alert when Cosmos DB answers 429 (throttled) more than this many times within 5 minutes (default: about 10 a minute).')
 param throttledRequestsThreshold int = 50
 
-resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
+resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' existing = {
   name: serviceBusNamespaceName
 }
 
@@ -28,11 +28,11 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource cosmosAccount 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' existing = {
+resource cosmosAccount 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' existing = {
   name: cosmosAccountName
 }
 
-resource actionGroup 'Microsoft.Insights/actionGroups@2022-04-01' = if (!empty(alertEmail)) {
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
   name: 'ag-${resourceToken}'
   location: 'global'
   tags: tags
@@ -57,7 +57,7 @@ var actions = empty(alertEmail)
       }
     ]
 
-resource deadLetteredAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+resource deadLetteredAlert 'Microsoft.Insights/metricAlerts@2026-01-01' = {
   name: 'alert-deadlettered-${resourceToken}'
   location: 'global'
   tags: tags
@@ -98,7 +98,7 @@ resource deadLetteredAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   }
 }
 
-resource backlogAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+resource backlogAlert 'Microsoft.Insights/metricAlerts@2026-01-01' = {
   name: 'alert-backlog-${resourceToken}'
   location: 'global'
   tags: tags
@@ -139,7 +139,7 @@ resource backlogAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   }
 }
 
-resource failedRequestsAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+resource failedRequestsAlert 'Microsoft.Insights/metricAlerts@2026-01-01' = {
   name: 'alert-failures-${resourceToken}'
   location: 'global'
   tags: tags
@@ -171,7 +171,7 @@ resource failedRequestsAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   }
 }
 
-resource throttlingAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
+resource throttlingAlert 'Microsoft.Insights/metricAlerts@2026-01-01' = {
   name: 'alert-cosmos-429-${resourceToken}'
   location: 'global'
   tags: tags

@@ -10,6 +10,9 @@ param containerName string = 'inventory'
 @description('0: serverless (pay per request, storage only at rest). Otherwise provisioned autoscale throughput on the container, up to this many RU/s (a multiple of 1000).')
 param autoscaleMaxThroughput int = 0
 
+@description('Name of the app\'s user-assigned identity: known before deployment, so role assignment names are too.')
+param appIdentityName string
+
 @description('Principal id of the function app identity.')
 param appPrincipalId string
 
@@ -20,7 +23,7 @@ param developerPrincipalId string = ''
 var cosmosDataContributorRoleId = '00000000-0000-0000-0000-000000000002'
 var serverless = autoscaleMaxThroughput == 0
 
-resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
+resource account 'Microsoft.DocumentDB/databaseAccounts@2026-03-15' = {
   name: accountName
   location: location
   tags: tags
@@ -56,7 +59,7 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
   }
 }
 
-resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-05-15' = {
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2026-03-15' = {
   parent: account
   name: databaseName
   properties: {
@@ -66,7 +69,7 @@ resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-05-15
   }
 }
 
-resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-05-15' = {
+resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2026-03-15' = {
   parent: database
   name: containerName
   properties: {
@@ -129,9 +132,9 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
   }
 }
 
-resource appDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-05-15' = {
+resource appDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2026-03-15' = {
   parent: account
-  name: guid(account.id, appPrincipalId, cosmosDataContributorRoleId)
+  name: guid(account.id, appIdentityName, cosmosDataContributorRoleId)
   properties: {
     roleDefinitionId: '${account.id}/sqlRoleDefinitions/${cosmosDataContributorRoleId}'
     principalId: appPrincipalId
@@ -139,7 +142,7 @@ resource appDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssign
   }
 }
 
-resource developerDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-05-15' = if (!empty(developerPrincipalId)) {
+resource developerDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2026-03-15' = if (!empty(developerPrincipalId)) {
   parent: account
   name: guid(account.id, developerPrincipalId, cosmosDataContributorRoleId)
   properties: {

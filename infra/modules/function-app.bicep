@@ -18,6 +18,13 @@ param deploymentContainerName string
 param applicationInsightsName string
 param serviceBusFullyQualifiedNamespace string
 param serviceBusQueueName string
+
+@allowed([
+  'one'
+  'many'
+])
+@description('SERVICEBUS_TRIGGER_CARDINALITY: one message per invocation, or a batch of one session\'s messages.')
+param triggerCardinality string = 'one'
 param cosmosEndpoint string
 param cosmosDatabaseName string
 param cosmosContainerName string
@@ -33,7 +40,7 @@ param maximumInstanceCount int = 100
 ])
 param instanceMemoryMB int = 2048
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-01-01' existing = {
+resource storage 'Microsoft.Storage/storageAccounts@2026-06-01' existing = {
   name: storageAccountName
 }
 
@@ -41,7 +48,7 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -55,7 +62,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   tags: union(tags, {
@@ -104,6 +111,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'SERVICEBUS_QUEUE'
           value: serviceBusQueueName
+        }
+        {
+          name: 'SERVICEBUS_TRIGGER_CARDINALITY'
+          value: triggerCardinality
         }
         {
           name: 'COSMOS_ENDPOINT'

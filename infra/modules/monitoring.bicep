@@ -6,6 +6,9 @@ param applicationInsightsName string
 param location string
 param tags object = {}
 
+@description('Name of the app\'s user-assigned identity: known before deployment, so role assignment names are too.')
+param appIdentityName string
+
 @description('Principal id of the function app identity.')
 param appPrincipalId string
 
@@ -16,7 +19,7 @@ param retentionInDays int = 30
 // Monitoring Metrics Publisher
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
 
-resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2026-03-01' = {
   name: logAnalyticsName
   location: location
   tags: tags
@@ -41,7 +44,7 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(applicationInsights.id, appPrincipalId, monitoringMetricsPublisherRoleId)
+  name: guid(applicationInsights.id, appIdentityName, monitoringMetricsPublisherRoleId)
   scope: applicationInsights
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRoleId)

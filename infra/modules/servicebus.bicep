@@ -26,6 +26,9 @@ param queueName string = 'reservations'
 @description('How long Service Bus remembers MessageIds to drop duplicates (ISO 8601 duration).')
 param duplicateDetectionWindow string = 'PT10M'
 
+@description('Name of the app\'s user-assigned identity: known before deployment, so role assignment names are too.')
+param appIdentityName string
+
 @description('Principal id of the function app identity: sends commands (HTTP API) and receives them (session trigger).')
 param appPrincipalId string
 
@@ -45,7 +48,7 @@ var serviceBusDataReceiverRoleId = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
 
 var premium = skuName == 'Premium'
 
-resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+resource namespace 'Microsoft.ServiceBus/namespaces@2026-01-01' = {
   name: name
   location: location
   tags: tags
@@ -61,7 +64,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   }
 }
 
-resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+resource queue 'Microsoft.ServiceBus/namespaces/queues@2026-01-01' = {
   parent: namespace
   name: queueName
   properties: {
@@ -77,7 +80,7 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
 
 // Role assignments are scoped to the queue, not the namespace: least privilege.
 resource appSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(queue.id, appPrincipalId, serviceBusDataSenderRoleId)
+  name: guid(queue.id, appIdentityName, serviceBusDataSenderRoleId)
   scope: queue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataSenderRoleId)
@@ -87,7 +90,7 @@ resource appSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 resource appReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(queue.id, appPrincipalId, serviceBusDataReceiverRoleId)
+  name: guid(queue.id, appIdentityName, serviceBusDataReceiverRoleId)
   scope: queue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataReceiverRoleId)
