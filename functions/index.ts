@@ -1,7 +1,9 @@
 // Entry point for the Functions host (package.json "main"): loading these modules registers every function.
-// Telemetry first: its instrumentation hooks the Azure SDKs as they are required.
+// Settings first (a bad app setting stops the start with its name), then telemetry: its instrumentation
+// hooks the Azure SDKs as they are required.
+import { settings } from './settings';
 import { configureTelemetry } from './telemetry';
-configureTelemetry();
+configureTelemetry({ tracesPerSecond: settings.telemetryTracesPerSecond });
 
 import './http';
 import './processCommands';

@@ -1,10 +1,11 @@
 import { app } from '@azure/functions';
 import { createCommandTrigger } from '../src/triggers/command-trigger';
-import { provideServices, settings } from './services';
+import { provideServices } from './services';
+import { settings } from './settings';
 
 // Sessions keyed by inventory id: one consumer per item at a time, so its commands apply in order.
 // Returning completes the message(s) (autoCompleteMessages); throwing abandons them for redelivery.
-const trigger = createCommandTrigger(provideServices);
+const trigger = createCommandTrigger(provideServices, { logLevel: settings.logLevel });
 
 app.serviceBusQueue('processCommands', {
   connection: 'ServiceBusConnection',

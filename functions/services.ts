@@ -1,18 +1,13 @@
 import { app } from '@azure/functions';
-import { loadSettings, type Settings } from '../src/config/settings';
-import { createServices, type ComposedServices } from '../src/composition/create-services';
+import type { Services } from '../src/app/services';
+import { composeAzureServices } from './composition';
+import { settings } from './settings';
 
-/**
- * Parsed when the Functions host loads the app, so a missing or malformed app setting fails the start
- * with a message naming it, instead of failing the first request.
- */
-export const settings: Settings = loadSettings(process.env, { requireAzure: true });
-
-let services: Promise<ComposedServices> | undefined;
+let services: Promise<Services> | undefined;
 
 /** One set of clients per worker process (CosmosClient, ServiceBusClient), created on first use. */
-export function provideServices(): Promise<ComposedServices> {
-  services ??= createServices(settings).catch((error: unknown) => {
+export function provideServices(): Promise<Services> {
+  services ??= composeAzureServices(settings).catch((error: unknown) => {
     services = undefined;
     throw error;
   });

@@ -1,7 +1,9 @@
-import { AzureFunctionsInstrumentation } from '@azure/functions-opentelemetry-instrumentation';
-import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import { useAzureMonitor, type AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import type * as FunctionsInstrumentation from '@azure/functions-opentelemetry-instrumentation';
+import type * as Identity from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
+import type * as AzureMonitor from '@azure/monitor-opentelemetry';
+import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
+import type * as Instrumentation from '@opentelemetry/instrumentation';
 
 export interface TelemetryDeps {
   useAzureMonitor: (options: AzureMonitorOpenTelemetryOptions) => void;
@@ -9,33 +11,63 @@ export interface TelemetryDeps {
   credential: (clientId: string | undefined) => TokenCredential;
 }
 
-const realDeps: TelemetryDeps = {
-  useAzureMonitor,
-  register: () => registerInstrumentations({ instrumentations: [new AzureFunctionsInstrumentation()] }),
-  credential: (clientId) => new ManagedIdentityCredential(clientId ? { clientId } : {}),
-};
+/*
+ * Loaded only when telemetry is on: the Azure Monitor distro and its OpenTelemetry SDK take about two
+ * seconds to require, which a cold start without Application Insights should not pay. `require`, not
+ * `import()`: this must run synchronously, before the Azure SDKs load, and in CommonJS so the
+ * instrumentation's require hooks see them.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const realDeps = (): TelemetryDeps => ({
+  useAzureMonitor: (options) =>
+    (require('@azure/monitor-opentelemetry') as typeof AzureMonitor).useAzureMonitor(options),
+  register: () => {
+    const { registerInstrumentations } = require('@opentelemetry/instrumentation') as typeof Instrumentation;
+    const { AzureFunctionsInstrumentation } =
+      require('@azure/functions-opentelemetry-instrumentation') as typeof FunctionsInstrumentation;
+    registerInstrumentations({ instrumentations: [new AzureFunctionsInstrumentation()] });
+  },
+  credential: (clientId) => {
+    const { ManagedIdentityCredential } = require('@azure/identity') as typeof Identity;
+    return new ManagedIdentityCredential(clientId ? { clientId } : {});
+  },
+});
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export interface TelemetrySettings {
+  /** Traces exported per second; 0 exports every trace. */
+  tracesPerSecond: number;
+}
 
 /**
  * OpenTelemetry to Application Insights from the worker: dependency spans of the Azure SDKs (Cosmos DB,
- * Service Bus) under each invocation, so one operation shows request → send → decision. Application
- * Insights has local auth disabled, so the exporter authenticates with the managed identity.
+ * Service Bus) under each invocation, so one operation shows request → send → decision. With
+ * `telemetryMode: OpenTelemetry` the worker exports its own traces and logs, so sampling is set here
+ * (host.json's applicationInsights.samplingSettings does not apply to them). Application Insights has
+ * local auth disabled, so the exporter authenticates with the managed identity.
  * Must run before the Azure SDKs are loaded (CommonJS require hooks), hence first in functions/index.ts.
  */
 export function configureTelemetry(
+  telemetry: TelemetrySettings,
   env: NodeJS.ProcessEnv = process.env,
-  deps: TelemetryDeps = realDeps,
+  deps: () => TelemetryDeps = realDeps,
 ): boolean {
   const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING;
   if (!connectionString) return false;
+  const loaded = deps();
   const usesEntraId = (env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? '').includes('Authorization=AAD');
-  deps.useAzureMonitor({
+  loaded.useAzureMonitor({
     azureMonitorExporterOptions: {
       connectionString,
-      ...(usesEntraId ? { credential: deps.credential(env.AZURE_CLIENT_ID) } : {}),
+      ...(usesEntraId ? { credential: loaded.credential(env.AZURE_CLIENT_ID) } : {}),
     },
+    // Rate-limited sampling; 0 turns it off and keeps every trace (samplingRatio 1).
+    ...(telemetry.tracesPerSecond > 0
+      ? { tracesPerSecond: telemetry.tracesPerSecond }
+      : { tracesPerSecond: 0, samplingRatio: 1 }),
     instrumentationOptions: { azureSdk: { enabled: true }, http: { enabled: true } },
     enableLiveMetrics: true,
   });
-  deps.register();
+  loaded.register();
   return true;
 }

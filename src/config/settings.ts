@@ -64,6 +64,8 @@ const envSchema = z.object({
     .enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be one of debug, info, warn, error' })
     .optional()
     .default('info'),
+  /** Azure: traces the worker exports per second (Azure Monitor distro rate limiting); 0 exports every trace. */
+  TELEMETRY_TRACES_PER_SECOND: intSetting('TELEMETRY_TRACES_PER_SECOND', 0, 10_000, 5),
   COSMOS_ENDPOINT: optionalText(
     'COSMOS_ENDPOINT',
     /^https?:\/\/[^\s/]+(:\d+)?\/?$/,
@@ -125,6 +127,7 @@ export interface Settings {
   pendingHorizonMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   triggerCardinality: 'one' | 'many';
+  telemetryTracesPerSecond: number;
   store: StoreSettings;
   queue: QueueSettings;
   azureClientId?: string;
@@ -209,6 +212,7 @@ export function loadSettings(
     pendingHorizonMs: e.PENDING_HORIZON_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     triggerCardinality: e.SERVICEBUS_TRIGGER_CARDINALITY,
+    telemetryTracesPerSecond: e.TELEMETRY_TRACES_PER_SECOND,
     store,
     queue,
     ...(e.AZURE_CLIENT_ID !== undefined ? { azureClientId: e.AZURE_CLIENT_ID } : {}),

@@ -35,7 +35,7 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
     close: () => Promise.resolve(),
   };
   const provider = () => Promise.resolve(services);
-  const dispatcher = new Dispatcher(queue, createCommandTrigger(provider), {
+  const dispatcher = new Dispatcher(queue, createCommandTrigger(provider, { logLevel: settings.logLevel }), {
     concurrency: settings.dispatchConcurrency,
     batchSize: settings.dispatchBatchSize,
     lockRenewalMs: 20_000,

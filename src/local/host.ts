@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings';
-import { createServices, type ComposedServices } from '../composition/create-services';
+import { createServices, type ComposedServices } from './compose';
 import { bindRoutes } from '../http/routes';
 import type { Clock } from '../ports/clock';
 import { createCommandTrigger } from '../triggers/command-trigger';
@@ -27,7 +27,7 @@ export async function startHost(
   const provider = () => Promise.resolve(services);
   const server = await startServer(bindRoutes(provider), settings.port, sink);
   const dispatcher = services.sessions
-    ? new Dispatcher(services.sessions, createCommandTrigger(provider), {
+    ? new Dispatcher(services.sessions, createCommandTrigger(provider, { logLevel: settings.logLevel }), {
         concurrency: settings.dispatchConcurrency,
         batchSize: settings.dispatchBatchSize,
         lockRenewalMs: 20_000,
@@ -60,6 +60,7 @@ export function localSettings(overrides: Partial<Settings> & { dataDir: string }
     pendingHorizonMs: 24 * 3600 * 1000,
     logLevel: 'warn',
     triggerCardinality: 'one',
+    telemetryTracesPerSecond: 5,
     store: { kind: 'embedded' },
     queue: { kind: 'embedded' },
     ...overrides,

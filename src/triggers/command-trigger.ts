@@ -1,7 +1,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { handleSessionMessages, type IncomingMessage, type Settlement } from '../app/handle-messages';
 import type { ServicesProvider } from '../app/services';
-import { contextLogger } from './context-logger';
+import { contextLogger, type LogLevel } from './context-logger';
 
 export interface TriggerResult {
   /** One per message, in order. The Functions host auto-completes on return; the local dispatcher settles each. */
@@ -15,17 +15,24 @@ export type CommandTrigger = (message: unknown, context: InvocationContext) => P
  * it gets one message; with 'many', an array of one session's messages and array-valued metadata.
  * Business outcomes return normally; transient failures throw, so the message is abandoned and redelivered.
  */
-export function createCommandTrigger(services: ServicesProvider): CommandTrigger {
+export function createCommandTrigger(
+  services: ServicesProvider,
+  options: { logLevel?: LogLevel } = {},
+): CommandTrigger {
   return async (message, context) => {
     const incoming = toIncoming(message, context);
     const deps = await services();
     const sessionId = incoming[0]?.sessionId;
-    const log = contextLogger(context, {
-      sessionId,
-      inventoryId: sessionId,
-      messageIds: incoming.map((m) => m.messageId),
-      traceparent: context.traceContext?.traceParent,
-    });
+    const log = contextLogger(
+      context,
+      {
+        sessionId,
+        inventoryId: sessionId,
+        messageIds: incoming.map((m) => m.messageId),
+        traceparent: context.traceContext?.traceParent,
+      },
+      options.logLevel,
+    );
     const settlements = await handleSessionMessages(incoming, { ...deps, log });
     return { settlements };
   };

@@ -1,6 +1,4 @@
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type Database from 'better-sqlite3';
-import { createCosmosStore } from '../adapters/cosmos/client';
 import { BackgroundCheckpointer } from '../adapters/embedded/checkpointer';
 import { openDatabase } from '../adapters/embedded/database';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
@@ -10,11 +8,12 @@ import { ServiceBusSessionSource } from '../adapters/servicebus/session-source';
 import { ItemCache } from '../app/item-cache';
 import type { Services } from '../app/services';
 import type { Settings } from '../config/settings';
-import type { SessionSource } from '../local/dispatcher';
-import { WorkerQueue } from '../local/worker-queue';
+import type { SessionSource } from './dispatcher';
+import { WorkerQueue } from './worker-queue';
 import { systemClock, type Clock } from '../ports/clock';
 import type { CommandQueue } from '../ports/queue';
 import type { DocumentStore } from '../ports/store';
+import { lazyCredential, openCosmosStore } from '../composition/azure-adapters';
 
 export interface ComposedServices extends Services {
   /**
@@ -27,8 +26,9 @@ export interface ComposedServices extends Services {
 }
 
 /**
- * The composition root shared by both hosts: adapters chosen from the settings, one client of each
- * kind per process, managed identity (DefaultAzureCredential honouring AZURE_CLIENT_ID) for Azure.
+ * The one-machine host's composition root: the embedded SQLite stand-ins by default, or Cosmos DB and
+ * Service Bus (emulators, or a deployment with a developer's login) when the settings name them, with a
+ * local dispatcher consuming the sessions. The Azure host composes its own (functions/composition.ts).
  */
 export async function createServices(
   settings: Settings,
@@ -44,11 +44,7 @@ export async function createServices(
   ) {
     return createThreadedServices(settings);
   }
-  let credential: TokenCredential | undefined;
-  const identity = () =>
-    (credential ??= new DefaultAzureCredential(
-      settings.azureClientId ? { managedIdentityClientId: settings.azureClientId } : {},
-    ));
+  const identity = lazyCredential(settings);
   const files: { db: Database.Database; checkpointer: BackgroundCheckpointer }[] = [];
   const database = (name: string) => {
     const db = openDatabase(settings.dataDir, name);
@@ -58,13 +54,7 @@ export async function createServices(
 
   const store: DocumentStore =
     settings.store.kind === 'cosmos'
-      ? await createCosmosStore({
-          endpoint: settings.store.endpoint,
-          database: settings.store.database,
-          container: settings.store.container,
-          ...(settings.store.key !== undefined ? { key: settings.store.key } : { credential: identity() }),
-          createIfMissing: settings.store.createIfMissing,
-        })
+      ? await openCosmosStore(settings.store, identity)
       : new EmbeddedStore(database('inventory.db'), clock);
 
   let queue: CommandQueue;
@@ -101,14 +91,9 @@ export async function createServices(
     cache: new ItemCache(settings.itemCacheSize),
     pendingHorizonMs: settings.pendingHorizonMs,
     describe: {
-      store:
-        settings.store.kind === 'cosmos'
-          ? `Cosmos DB ${new URL(settings.store.endpoint).host}`
-          : 'embedded SQLite',
-      queue:
-        settings.queue.kind === 'servicebus'
-          ? `Service Bus ${settings.queue.fullyQualifiedNamespace ?? 'emulator'}/${settings.queue.queueName}`
-          : 'embedded SQLite session queue',
+      // Kinds only: /health is anonymous and must not name hosts.
+      store: settings.store.kind === 'cosmos' ? 'Cosmos DB' : 'embedded SQLite',
+      queue: settings.queue.kind === 'servicebus' ? 'Service Bus' : 'embedded SQLite session queue',
     },
     sessions,
     embeddedQueue,

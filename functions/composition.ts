@@ -1,0 +1,34 @@
+import { createServiceBusCommandQueue } from '../src/adapters/servicebus/service-bus-queue';
+import { ItemCache } from '../src/app/item-cache';
+import type { Services } from '../src/app/services';
+import { lazyCredential, openCosmosStore } from '../src/composition/azure-adapters';
+import type { Settings } from '../src/config/settings';
+import { systemClock } from '../src/ports/clock';
+
+/**
+ * The Azure composition root: Cosmos DB and Service Bus with the managed identity, nothing else. The
+ * Functions host consumes the queue itself, so no session receiver is built here, and nothing of the
+ * one-machine host (SQLite, worker threads) is loaded: that keeps cold starts short.
+ */
+export async function composeAzureServices(settings: Settings): Promise<Services> {
+  const { store: storeSettings, queue: queueSettings } = settings;
+  // loadSettings({ requireAzure: true }) guarantees both; checked again for the type system.
+  if (storeSettings.kind !== 'cosmos' || queueSettings.kind !== 'servicebus') {
+    throw new Error('the Azure host needs COSMOS_ENDPOINT and ServiceBusConnection__fullyQualifiedNamespace');
+  }
+  const credential = lazyCredential(settings);
+  const store = await openCosmosStore(storeSettings, credential);
+  const queue = createServiceBusCommandQueue(queueSettings, credential());
+  return {
+    store,
+    queue,
+    clock: systemClock,
+    cache: new ItemCache(settings.itemCacheSize),
+    pendingHorizonMs: settings.pendingHorizonMs,
+    describe: { store: 'Cosmos DB', queue: 'Service Bus' },
+    close: async () => {
+      await queue.close();
+      await store.close();
+    },
+  };
+}
