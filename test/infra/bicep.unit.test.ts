@@ -114,14 +114,19 @@ describe('wiring: files, parameters, outputs', () => {
     expect(apiBaseUrl?.value).toBe("'https://${functionApp.outputs.defaultHostName}/api'");
   });
 
-  it('azure.yaml names one function service `api` built from the repo root as TypeScript', () => {
-    const services = azureYamlServices(readText(join(REPO_ROOT, 'azure.yaml')));
+  it('azure.yaml names one function service `api`, deployed from the staged package without a remote build', () => {
+    const yaml = readText(join(REPO_ROOT, 'azure.yaml'));
+    const services = azureYamlServices(yaml);
     expect([...services.keys()]).toEqual(['api']);
     expect(Object.fromEntries(services.get('api') ?? [])).toEqual({
       project: '.',
       host: 'function',
       language: 'ts',
+      dist: '.azure-package',
+      remoteBuild: 'false',
     });
+    // The prepackage hook stages that folder, on both shells azd supports.
+    expect(yaml.match(/run: npm run package:azure/g)).toHaveLength(2);
   });
 
   it('targets the subscription, creates rg-<env>, and tags for azd', () => {
