@@ -64,6 +64,11 @@ const envSchema = z.object({
     .enum(['debug', 'info', 'warn', 'error'], { error: 'LOG_LEVEL must be one of debug, info, warn, error' })
     .optional()
     .default('info'),
+  /**
+   * How long the consumer keeps retrying a throttling or unreachable store within one delivery before it
+   * gives the message back; at most 280 s, inside the 5 minutes the Functions host renews a session lock.
+   */
+  TRANSIENT_RETRY_SECONDS: intSetting('TRANSIENT_RETRY_SECONDS', 0, 280, 240),
   /** Azure: traces the worker exports per second (Azure Monitor distro rate limiting); 0 exports every trace. */
   TELEMETRY_TRACES_PER_SECOND: intSetting('TELEMETRY_TRACES_PER_SECOND', 0, 10_000, 5),
   COSMOS_ENDPOINT: optionalText(
@@ -128,6 +133,7 @@ export interface Settings {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   triggerCardinality: 'one' | 'many';
   telemetryTracesPerSecond: number;
+  transientRetryMs: number;
   store: StoreSettings;
   queue: QueueSettings;
   azureClientId?: string;
@@ -213,6 +219,7 @@ export function loadSettings(
     logLevel: e.LOG_LEVEL,
     triggerCardinality: e.SERVICEBUS_TRIGGER_CARDINALITY,
     telemetryTracesPerSecond: e.TELEMETRY_TRACES_PER_SECOND,
+    transientRetryMs: e.TRANSIENT_RETRY_SECONDS * 1000,
     store,
     queue,
     ...(e.AZURE_CLIENT_ID !== undefined ? { azureClientId: e.AZURE_CLIENT_ID } : {}),

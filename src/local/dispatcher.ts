@@ -25,13 +25,17 @@ export interface DispatcherOptions {
  */
 export class Dispatcher {
   private readonly abort = new AbortController();
+  private readonly trigger: CommandTrigger;
   private workers: Promise<void>[] = [];
 
+  /** `createTrigger` gets the stop signal, so a handler backing off from an outage gives up when the host stops. */
   constructor(
     private readonly source: SessionSource,
-    private readonly trigger: CommandTrigger,
+    createTrigger: (shutdown: AbortSignal) => CommandTrigger,
     private readonly options: DispatcherOptions,
-  ) {}
+  ) {
+    this.trigger = createTrigger(this.abort.signal);
+  }
 
   start(): void {
     // Every idle worker waits on the same stop signal.

@@ -2,6 +2,7 @@ import type { Settings } from '../config/settings';
 import { createServices, type ComposedServices } from './compose';
 import { bindRoutes } from '../http/routes';
 import type { Clock } from '../ports/clock';
+import { DEFAULT_TRANSIENT_RETRY } from '../app/transient-retry';
 import { createCommandTrigger } from '../triggers/command-trigger';
 import { Dispatcher } from './dispatcher';
 import type { LogSink } from './log';
@@ -27,12 +28,21 @@ export async function startHost(
   const provider = () => Promise.resolve(services);
   const server = await startServer(bindRoutes(provider), settings.port, sink);
   const dispatcher = services.sessions
-    ? new Dispatcher(services.sessions, createCommandTrigger(provider, { logLevel: settings.logLevel }), {
-        concurrency: settings.dispatchConcurrency,
-        batchSize: settings.dispatchBatchSize,
-        lockRenewalMs: 20_000,
-        sink,
-      })
+    ? new Dispatcher(
+        services.sessions,
+        (shutdown) =>
+          createCommandTrigger(provider, {
+            logLevel: settings.logLevel,
+            retry: { ...DEFAULT_TRANSIENT_RETRY, budgetMs: settings.transientRetryMs },
+            shutdown,
+          }),
+        {
+          concurrency: settings.dispatchConcurrency,
+          batchSize: settings.dispatchBatchSize,
+          lockRenewalMs: 20_000,
+          sink,
+        },
+      )
     : null;
   dispatcher?.start();
   let stopping: Promise<void> | null = null;
@@ -61,6 +71,7 @@ export function localSettings(overrides: Partial<Settings> & { dataDir: string }
     logLevel: 'warn',
     triggerCardinality: 'one',
     telemetryTracesPerSecond: 5,
+    transientRetryMs: 240_000,
     store: { kind: 'embedded' },
     queue: { kind: 'embedded' },
     ...overrides,

@@ -1,6 +1,11 @@
 import type { InvocationContext } from '@azure/functions';
 import { handleSessionMessages, type IncomingMessage, type Settlement } from '../app/handle-messages';
 import type { ServicesProvider } from '../app/services';
+import {
+  DEFAULT_TRANSIENT_RETRY,
+  withTransientRetry,
+  type TransientRetryPolicy,
+} from '../app/transient-retry';
 import { contextLogger, type LogLevel } from './context-logger';
 
 export interface TriggerResult {
@@ -13,11 +18,20 @@ export type CommandTrigger = (message: unknown, context: InvocationContext) => P
 /**
  * The Service Bus session trigger handler, the same on Azure and on one machine. With cardinality 'one'
  * it gets one message; with 'many', an array of one session's messages and array-valued metadata.
- * Business outcomes return normally; transient failures throw, so the message is abandoned and redelivered.
+ * Business outcomes return normally. A throttling or unreachable store is retried here with bounded backoff
+ * (minutes); only then does the handler throw, so the message is abandoned and redelivered.
  */
+export interface CommandTriggerOptions {
+  logLevel?: LogLevel;
+  /** Backoff for a throttling or unreachable store inside one invocation, before the message is given back. */
+  retry?: TransientRetryPolicy;
+  /** Aborted when the host stops, to give a message back instead of waiting out the backoff. */
+  shutdown?: AbortSignal;
+}
+
 export function createCommandTrigger(
   services: ServicesProvider,
-  options: { logLevel?: LogLevel } = {},
+  options: CommandTriggerOptions = {},
 ): CommandTrigger {
   return async (message, context) => {
     const incoming = toIncoming(message, context);
@@ -33,7 +47,11 @@ export function createCommandTrigger(
       },
       options.logLevel,
     );
-    const settlements = await handleSessionMessages(incoming, { ...deps, log });
+    const settlements = await withTransientRetry(
+      () => handleSessionMessages(incoming, { ...deps, log }),
+      options.retry ?? DEFAULT_TRANSIENT_RETRY,
+      { log, ...(options.shutdown ? { signal: options.shutdown } : {}) },
+    );
     return { settlements };
   };
 }

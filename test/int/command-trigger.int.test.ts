@@ -125,8 +125,25 @@ describe('Service Bus trigger handler invoked as the Functions host does', () =>
     });
   });
 
-  it('throws on a transient store failure so the host abandons and redelivers, then applies once', async () => {
+  it('retries a throttled store inside the invocation (waiting its retry-after) and applies the command once', async () => {
     const trigger = createCommandTrigger(() => Promise.resolve(services));
+    const command = reserve('a', 1);
+    failing.next = new TransientStoreError('throttled', 'request rate is large', 100);
+    const started = Date.now();
+    const result = await trigger(command, hostContext(command, 1));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(95);
+    expect(result.settlements[0]).toEqual({
+      action: 'complete',
+      outcome: expect.objectContaining({ status: 'applied' }),
+    });
+    expect(failing.next).toBeNull();
+    expect(await item()).toMatchObject({ available: 2, reserved: 1, seq: 2 });
+  });
+
+  it('throws once the retry budget is spent, so the host abandons and redelivers, then applies once', async () => {
+    const trigger = createCommandTrigger(() => Promise.resolve(services), {
+      retry: { initialDelayMs: 10, maxDelayMs: 10, budgetMs: 50 },
+    });
     const command = reserve('a', 1);
     failing.next = new TransientStoreError('throttled', 'request rate is large', 100);
     await expect(trigger(command, hostContext(command, 1))).rejects.toThrow(TransientStoreError);
