@@ -6,15 +6,21 @@ import { z } from 'zod';
  * (or an emulator connection string) selects Service Bus; otherwise the embedded stand-ins.
  */
 
-/** The app settings the function app must set on Azure (infra/modules/function-app.bicep is tested against this). */
+/** The settings the Functions entry point refuses to start without (on Azure, or under `func start`). */
 export const AZURE_REQUIRED_SETTINGS = [
   'COSMOS_ENDPOINT',
   'COSMOS_DATABASE',
   'COSMOS_CONTAINER',
   'ServiceBusConnection__fullyQualifiedNamespace',
   'SERVICEBUS_QUEUE',
-  'AZURE_CLIENT_ID',
 ] as const;
+
+/**
+ * What the deployed function app sets (infra/modules/function-app.bicep is tested against this). The app
+ * runs as a user-assigned identity, so AZURE_CLIENT_ID names it there; under `func start` it is left out
+ * and the credential chain uses the developer's own login.
+ */
+export const AZURE_DEPLOYED_SETTINGS = [...AZURE_REQUIRED_SETTINGS, 'AZURE_CLIENT_ID'] as const;
 
 const intSetting = (name: string, min: number, max: number, fallback: number) =>
   z

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AZURE_REQUIRED_SETTINGS, loadSettings, SettingsError } from '../../src/config/settings';
 
 const AZURE = {
@@ -55,6 +57,14 @@ describe('settings', () => {
     expect(problemsOf(env, true).join('\n')).toContain(`${name} is required`);
   });
 
+  it('start the Functions entry point without AZURE_CLIENT_ID, as `func start` does with a developer login', () => {
+    const env: NodeJS.ProcessEnv = { ...AZURE };
+    delete env.AZURE_CLIENT_ID;
+    const settings = loadSettings(env, { requireAzure: true });
+    expect(settings.azureClientId).toBeUndefined();
+    expect(settings.store.kind).toBe('cosmos');
+  });
+
   it.each([
     ['PORT', 'eighty', 'PORT must be an integer'],
     ['PORT', '70000', 'PORT must be an integer between 0 and 65535'],
@@ -100,5 +110,35 @@ describe('settings', () => {
     });
     expect(settings.store).toMatchObject({ kind: 'cosmos', key: 'k', createIfMissing: true });
     expect(settings.queue).toEqual({ kind: 'embedded' });
+  });
+});
+
+describe('local.settings.example.json (func start against Azurite and the deployed Service Bus and Cosmos DB)', () => {
+  const example = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'local.settings.example.json'), 'utf8'),
+  ) as { Values: Record<string, string> };
+  const values = example.Values;
+
+  it('names every setting the Functions entry point requires, and no client id (the developer login is used)', () => {
+    for (const name of AZURE_REQUIRED_SETTINGS) expect([name, name in values]).toEqual([name, true]);
+    expect(values).not.toHaveProperty('AZURE_CLIENT_ID');
+    expect(values.AzureWebJobsStorage).toBe('UseDevelopmentStorage=true');
+  });
+
+  it('sets no __credential other than the only documented value, managedidentity', () => {
+    const credentials = Object.entries(values).filter(([name]) => name.endsWith('__credential'));
+    expect(credentials.filter(([, value]) => value !== 'managedidentity')).toEqual([]);
+  });
+
+  it('parses once its placeholders are filled in', () => {
+    const filled: NodeJS.ProcessEnv = {
+      ...values,
+      ServiceBusConnection__fullyQualifiedNamespace: 'sb-abc.servicebus.windows.net',
+      SERVICEBUS_QUEUE: 'reservations',
+      COSMOS_ENDPOINT: 'https://cosmos-abc.documents.azure.com:443/',
+      COSMOS_DATABASE: 'inventory',
+      COSMOS_CONTAINER: 'inventory',
+    };
+    expect(loadSettings(filled, { requireAzure: true }).queue.kind).toBe('servicebus');
   });
 });
