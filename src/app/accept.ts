@@ -7,7 +7,7 @@ import type {
   ReserveCommand,
 } from '../domain/model';
 import type { Clock } from '../ports/clock';
-import type { CommandQueue, OutgoingCommand } from '../ports/queue';
+import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../ports/queue';
 import type { DocumentStore } from '../ports/store';
 import { LIMITS } from './command-schema';
 import { forget, lookup, record, requestHash } from './idempotency';
@@ -175,10 +175,20 @@ async function accept(
       claim = await record(deps.store, key, hash, fresh.accepted, messages, now);
       if (claim.kind === 'fresh') {
         try {
+          // The key is durable before the command can be: a command never outlives its key.
+          await deps.store.sync();
+        } catch (error) {
+          await forget(deps.store, key);
+          throw error;
+        }
+        try {
           await deps.queue.send(messages);
         } catch (error) {
-          // Nothing was accepted: free the key so a retry (even with a corrected body) starts afresh.
-          await forget(deps.store, key);
+          // Free the key only when nothing was accepted, so a retry (even with a corrected body) starts
+          // afresh. When the outcome is unknown the key stays: a retry resends the very same ids.
+          if (error instanceof QueueUnavailableError && error.outcome === 'not-accepted') {
+            await forget(deps.store, key);
+          }
           throw error;
         }
         return { kind: 'accepted', replayed: false, ...fresh.accepted };

@@ -79,6 +79,10 @@ export class DelayedStore implements DocumentStore {
     return this.inner.query<T>(partitionKey, spec, page);
   }
 
+  sync(): Promise<void> {
+    return this.inner.sync();
+  }
+
   ping(): Promise<void> {
     return this.inner.ping();
   }

@@ -95,12 +95,20 @@ export function toProblem(error: unknown, instance: string, context: InvocationC
     );
   }
   if (error instanceof QueueUnavailableError) {
-    context.warn(JSON.stringify({ msg: 'queue unavailable; nothing accepted', error: error.message }));
+    const unknown = error.outcome === 'unknown';
+    context.warn(
+      JSON.stringify({
+        msg: `queue unavailable; ${unknown ? 'outcome unknown' : 'nothing accepted'}`,
+        error: error.message,
+      }),
+    );
     return problemResponse(
       503,
       'queue-unavailable',
       'Service unavailable',
-      'the command queue is unavailable; nothing was accepted, retry later',
+      unknown
+        ? 'the command queue failed while storing the command; it may still be applied. Retry with the same Idempotency-Key to get its ids'
+        : 'the command queue is unavailable; nothing was accepted, retry later',
       instance,
       [],
       {

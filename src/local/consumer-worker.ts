@@ -64,6 +64,8 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
           ok: false,
           error: error instanceof Error ? error.message : String(error),
           retryAfterSeconds: error instanceof QueueUnavailableError ? error.retryAfterSeconds : 5,
+          // Anything but a known refusal may have left the messages on disk.
+          outcome: error instanceof QueueUnavailableError ? error.outcome : 'unknown',
         }),
     );
 

@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings';
-import type { OutgoingCommand } from '../ports/queue';
+import type { OutgoingCommand, SendOutcome } from '../ports/queue';
 
 /** What the host's main thread asks of the consumer thread, and how it answers. */
 export type ToWorker =
@@ -10,7 +10,7 @@ export type ToWorker =
 export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'reply'; id: number; ok: true }
-  | { kind: 'reply'; id: number; ok: false; error: string; retryAfterSeconds: number }
+  | { kind: 'reply'; id: number; ok: false; error: string; retryAfterSeconds: number; outcome: SendOutcome }
   | { kind: 'failed'; error: string };
 
 export interface WorkerData {

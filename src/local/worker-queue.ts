@@ -24,7 +24,10 @@ export class WorkerQueue implements CommandQueue {
       if (!waiter) return;
       this.pending.delete(message.id);
       if (message.ok) waiter.resolve();
-      else waiter.reject(new QueueUnavailableError(message.error, message.retryAfterSeconds));
+      else
+        waiter.reject(
+          new QueueUnavailableError(message.error, message.retryAfterSeconds, { outcome: message.outcome }),
+        );
     });
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => this.fail(new Error(`the consumer thread exited with code ${code}`)));
@@ -78,7 +81,9 @@ export class WorkerQueue implements CommandQueue {
     // An exit we asked for is not a failure.
     if (!this.failure && !this.stopped) this.onFailure(error);
     this.failure ??= error;
-    for (const waiter of this.pending.values()) waiter.reject(new QueueUnavailableError(error.message));
+    // The thread may have committed a send it could not answer: its outcome is unknown.
+    for (const waiter of this.pending.values())
+      waiter.reject(new QueueUnavailableError(error.message, 5, { outcome: 'unknown' }));
     this.pending.clear();
   }
 }

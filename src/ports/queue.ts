@@ -23,14 +23,24 @@ export interface CommandQueue {
   close(): Promise<void>;
 }
 
+/**
+ * Whether a failed send may still have been accepted: `not-accepted` when nothing of it can ever be
+ * delivered (refused, or written and then undone durably); `unknown` when part of it may be on disk or
+ * at the broker, so a caller must keep its Idempotency-Key and must not claim that nothing happened.
+ */
+export type SendOutcome = 'not-accepted' | 'unknown';
+
 /** The queue refused or could not be reached: the HTTP caller gets 503 with Retry-After. */
 export class QueueUnavailableError extends Error {
+  readonly outcome: SendOutcome;
+
   constructor(
     message: string,
     readonly retryAfterSeconds = 5,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; outcome?: SendOutcome },
   ) {
     super(message, options);
     this.name = 'QueueUnavailableError';
+    this.outcome = options?.outcome ?? 'not-accepted';
   }
 }

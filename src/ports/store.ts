@@ -59,6 +59,11 @@ export interface DocumentStore {
   /** All operations in one partition, applied atomically; at most MAX_BATCH_OPERATIONS. */
   batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult>;
   query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>>;
+  /**
+   * Resolves once every write this store acknowledged before the call survives a power loss (Cosmos DB:
+   * at once, an acknowledged write is durable). Rejects with TransientStoreError when it cannot.
+   */
+  sync(): Promise<void>;
   /** Resolves when the store answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

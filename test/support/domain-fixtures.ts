@@ -351,6 +351,10 @@ export class InterceptingStore implements DocumentStore {
     return this.inner.query<T>(partitionKey, spec, page);
   }
 
+  sync(): Promise<void> {
+    return this.inner.sync();
+  }
+
   ping(): Promise<void> {
     return this.inner.ping();
   }

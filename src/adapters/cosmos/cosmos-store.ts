@@ -179,6 +179,11 @@ export class CosmosStore implements DocumentStore {
     return { items, continuation: more ? encodeContinuation({ ...cursor, c: next }) : null };
   }
 
+  /** An acknowledged Cosmos DB write is already durable (written to a quorum of replicas). */
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async ping(): Promise<void> {
     try {
       await this.container.read();

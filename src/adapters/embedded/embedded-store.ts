@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../ports/clock';
-import { WalSync } from './wal-sync';
+import { WalSync, type Fsync } from './wal-sync';
 import {
   assertBatchShape,
   InvalidContinuationError,
@@ -15,6 +15,7 @@ import {
   type Versioned,
   type WriteFailure,
   type WriteResult,
+  TransientStoreError,
 } from '../../ports/store';
 
 /** Cosmos DB refuses documents over 2 MB; the embedded store does the same so tests see the same limit. */
@@ -67,6 +68,8 @@ export class EmbeddedStore implements DocumentStore {
   constructor(
     private readonly db: Database.Database,
     private readonly clock: Clock = systemClock,
+    /** How the log is flushed to disk (tests inject a failing fsync). */
+    fsync?: Fsync,
   ) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS store_docs (
@@ -108,7 +111,7 @@ export class EmbeddedStore implements DocumentStore {
         });
       },
     );
-    this.wal = new WalSync(db);
+    this.wal = new WalSync(db, fsync);
     this.runGroup = db.transaction((work: PendingBatch[], results: BatchResult[]) => {
       for (const item of work) {
         const etags: (string | null)[] = [];
@@ -240,7 +243,12 @@ export class EmbeddedStore implements DocumentStore {
 
   /** Resolves once every write acknowledged so far is on disk (the file's log is fsynced off-thread). */
   sync(): Promise<void> {
-    return this.wal.sync();
+    return this.wal.sync().catch((error: unknown) => {
+      throw new TransientStoreError(
+        'unavailable',
+        `the store could not make its writes durable: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
   }
 
   /** Commits batches still waiting for their tick, so nothing handed to the store is dropped. */

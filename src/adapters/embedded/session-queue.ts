@@ -1,7 +1,12 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../ports/clock';
-import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../../ports/queue';
+import {
+  QueueUnavailableError,
+  type CommandQueue,
+  type OutgoingCommand,
+  type SendOutcome,
+} from '../../ports/queue';
 import { WalSync, type Fsync } from './wal-sync';
 
 /**
@@ -90,6 +95,12 @@ interface Entry {
   holder: Receiver | null;
   lockToken: string;
   settled: boolean;
+}
+
+/** What one group commit wrote: the new entries, and the message ids whose duplicate records it created. */
+interface Inserted {
+  entries: Entry[];
+  messageIds: string[];
 }
 
 const before = (a: { availableAt: number; seq: number }, b: { availableAt: number; seq: number }): boolean =>
@@ -284,6 +295,7 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT (message_id) DO UPDATE SET accepted_at = excluded.accepted_at WHERE accepted_at <= ?`,
     ),
     purgeDedup: db.prepare<[number]>('DELETE FROM queue_dedup WHERE accepted_at <= ?'),
+    forgetDedup: db.prepare<[string]>('DELETE FROM queue_dedup WHERE message_id = ?'),
     insert: db.prepare<[string, string, string, string | null, string | null, number, number]>(
       `INSERT INTO queue_messages (message_id, session_id, body, subject, properties, enqueued_at, available_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -322,7 +334,7 @@ class QueueCore {
   private readonly maxDeliveryCount: number;
   private readonly dedupWindowMs: number;
   private readonly sql: ReturnType<typeof prepareStatements>;
-  private readonly insertBatch: (batch: PendingSend[], now: number) => Entry[];
+  private readonly insertBatch: (batch: PendingSend[], now: number) => Inserted;
   private readonly persistCounts: (entries: Entry[]) => void;
   private readonly deadLetterTx: (
     seq: number,
@@ -349,6 +361,7 @@ class QueueCore {
   private pendingDeletes: number[] = [];
   private deleteHandle: NodeJS.Immediate | undefined;
   private readonly deleteMany: (seqs: number[]) => void;
+  private readonly undoBatch: (seqs: number[], messageIds: string[]) => void;
   private wakeTimer: NodeJS.Timeout | undefined;
   private serveQueued = false;
   private lastDedupPurge = 0;
@@ -368,12 +381,13 @@ class QueueCore {
     db.exec(SCHEMA);
     const sql = (this.sql = prepareStatements(db));
 
-    this.insertBatch = db.transaction((batch: PendingSend[], now: number): Entry[] => {
+    this.insertBatch = db.transaction((batch: PendingSend[], now: number): Inserted => {
       if (now - this.lastDedupPurge >= Math.min(this.dedupWindowMs, 60_000)) {
         sql.purgeDedup.run(now - this.dedupWindowMs);
         this.lastDedupPurge = now;
       }
       const accepted: Entry[] = [];
+      const messageIds: string[] = [];
       for (const send of batch) {
         for (const row of send.rows) {
           // Within the window a resend is dropped silently, as Service Bus does; also within one batch.
@@ -388,6 +402,7 @@ class QueueCore {
             now,
             availableAt,
           );
+          messageIds.push(row.messageId);
           accepted.push({
             seq: Number(lastInsertRowid),
             sessionId: row.sessionId,
@@ -399,10 +414,14 @@ class QueueCore {
           });
         }
       }
-      return accepted;
+      return { entries: accepted, messageIds };
     });
     this.deleteMany = db.transaction((seqs: number[]) => {
       for (const seq of seqs) this.sql.delete.run(seq);
+    });
+    this.undoBatch = db.transaction((seqs: number[], messageIds: string[]) => {
+      for (const seq of seqs) this.sql.delete.run(seq);
+      for (const id of messageIds) this.sql.forgetDedup.run(id);
     });
     this.persistCounts = db.transaction((entries: Entry[]) => {
       for (const entry of entries) sql.setDeliveryCount.run(entry.deliveryCount, entry.seq);
@@ -457,35 +476,63 @@ class QueueCore {
     this.pending = [];
     if (batch.length === 0) return;
     const now = this.now();
-    let accepted: Entry[];
-    const fail = (error: unknown) => {
-      const failure = new QueueUnavailableError('The embedded queue could not commit the messages', 5, {
-        cause: error,
-      });
+    const reject = (outcome: SendOutcome, error: unknown) => {
+      const failure = new QueueUnavailableError(
+        outcome === 'not-accepted'
+          ? 'The embedded queue could not store the messages; nothing was accepted'
+          : 'The embedded queue could not make the messages durable; they may still be delivered',
+        5,
+        { cause: error, outcome },
+      );
       for (const send of batch) send.reject(failure);
     };
+    let inserted: Inserted;
     try {
-      accepted = this.insertBatch(batch, now);
+      inserted = this.insertBatch(batch, now);
     } catch (error) {
-      fail(error);
+      reject('not-accepted', error);
       return;
     }
     this.flushCount++;
-    for (const entry of accepted) this.index(entry, now);
-    this.notify();
-    // Durable before anyone hears "accepted": the WAL is fsynced on the thread pool, so the event loop
-    // keeps serving while the disk works, and one fsync covers every commit written before it started.
-    // (The database is expected in WAL mode, as openDatabase sets it; in another journal mode the
-    // connection's synchronous setting alone decides.)
+    // Durable before anyone hears "accepted", and deliverable only then: a message the consumer could
+    // apply must never be one whose sender was told 503. The WAL is fsynced on the thread pool, so the
+    // event loop keeps serving while the disk works, and one fsync covers every commit written before it.
     this.wal.sync().then(
       () => {
+        for (const entry of inserted.entries) this.index(entry, now);
+        this.notify();
         for (const send of batch) send.resolve();
       },
-      (error: unknown) => fail(error),
+      (error: unknown) => void this.undoUnsynced(inserted, now, error, reject),
     );
   }
 
-  /** A 202 promises the command survives a power loss: this one transaction is synced with FULL. */
+  /**
+   * The fsync after a commit failed: the rows may or may not reach the disk. Delete them (and their
+   * duplicate-detection records, so a retry with the same ids is accepted) and make that durable; only
+   * then is "nothing was accepted" true. If that fails too, the outcome is unknown: the rows stay on
+   * disk and deliverable, and the caller is told so (and keeps its Idempotency-Key).
+   */
+  private async undoUnsynced(
+    inserted: Inserted,
+    now: number,
+    error: unknown,
+    reject: (outcome: SendOutcome, error: unknown) => void,
+  ): Promise<void> {
+    try {
+      // Only what this batch inserted: a resend dropped as a duplicate belongs to an earlier, durable send.
+      this.undoBatch(
+        inserted.entries.map((entry) => entry.seq),
+        inserted.messageIds,
+      );
+      await this.wal.sync();
+      reject('not-accepted', error);
+    } catch {
+      for (const entry of inserted.entries) this.index(entry, now);
+      this.notify();
+      reject('unknown', error);
+    }
+  }
 
   // ------------------------------------------------------------------------------------------------------
   // Consumer

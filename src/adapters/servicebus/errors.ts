@@ -15,6 +15,26 @@ const RETRY_AFTER_SECONDS: Readonly<Record<string, number>> = {
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 /**
+ * Codes with which the broker refused the request outright: nothing of it was enqueued. Any other failure
+ * (a timeout, a dropped connection) may have happened after the broker stored the message, so its outcome
+ * is unknown; duplicate detection on the message id makes a resend of the same ids safe.
+ */
+const REFUSED = new Set([
+  'ServiceBusy',
+  'ServerBusyError',
+  'QuotaExceeded',
+  'QuotaExceededError',
+  'MessagingEntityNotFound',
+  'MessagingEntityNotFoundError',
+  'MessagingEntityDisabled',
+  'MessagingEntityDisabledError',
+  'MessageSizeExceeded',
+  'MessageTooLargeError',
+  'UnauthorizedAccess',
+  'UnauthorizedError',
+]);
+
+/**
  * The single place where an error from `@azure/service-bus` (a `ServiceBusError`, a core-amqp
  * `MessagingError`, an `AggregateError` of the attempts of the SDK's retry loop, a socket error or
  * anything else) becomes the port's `QueueUnavailableError`.
@@ -29,7 +49,7 @@ export function toQueueUnavailable(error: unknown, operation: string): QueueUnav
   return new QueueUnavailableError(
     `Service Bus ${operation} failed${code ? ` (${code})` : ''}: ${detail}`,
     retryAfterSeconds,
-    { cause: error },
+    { cause: error, outcome: code !== undefined && REFUSED.has(code) ? 'not-accepted' : 'unknown' },
   );
 }
 
