@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { BackgroundCheckpointer } from '../adapters/embedded/checkpointer';
+import { checkDataSet, lockDataDir } from '../adapters/embedded/data-set';
 import { openDatabase } from '../adapters/embedded/database';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
 import { EmbeddedSessionQueue } from '../adapters/embedded/session-queue';
@@ -34,6 +35,30 @@ export async function createServices(
   settings: Settings,
   options: { clock?: Clock } = {},
 ): Promise<ComposedServices> {
+  const usesFiles = settings.store.kind === 'embedded' || settings.queue.kind === 'embedded';
+  // One host per data folder, and only a whole, sound data set: checked before anything opens the files.
+  const lock = usesFiles ? lockDataDir(settings.dataDir) : null;
+  try {
+    if (settings.store.kind === 'embedded' && settings.queue.kind === 'embedded')
+      checkDataSet(settings.dataDir);
+    const services = await composeServices(settings, options);
+    return {
+      ...services,
+      close: async () => {
+        try {
+          await services.close();
+        } finally {
+          lock?.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function composeServices(settings: Settings, options: { clock?: Clock }): Promise<ComposedServices> {
   const clock = options.clock ?? systemClock;
   if (
     settings.dispatchThread === 'worker' &&

@@ -180,8 +180,9 @@ test('SIGKILL mid-burst: every 202 is decided exactly once after restart, no ove
   const stopped = await host.stop('SIGTERM', 10_000);
   expect(stopped).toEqual({ code: 0, signal: null });
   host = undefined;
-  // The databases were closed, not abandoned: a clean close folds the write-ahead logs back and removes them.
-  expect(readdirSync(dataDir).sort()).toEqual(['inventory.db', 'queue.db']);
+  // The databases were closed, not abandoned: a clean close folds the write-ahead logs back and removes
+  // them, and gives up the folder (the lock file stays, empty of a holder).
+  expect(readdirSync(dataDir).sort()).toEqual(['host.lock', 'inventory.db', 'queue.db']);
   process.stdout.write(
     `crash-recovery: ${ok.length} accepted before the kill, ${failed.length} dropped (${retried.length} retried, ` +
       `${retriedReplays} of them already recorded), ` +

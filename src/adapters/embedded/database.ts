@@ -10,7 +10,10 @@ import path from 'node:path';
  */
 export function openDatabase(dataDir: string, fileName = 'inventory.db'): Database.Database {
   fs.mkdirSync(dataDir, { recursive: true });
-  const db = new Database(path.join(dataDir, fileName));
+  const file = path.join(dataDir, fileName);
+  const db = new Database(file);
+  // Owner only: the files hold every reservation and user id. SQLite gives -wal and -shm the same mode.
+  fs.chmodSync(file, 0o600);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');

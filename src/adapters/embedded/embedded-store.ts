@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../ports/clock';
 import { WalSync, type Fsync } from './wal-sync';
+import { DISK_FULL_RETRY_SECONDS, isStorageFailure, WriteHealth } from './write-health';
 import {
   assertBatchShape,
   InvalidContinuationError,
@@ -57,6 +58,7 @@ export class EmbeddedStore implements DocumentStore {
     Database.Statement<(string | number)[], { body: string; id: string; seq: number | null }>
   >();
   private readonly wal: WalSync;
+  private readonly health: WriteHealth;
   private pending: PendingBatch[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   private readonly runGroup: Database.Transaction<(work: PendingBatch[], results: BatchResult[]) => void>;
@@ -112,6 +114,7 @@ export class EmbeddedStore implements DocumentStore {
       },
     );
     this.wal = new WalSync(db, fsync);
+    this.health = new WriteHealth(db);
     this.runGroup = db.transaction((work: PendingBatch[], results: BatchResult[]) => {
       for (const item of work) {
         const etags: (string | null)[] = [];
@@ -167,8 +170,10 @@ export class EmbeddedStore implements DocumentStore {
       // IMMEDIATE: take the write lock up front (waiting on busy_timeout), so a second connection to the
       // file (the host's HTTP thread and its consumer thread) can never fail a read-then-write upgrade.
       this.runGroup.immediate(work, results);
+      this.health.noteSuccess();
     } catch (error) {
-      for (const item of work) item.reject(error instanceof Error ? error : new Error(String(error)));
+      const failure = this.writeError(error);
+      for (const item of work) item.reject(failure);
       return;
     }
     work.forEach((item, i) => {
@@ -184,11 +189,24 @@ export class EmbeddedStore implements DocumentStore {
     const etags: (string | null)[] = [];
     try {
       this.runBatch.immediate(partitionKey, operations, etags);
+      this.health.noteSuccess();
       return { ok: true, etags };
     } catch (error) {
       if (error instanceof BatchAbort) return { ok: false, failure: error.failure, index: error.index };
-      throw error;
+      throw this.writeError(error);
     }
+  }
+
+  /** A disk that refuses writes (full, I/O error) is a transient outage for callers: 503, not 500. */
+  private writeError(error: unknown): Error {
+    this.health.noteFailure(error);
+    if (!isStorageFailure(error)) return error instanceof Error ? error : new Error(String(error));
+    const detail = error instanceof Error ? error.message : String(error);
+    return new TransientStoreError(
+      'unavailable',
+      `the store cannot write: ${detail}`,
+      DISK_FULL_RETRY_SECONDS * 1000,
+    );
   }
 
   private validate(partitionKey: string, operations: readonly BatchOperation[]): void {
@@ -238,6 +256,11 @@ export class EmbeddedStore implements DocumentStore {
 
   ping(): Promise<void> {
     this.statements.ping.get();
+    try {
+      this.health.check();
+    } catch (error) {
+      return Promise.reject(this.writeError(error));
+    }
     return Promise.resolve();
   }
 

@@ -8,6 +8,7 @@ import {
   type SendOutcome,
 } from '../../ports/queue';
 import { WalSync, type Fsync } from './wal-sync';
+import { DISK_FULL_RETRY_SECONDS, isStorageFailure, WriteHealth } from './write-health';
 
 /**
  * Embedded, durable stand-in for a Service Bus queue with sessions, stored in the SQLite file shared
@@ -356,6 +357,7 @@ class QueueCore {
   private pending: PendingSend[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   private readonly wal: WalSync;
+  private readonly health: WriteHealth;
   private readonly beforeDelete: () => Promise<void>;
   private deleting: Promise<void> = Promise.resolve();
   private pendingDeletes: number[] = [];
@@ -377,6 +379,7 @@ class QueueCore {
     this.maxDeliveryCount = options.maxDeliveryCount ?? 10;
     this.dedupWindowMs = options.duplicateDetectionWindowMs ?? 600_000;
     this.wal = new WalSync(db, options.fsync);
+    this.health = new WriteHealth(db);
     this.beforeDelete = options.beforeComplete ?? (() => Promise.resolve());
     db.exec(SCHEMA);
     const sql = (this.sql = prepareStatements(db));
@@ -477,11 +480,12 @@ class QueueCore {
     if (batch.length === 0) return;
     const now = this.now();
     const reject = (outcome: SendOutcome, error: unknown) => {
+      const full = isStorageFailure(error);
       const failure = new QueueUnavailableError(
         outcome === 'not-accepted'
           ? 'The embedded queue could not store the messages; nothing was accepted'
           : 'The embedded queue could not make the messages durable; they may still be delivered',
-        5,
+        full ? DISK_FULL_RETRY_SECONDS : 5,
         { cause: error, outcome },
       );
       for (const send of batch) send.reject(failure);
@@ -489,7 +493,9 @@ class QueueCore {
     let inserted: Inserted;
     try {
       inserted = this.insertBatch(batch, now);
+      this.health.noteSuccess();
     } catch (error) {
+      this.health.noteFailure(error);
       reject('not-accepted', error);
       return;
     }
@@ -591,8 +597,11 @@ class QueueCore {
     if (this.closed) throw new QueueUnavailableError('The embedded queue is closed');
     try {
       this.sql.ping.get();
+      this.health.check();
     } catch (error) {
-      throw new QueueUnavailableError('The embedded queue database is not reachable', 5, { cause: error });
+      throw new QueueUnavailableError('The embedded queue cannot read or write its database', 5, {
+        cause: error,
+      });
     }
   }
 

@@ -1,0 +1,180 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The two files of one data set: the store and the queue, created together, valid only together. */
+export const DATA_FILES = { store: 'inventory.db', queue: 'queue.db' } as const;
+const LOCK_FILE = 'host.lock';
+const HOLDER_FILE = 'host.lock.json';
+
+/** A data folder that must not be served: half a data set, a damaged file, or another host on it. */
+export class DataSetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataSetError';
+  }
+}
+
+const HOW_TO_RESTORE =
+  'Restore inventory.db and queue.db (each with its -wal file) together from one backup, ' +
+  'or move the folder aside to start with an empty data set.';
+
+/** The table each adapter creates: a file that has it holds data even if it predates the identity. */
+const OWN_TABLE = { store: 'store_docs', queue: 'queue_messages' } as const;
+
+/**
+ * Checks, before anything opens them for work, that the folder holds one whole, sound data set: both files
+ * or neither (a new set is created with a fresh identity in both), the same identity in both, and a clean
+ * `PRAGMA quick_check`. Files are made readable by the owner only. Throws DataSetError saying what is wrong
+ * and how to restore; never starts on half a data set.
+ */
+export function checkDataSet(dataDir: string): { id: string; created: boolean } {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
+  const files = { store: path.join(dataDir, DATA_FILES.store), queue: path.join(dataDir, DATA_FILES.queue) };
+  const exists = { store: fs.existsSync(files.store), queue: fs.existsSync(files.queue) };
+  if (!exists.store && !exists.queue) {
+    const stray = [files.store, files.queue]
+      .flatMap((f) => [`${f}-wal`, `${f}-journal`])
+      .filter(fs.existsSync);
+    if (stray.length > 0) {
+      throw new DataSetError(
+        `${dataDir} holds ${stray.map((f) => path.basename(f)).join(', ')} without its database file. ${HOW_TO_RESTORE}`,
+      );
+    }
+    const id = randomUUID();
+    for (const file of [files.store, files.queue]) withFile(file, (db) => writeIdentity(db, id));
+    return { id, created: true };
+  }
+  for (const kind of ['store', 'queue'] as const) {
+    if (!exists[kind]) {
+      const other = kind === 'store' ? DATA_FILES.queue : DATA_FILES.store;
+      throw new DataSetError(
+        `${DATA_FILES[kind]} is missing from ${dataDir} while ${other} is there: this is half a data set. ${HOW_TO_RESTORE}`,
+      );
+    }
+  }
+  const found = {
+    store: inspect(files.store, OWN_TABLE.store),
+    queue: inspect(files.queue, OWN_TABLE.queue),
+  };
+  if (found.store.id === null && found.queue.id === null && found.store.hasData && found.queue.hasData) {
+    // Files from before identities existed: both hold their data, so they are adopted as one set.
+    const id = randomUUID();
+    for (const file of [files.store, files.queue]) withFile(file, (db) => writeIdentity(db, id));
+    return { id, created: false };
+  }
+  for (const kind of ['store', 'queue'] as const) {
+    if (found[kind].id === null) {
+      throw new DataSetError(
+        `${path.join(dataDir, DATA_FILES[kind])} has no data-set identity: it is empty, zeroed or not made by this service. ${HOW_TO_RESTORE}`,
+      );
+    }
+  }
+  if (found.store.id !== found.queue.id) {
+    throw new DataSetError(
+      `${DATA_FILES.store} (data set ${found.store.id}) and ${DATA_FILES.queue} (data set ${found.queue.id}) in ${dataDir} ` +
+        `come from different data sets. ${HOW_TO_RESTORE}`,
+    );
+  }
+  return { id: found.store.id ?? '', created: false };
+}
+
+function withFile<T>(file: string, work: (db: Database.Database) => T): T {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { fileMustExist: false });
+  } catch (error) {
+    throw new DataSetError(`${file} cannot be opened: ${describe(error)}. ${HOW_TO_RESTORE}`);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    const result = work(db);
+    return result;
+  } catch (error) {
+    if (error instanceof DataSetError) throw error;
+    throw new DataSetError(`${file} is damaged: ${describe(error)}. ${HOW_TO_RESTORE}`);
+  } finally {
+    db.close();
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (fs.existsSync(`${file}${suffix}`)) fs.chmodSync(`${file}${suffix}`, 0o600);
+    }
+  }
+}
+
+function writeIdentity(db: Database.Database, id: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS data_set (id TEXT NOT NULL, created_at TEXT NOT NULL)');
+  db.prepare('INSERT INTO data_set (id, created_at) VALUES (?, ?)').run(id, new Date().toISOString());
+}
+
+function inspect(file: string, ownTable: string): { id: string | null; hasData: boolean } {
+  return withFile(file, (db) => {
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok')
+      throw new DataSetError(`${file} failed its integrity check (${String(check)}). ${HOW_TO_RESTORE}`);
+    const table = (name: string) =>
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    const row = table('data_set')
+      ? (db.prepare('SELECT id FROM data_set LIMIT 1').get() as { id: string } | undefined)
+      : undefined;
+    return { id: row?.id ?? null, hasData: table(ownTable) };
+  });
+}
+
+/** Holds the data folder for one host: released by release() or when the process ends, however it ends. */
+export interface DataDirLock {
+  release(): void;
+}
+
+/**
+ * An exclusive lock on the data folder: a SQLite file held in an exclusive transaction (an OS file lock,
+ * released by the kernel when the process dies, even by SIGKILL). A second host on the same folder would
+ * break per-item order, so it is refused with the folder and the holder named.
+ */
+export function lockDataDir(dataDir: string): DataDirLock {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, LOCK_FILE);
+  const db = new Database(file);
+  db.pragma('busy_timeout = 0');
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (error) {
+    db.close();
+    throw new DataSetError(
+      `${dataDir} is in use by another host (${holder(dataDir)}): one data folder serves one host at a time. ` +
+        `Stop that host, or give this one another DATA_DIR. (${describe(error)})`,
+    );
+  }
+  fs.chmodSync(file, 0o600);
+  const info = { pid: process.pid, host: os.hostname(), since: new Date().toISOString() };
+  fs.writeFileSync(path.join(dataDir, HOLDER_FILE), `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  let released = false;
+  return {
+    release: () => {
+      if (released) return;
+      released = true;
+      // The lock file itself stays: unlinking it could let two later hosts lock two different inodes.
+      fs.rmSync(path.join(dataDir, HOLDER_FILE), { force: true });
+      db.close();
+    },
+  };
+}
+
+function holder(dataDir: string): string {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(dataDir, HOLDER_FILE), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    return `process ${String(info.pid)} on ${String(info.host)} since ${String(info.since)}`;
+  } catch {
+    return 'holder unknown';
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
