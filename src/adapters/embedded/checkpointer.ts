@@ -1,5 +1,17 @@
 import type Database from 'better-sqlite3';
+import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
+
+/** The write-ahead log is truncated once it passes this size, whatever the load. */
+export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+
+function walBytes(dbFile: string): number {
+  try {
+    return fs.statSync(`${dbFile}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * Copies the write-ahead log back into the database file from a worker thread, with its own connection.
@@ -17,7 +29,7 @@ export class BackgroundCheckpointer {
   ) {
     db.pragma('wal_autocheckpoint = 0');
     // Once the log is reset, keep the file from staying at its high-water mark.
-    db.pragma('journal_size_limit = 67108864');
+    db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
     const source = `
       const { parentPort, workerData } = require('node:worker_threads');
       const Database = require(workerData.driver);
@@ -48,7 +60,11 @@ export class BackgroundCheckpointer {
     // It blocks this thread briefly, so it runs every few seconds: the log grows a little more instead.
     this.finisher = setInterval(() => {
       try {
-        db.pragma('wal_checkpoint(PASSIVE)');
+        // Readers that never pause (the HTTP thread's connection) can keep a PASSIVE pass from ever
+        // resetting the log; past the size limit, wait for them once and truncate it, so the log stays
+        // bounded under any load.
+        const mode = walBytes(db.name) > WAL_LIMIT_BYTES ? 'TRUNCATE' : 'PASSIVE';
+        db.pragma(`wal_checkpoint(${mode})`);
       } catch {
         // busy or closed: the next pass retries
       }

@@ -19,6 +19,9 @@ import {
   TransientStoreError,
 } from '../../ports/store';
 
+/** Expired documents removed per purge pass (once a second while writes happen). */
+const PURGE_BATCH = 2_000;
+
 /** Cosmos DB refuses documents over 2 MB; the embedded store does the same so tests see the same limit. */
 const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
 
@@ -59,6 +62,7 @@ export class EmbeddedStore implements DocumentStore {
   >();
   private readonly wal: WalSync;
   private readonly health: WriteHealth;
+  private lastPurge = 0;
   private pending: PendingBatch[] = [];
   private flushHandle: NodeJS.Immediate | undefined;
   private readonly runGroup: Database.Transaction<(work: PendingBatch[], results: BatchResult[]) => void>;
@@ -87,6 +91,7 @@ export class EmbeddedStore implements DocumentStore {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS store_docs_by_seq ON store_docs (pk, type, seq, id);
       CREATE INDEX IF NOT EXISTS store_docs_by_status ON store_docs (pk, type, status, id);
+      CREATE INDEX IF NOT EXISTS store_docs_by_expiry ON store_docs (expires_at) WHERE expires_at IS NOT NULL;
     `);
     this.statements = {
       read: db.prepare<[string, string], Row>(
@@ -102,6 +107,11 @@ export class EmbeddedStore implements DocumentStore {
         'UPDATE store_docs SET type = ?, status = ?, seq = ?, body = ?, etag = ?, expires_at = ? WHERE pk = ? AND id = ?',
       ),
       delete: db.prepare('DELETE FROM store_docs WHERE pk = ? AND id = ?'),
+      // Expired documents are removed in the background, as Cosmos DB's TTL does; bounded per pass.
+      purgeExpired: db.prepare<[number, number]>(
+        `DELETE FROM store_docs WHERE (pk, id) IN (
+           SELECT pk, id FROM store_docs WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
+      ),
       ping: db.prepare('SELECT 1'),
     };
     this.runBatch = db.transaction(
@@ -116,6 +126,7 @@ export class EmbeddedStore implements DocumentStore {
     this.wal = new WalSync(db, fsync);
     this.health = new WriteHealth(db);
     this.runGroup = db.transaction((work: PendingBatch[], results: BatchResult[]) => {
+      this.purgeSometimes();
       for (const item of work) {
         const etags: (string | null)[] = [];
         try {
@@ -195,6 +206,14 @@ export class EmbeddedStore implements DocumentStore {
       if (error instanceof BatchAbort) return { ok: false, failure: error.failure, index: error.index };
       throw this.writeError(error);
     }
+  }
+
+  /** At most once a second, inside a write transaction already paying for its commit. */
+  private purgeSometimes(): void {
+    const now = this.clock.now().getTime();
+    if (now - this.lastPurge < 1_000) return;
+    this.lastPurge = now;
+    this.statements.purgeExpired.run(now, PURGE_BATCH);
   }
 
   /** A disk that refuses writes (full, I/O error) is a transient outage for callers: 503, not 500. */
