@@ -1,11 +1,4 @@
-import type {
-  AdjustCommand,
-  CancelCommand,
-  Command,
-  ConfirmCommand,
-  ExpireHoldCommand,
-  ReserveCommand,
-} from '../domain/model';
+import type { AdjustCommand, CancelCommand, Command, ConfirmCommand, ReserveCommand } from '../domain/model';
 import type { Clock } from '../ports/clock';
 import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../ports/queue';
 import type { DocumentStore } from '../ports/store';
@@ -47,7 +40,7 @@ export interface AdjustInput {
   reason: string;
 }
 
-/** Reserve: schedules its ExpireHold into the same session at expiresAt, then sends the Reserve. */
+/** Reserve: its ExpireHold is scheduled by the consumer once the hold is made (app/schedule-expiries.ts). */
 export function acceptReservation(deps: AcceptDeps, input: ReserveInput, key?: string, trace?: TraceContext) {
   return accept(deps, 'reserve', input, key, trace, (now) => {
     const requestedAt = now.toISOString();
@@ -65,14 +58,6 @@ export function acceptReservation(deps: AcceptDeps, input: ReserveInput, key?: s
       userId: input.userId,
       expiresAt,
     };
-    const expire: ExpireHoldCommand = {
-      type: 'ExpireHold',
-      commandId: `${reserve.commandId}.expire`,
-      inventoryId: input.inventoryId,
-      requestedAt,
-      reservationId,
-      expiresAt,
-    };
     return {
       accepted: {
         inventoryId: input.inventoryId,
@@ -81,10 +66,7 @@ export function acceptReservation(deps: AcceptDeps, input: ReserveInput, key?: s
         expiresAt,
         acceptedAt: requestedAt,
       },
-      commands: [
-        { command: expire, at: new Date(expiresAt) },
-        { command: reserve, at: undefined },
-      ],
+      commands: [{ command: reserve, at: undefined }],
     };
   });
 }

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { isValidId } from '../domain/ids';
 import type { Command } from '../domain/model';
+import type { CommandQueue } from '../ports/queue';
 import type { DocumentStore, StoredDocument } from '../ports/store';
 import { parseCommandMessage } from './command-schema';
 import { silentLogger, type Logger } from './logger';
 import { processCommands, type CommandOutcome, type ProcessorDeps } from './process-commands';
+import { scheduleExpiries } from './schedule-expiries';
 
 export interface IncomingMessage {
   body: unknown;
@@ -42,7 +44,7 @@ export const POISON_PARTITION = '~poison~';
  */
 export async function handleSessionMessages(
   messages: readonly IncomingMessage[],
-  deps: ProcessorDeps & { store: DocumentStore },
+  deps: ProcessorDeps & { store: DocumentStore; queue: CommandQueue },
   onCommitted?: (settled: Map<number, Settlement>) => Promise<void> | void,
 ): Promise<Settlement[]> {
   const log = deps.log ?? silentLogger;
@@ -84,6 +86,11 @@ export async function handleSessionMessages(
           await onCommitted?.(settled);
         },
       },
+    );
+    await scheduleExpiries(
+      deps.queue,
+      valid.map((v) => v.command),
+      outcomes,
     );
     // Every valid command has an outcome here, including those settled without a write.
     outcomes.forEach((outcome, i) => {

@@ -83,10 +83,10 @@ describe('an accept whose fsync fails', () => {
     expect(t.rows().n).toBe(0);
     expect(await t.store.read(keyPartition('key-1'), 'record')).toBeNull();
 
-    // The retry is accepted afresh, and exactly one Reserve (plus its ExpireHold) is queued.
+    // The retry is accepted afresh, and exactly one Reserve is queued.
     const accepted = await acceptReservation(t.deps(), INPUT, 'key-1');
     expect(accepted).toMatchObject({ kind: 'accepted', replayed: false });
-    expect(t.rows().n).toBe(2);
+    expect(t.rows().n).toBe(1);
     const receiver = await t.queue().acceptNextSession();
     const received = await receiver!.receiveMessages(10);
     expect(received.map((m) => (m.body as { type: string }).type)).toEqual(['Reserve']);

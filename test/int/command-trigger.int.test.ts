@@ -4,20 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
+import { EmbeddedSessionQueue } from '../../src/adapters/embedded/session-queue';
 import { ItemCache } from '../../src/app/item-cache';
 import { putItem } from '../../src/app/items';
 import type { Services } from '../../src/app/services';
 import type { InventoryItem, ReserveCommand } from '../../src/domain/model';
-import type { CommandQueue } from '../../src/ports/queue';
 import { TransientStoreError, type DocumentStore } from '../../src/ports/store';
 import { createCommandTrigger } from '../../src/triggers/command-trigger';
 
 const clock = { now: () => new Date('2026-03-01T10:00:00Z') };
-const unusedQueue: CommandQueue = {
-  send: () => Promise.reject(new Error('the consumer never sends')),
-  ping: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
 
 /** The context the Functions host builds for a Service Bus session trigger with cardinality 'one'. */
 function hostContext(
@@ -55,10 +50,13 @@ describe('Service Bus trigger handler invoked as the Functions host does', () =>
   let services: Services;
   let failing: { next: Error | null };
   let dir: string;
+  let queue: EmbeddedSessionQueue;
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trigger-'));
     store = new EmbeddedStore(openDatabase(dir), clock);
+    // The consumer sends one thing: the ExpireHold of each hold it makes, scheduled at expiresAt.
+    queue = new EmbeddedSessionQueue(openDatabase(dir, 'queue.db'), { clock });
     failing = { next: null };
     // Fails the next batch the way Cosmos DB does under throttling; reads and everything else pass through.
     const flaky: DocumentStore = Object.create(store) as DocumentStore;
@@ -69,7 +67,7 @@ describe('Service Bus trigger handler invoked as the Functions host does', () =>
     };
     services = {
       store: flaky,
-      queue: unusedQueue,
+      queue,
       clock,
       cache: new ItemCache(100),
       pendingHorizonMs: 86_400_000,
@@ -79,7 +77,10 @@ describe('Service Bus trigger handler invoked as the Functions host does', () =>
     await putItem({ store, clock }, { inventoryId: 'sku-1', available: 3, name: 'Widget' }, undefined);
   });
 
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await queue.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   const item = async () => (await store.read<InventoryItem>('sku-1', 'sku-1'))?.doc;
 

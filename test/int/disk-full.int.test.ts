@@ -84,7 +84,7 @@ describe('a full disk', () => {
     const queue = connection((host.services.embeddedQueue as unknown as { core: unknown }).core);
     fill(queue);
     let res = await api.reserve({ inventoryId: 'sku-1', quantity: 1, userId: 'u' });
-    for (let i = 0; i < 40 && res.status === 202; i++) {
+    for (let i = 0; i < 400 && res.status === 202; i++) {
       res = await api.reserve({ inventoryId: 'sku-1', quantity: 1, userId: big(i) });
     }
     expect(res.status).toBe(503);

@@ -22,8 +22,9 @@ afterEach(() => {
 });
 
 it('removes expired documents from the file in the background of later writes', async () => {
-  const clock = { t: Date.parse('2030-01-01T00:00:00Z'), now: () => new Date(clock.t) } satisfies Clock & {
-    t: number;
+  const clock: Clock & { t: number } = {
+    t: Date.parse('2030-01-01T00:00:00Z'),
+    now: () => new Date(clock.t),
   };
   const store = new EmbeddedStore(db, clock);
   const rows = () => (db.prepare('SELECT COUNT(*) AS n FROM store_docs').get() as { n: number }).n;

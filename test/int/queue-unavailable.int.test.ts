@@ -10,8 +10,10 @@ import { ServiceBusCommandQueue } from '../../src/adapters/servicebus/service-bu
 import { ItemCache } from '../../src/app/item-cache';
 import type { Services } from '../../src/app/services';
 import type { ExpireHoldCommand, ReserveCommand } from '../../src/domain/model';
+import { scheduleExpiries } from '../../src/app/schedule-expiries';
 import { bindRoutes, type BoundRoute } from '../../src/http/routes';
 import { systemClock } from '../../src/ports/clock';
+import { QueueUnavailableError } from '../../src/ports/queue';
 import { AmqpPeer, jsonBody, type DecodedMessage } from '../support/amqp-peer';
 
 /**
@@ -161,23 +163,52 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
     expect(refused).toHaveLength(1 + (FAST_RETRIES.maxRetries ?? 0));
     const reserve = jsonBody(refused[0]!) as ReserveCommand;
     expect(reserve).toMatchObject({ type: 'Reserve', inventoryId });
-    // Scheduled first by design: a stray ExpireHold for a reservation that never exists is a no-op.
-    expect(peer.schedules.flatMap((s) => s.entries.map((e) => e.messageId))).toEqual([
-      `${reserve.commandId}.expire`,
-    ]);
+    // The expiry is the consumer's to schedule, once a hold exists: accepting schedules nothing.
+    expect(peer.schedules).toEqual([]);
     await expectNothingDecided(inventoryId, reserve.reservationId);
   });
 
-  test('a broker refusing the schedule request too: 503, and not even the ExpireHold is recorded', async () => {
-    const inventoryId = newItemId('busy-all');
-    peer.rejectTransfersWith = SERVER_BUSY;
+  test("the consumer's ExpireHold goes out scheduled into the item's session at expiresAt; a refused schedule fails it", async () => {
+    const inventoryId = newItemId('expiry');
+    const reserve: ReserveCommand = {
+      type: 'Reserve',
+      commandId: `c-${inventoryId}`,
+      inventoryId,
+      requestedAt: '2030-01-01T00:00:00.000Z',
+      reservationId: `r-${inventoryId}`,
+      quantity: 1,
+      userId: 'u2',
+      expiresAt: '2030-01-01T00:05:00.000Z',
+    };
+    const held = [
+      {
+        status: 'applied' as const,
+        reason: null,
+        commandId: reserve.commandId,
+        reservationId: reserve.reservationId,
+      },
+    ];
+    await scheduleExpiries(queue, [reserve], held);
+    const entries = peer.schedules.flatMap((s) => s.entries);
+    expect(entries).toHaveLength(1);
+    const entry = entries[0]!;
+    expect(entry.messageId).toBe(`${reserve.commandId}.expire`);
+    expect(entry.sessionId).toBe(inventoryId);
+    expect(entry.message).toMatchObject({
+      group_id: inventoryId,
+      message_id: `${reserve.commandId}.expire`,
+      subject: 'ExpireHold',
+    });
+    expect(jsonBody(entry.message) as ExpireHoldCommand).toMatchObject({
+      type: 'ExpireHold',
+      reservationId: reserve.reservationId,
+      inventoryId,
+    });
+    const at = entry.message.message_annotations?.['x-opt-scheduled-enqueue-time'] as Date;
+    expect(at.toISOString()).toBe(reserve.expiresAt);
+
     peer.failManagementWith = { statusCode: 503, ...SERVER_BUSY };
-    const res = await post({ inventoryId, quantity: 2, userId: 'u2', holdSeconds: 60 });
-    expectQueueUnavailable(res);
-    expect(peer.transfers).toEqual([]);
-    expect(peer.schedules).toEqual([]);
-    // The schedule request failed first, so the Reserve was never even offered.
-    expect(rejectedMessages()).toEqual([]);
+    await expect(scheduleExpiries(queue, [reserve], held)).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
   test('with an Idempotency-Key: a 503 frees the key, so the retry is accepted afresh and then replays', async () => {
@@ -262,24 +293,8 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
     });
     expect(Date.parse(reserve.expiresAt) - Date.parse(reserve.requestedAt)).toBe(300_000);
 
-    // And its ExpireHold, scheduled into the same session at expiresAt.
-    const entries = peer.schedules.flatMap((s) => s.entries);
-    expect(entries).toHaveLength(1);
-    const entry = entries[0]!;
-    expect(entry.messageId).toBe(`${commandId}.expire`);
-    expect(entry.sessionId).toBe(inventoryId);
-    expect(entry.message).toMatchObject({
-      group_id: inventoryId,
-      message_id: `${commandId}.expire`,
-      subject: 'ExpireHold',
-    });
-    expect(jsonBody(entry.message) as ExpireHoldCommand).toMatchObject({
-      type: 'ExpireHold',
-      reservationId,
-      inventoryId,
-    });
-    const at = entry.message.message_annotations?.['x-opt-scheduled-enqueue-time'] as Date;
-    expect(at.toISOString()).toBe(reserve.expiresAt);
+    // Accepting schedules nothing: the consumer schedules the expiry once the hold is made.
+    expect(peer.schedules).toEqual([]);
   });
 
   test('bad input is a 400 and never reaches the broker', async () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
+import { EmbeddedSessionQueue } from '../../src/adapters/embedded/session-queue';
 import { queryAll } from '../../src/app/queries';
 import { decide, type Decision } from '../../src/domain/decide';
 import { replayLedger, stockAdded } from '../../src/domain/events';
@@ -258,20 +259,30 @@ export function counters(item: Pick<InventoryItem, 'available' | 'reserved' | 'c
 /** A real embedded store on a fresh temp directory. */
 export interface TestStore {
   store: EmbeddedStore;
+  queue: EmbeddedSessionQueue;
+  /** The queue's own file, to look at what it holds. */
+  queueDb(): Database.Database;
   db: Database.Database;
   dir: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function openTestStore(clock: Clock = fixedClock, prefix = 'unit-'): TestStore {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const db = openDatabase(dir);
   const store = new EmbeddedStore(db, clock);
+  const queueDb = openDatabase(dir, 'queue.db');
+  // The real embedded queue (duplicate detection, schedules): what the consumer sends expiries to.
+  const queue = new EmbeddedSessionQueue(queueDb, { clock });
   return {
     store,
+    queue,
+    queueDb: () => queueDb,
     db,
     dir,
-    close: () => {
+    close: async () => {
+      await queue.close();
+      queueDb.close();
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },

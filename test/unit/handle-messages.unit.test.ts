@@ -5,10 +5,17 @@ import {
   type PoisonRecord,
   type Settlement,
 } from '../../src/app/handle-messages';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../../src/adapters/embedded/database';
+import { EmbeddedSessionQueue } from '../../src/adapters/embedded/session-queue';
 import { ItemCache } from '../../src/app/item-cache';
 import { putItem } from '../../src/app/items';
 import type { ProcessorDeps } from '../../src/app/process-commands';
 import type { Command, InventoryItem } from '../../src/domain/model';
+import { QueueUnavailableError, type CommandQueue } from '../../src/ports/queue';
+import type { DocumentStore } from '../../src/ports/store';
 import {
   adjust,
   confirm,
@@ -25,11 +32,11 @@ import {
 type PoisonDoc = PoisonRecord;
 
 let t: TestStore;
-let deps: ProcessorDeps;
+let deps: ProcessorDeps & { store: DocumentStore; queue: CommandQueue };
 
 beforeEach(async () => {
   t = openTestStore(fixedClock, 'handle-');
-  deps = { store: t.store, clock: fixedClock, cache: new ItemCache(10) };
+  deps = { store: t.store, queue: t.queue, clock: fixedClock, cache: new ItemCache(10) };
   await putItem(deps, { inventoryId: ITEM, available: 10, name: 'n' }, undefined);
 });
 
@@ -186,5 +193,55 @@ describe('handleSessionMessages', () => {
       }),
     ]);
     expect(await item()).toMatchObject({ available: 10, reserved: 0, confirmed: 0, seq: 4 });
+  });
+});
+
+describe('hold expiries', () => {
+  const scheduled = (queue: EmbeddedSessionQueue) => queue.counts().scheduled;
+
+  it('a held reservation schedules its ExpireHold at expiresAt; a rejected one schedules nothing', async () => {
+    const held = reserve('res-held', 4);
+    const rejected = reserve('res-rejected', 50);
+    await handleSessionMessages([ofCommand(held), ofCommand(rejected)], deps);
+    expect(scheduled(t.queue)).toBe(1);
+    expect(t.queueDb().prepare('SELECT message_id, available_at FROM queue_messages').all()).toEqual([
+      { message_id: `${held.commandId}.expire`, available_at: Date.parse(held.expiresAt) },
+    ]);
+  });
+
+  it('a redelivered Reserve schedules the same expiry again, and the queue drops the duplicate', async () => {
+    const held = reserve('res-again', 1);
+    await handleSessionMessages([ofCommand(held)], deps);
+    const again = await handleSessionMessages([ofCommand(held)], deps);
+    expect(again[0]).toMatchObject({ outcome: { status: 'duplicate' } });
+    expect(scheduled(t.queue)).toBe(1);
+  });
+
+  it('an expiry send that fails after the commit fails the delivery, and the redelivery schedules it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'expiry-fsync-'));
+    let failures = 1;
+    const db = openDatabase(dir, 'queue.db');
+    const queue = new EmbeddedSessionQueue(db, {
+      clock: fixedClock,
+      fsync: (fd, done) => {
+        if (failures-- > 0) setImmediate(() => done(Object.assign(new Error('EIO'), { code: 'EIO' })));
+        else fs.fsync(fd, done);
+      },
+    });
+    try {
+      const held = reserve('res-crash', 2);
+      await expect(handleSessionMessages([ofCommand(held)], { ...deps, queue })).rejects.toBeInstanceOf(
+        QueueUnavailableError,
+      );
+      expect((await item()).reserved).toBe(2); // the hold is committed ...
+      expect(scheduled(queue)).toBe(0); // ... its expiry is not
+      const redelivered = await handleSessionMessages([ofCommand(held)], { ...deps, queue });
+      expect(redelivered[0]).toMatchObject({ outcome: { status: 'duplicate' } });
+      expect(scheduled(queue)).toBe(1);
+    } finally {
+      await queue.close();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -77,9 +77,7 @@ beforeEach(() => {
   cache = new ItemCache(100);
 });
 
-afterEach(() => {
-  t.close();
-});
+afterEach(() => t.close());
 
 describe('processCommands with the embedded store', () => {
   it('commits a Reserve in one batch: item replaced under its ETag, reservation created, event created', async () => {
@@ -477,13 +475,19 @@ describe('group commit', () => {
       () => ({ ok: false as const, failure: 'tooLarge' as const, index: 2 }),
     ]) {
       store.intercept = failure;
-      await expect(handleSessionMessages(messages, deps(), (s) => void settled.push(s))).rejects.toThrow();
+      await expect(
+        handleSessionMessages(messages, { ...deps(), queue: t.queue }, (s) => void settled.push(s)),
+      ).rejects.toThrow();
       expect(settled).toEqual([]);
       expect(dumpStore(t.db)).toEqual(snapshot);
     }
     // Redelivered once the store recovers, the same messages complete normally.
     store.intercept = null;
-    const settlements = await handleSessionMessages(messages, deps(), (s) => void settled.push(s));
+    const settlements = await handleSessionMessages(
+      messages,
+      { ...deps(), queue: t.queue },
+      (s) => void settled.push(s),
+    );
     expect(settlements.map((s) => s.action)).toEqual(['complete', 'complete', 'complete']);
     expect(settled).toHaveLength(1);
     expect((await itemDoc()).doc).toMatchObject({ available: 11, reserved: 0, confirmed: 2 });
@@ -503,9 +507,9 @@ describe('group commit', () => {
       return undefined;
     };
     const settled: Map<number, Settlement>[] = [];
-    await expect(handleSessionMessages(messages, deps(), (s) => void settled.push(s))).rejects.toBeInstanceOf(
-      TransientStoreError,
-    );
+    await expect(
+      handleSessionMessages(messages, { ...deps(), queue: t.queue }, (s) => void settled.push(s)),
+    ).rejects.toBeInstanceOf(TransientStoreError);
     expect(settled).toHaveLength(1);
     expect([...(settled[0]?.keys() ?? [])]).toEqual(Array.from({ length: 49 }, (_, i) => i));
     const { item, reservations } = await readPartition(t.store, ITEM);

@@ -1,0 +1,42 @@
+import type { Command, ExpireHoldCommand, ReserveCommand } from '../domain/model';
+import type { CommandQueue, OutgoingCommand } from '../ports/queue';
+import type { CommandOutcome } from './process-commands';
+
+/** The message id of a hold's expiry: derived from its Reserve, so a resend is a duplicate the queue drops. */
+export function expiryMessageId(reserve: ReserveCommand): string {
+  return `${reserve.commandId}.expire`;
+}
+
+/**
+ * Schedules the ExpireHold of every hold this delivery made, into the item's session at `expiresAt`,
+ * after the holds are committed: a rejected reservation never leaves an expiry message behind. A Reserve
+ * found already applied (a redelivery after a crash between commit and this send) schedules it again;
+ * the derived message id makes that a duplicate when the first send did land, and an ExpireHold for a
+ * hold that has already ended is a no-op. If this send fails the delivery fails and is redelivered.
+ */
+export async function scheduleExpiries(
+  queue: CommandQueue,
+  commands: readonly Command[],
+  outcomes: readonly CommandOutcome[],
+): Promise<void> {
+  const messages: OutgoingCommand[] = [];
+  commands.forEach((command, i) => {
+    const status = outcomes[i]?.status;
+    if (command.type !== 'Reserve' || (status !== 'applied' && status !== 'duplicate')) return;
+    const expire: ExpireHoldCommand = {
+      type: 'ExpireHold',
+      commandId: expiryMessageId(command),
+      inventoryId: command.inventoryId,
+      requestedAt: command.requestedAt,
+      reservationId: command.reservationId,
+      expiresAt: command.expiresAt,
+    };
+    messages.push({
+      sessionId: command.inventoryId,
+      messageId: expire.commandId,
+      body: expire,
+      scheduledEnqueueTime: new Date(command.expiresAt),
+    });
+  });
+  if (messages.length > 0) await queue.send(messages);
+}
