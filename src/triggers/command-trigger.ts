@@ -1,5 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import { handleSessionMessages, type IncomingMessage, type Settlement } from '../app/handle-messages';
+import { recordFailures } from '../app/failures';
 import type { ServicesProvider } from '../app/services';
 import {
   DEFAULT_TRANSIENT_RETRY,
@@ -12,6 +13,9 @@ export interface TriggerResult {
   /** One per message, in order. The Functions host auto-completes on return; the local dispatcher settles each. */
   settlements: Settlement[];
 }
+
+/** The queue's maxDeliveryCount (infra/modules/servicebus.bicep, and the embedded queue's default). */
+export const MAX_DELIVERY_COUNT = 10;
 
 export type CommandTrigger = (message: unknown, context: InvocationContext) => Promise<TriggerResult>;
 
@@ -27,6 +31,8 @@ export interface CommandTriggerOptions {
   retry?: TransientRetryPolicy;
   /** Aborted when the host stops, to give a message back instead of waiting out the backoff. */
   shutdown?: AbortSignal;
+  /** The queue's maxDeliveryCount: a delivery failing at this count is recorded as failed before it is dead-lettered. */
+  maxDeliveryCount?: number;
 }
 
 export function createCommandTrigger(
@@ -47,12 +53,22 @@ export function createCommandTrigger(
       },
       options.logLevel,
     );
-    const settlements = await withTransientRetry(
-      () => handleSessionMessages(incoming, { ...deps, log }),
-      options.retry ?? DEFAULT_TRANSIENT_RETRY,
-      { log, ...(options.shutdown ? { signal: options.shutdown } : {}) },
-    );
-    return { settlements };
+    try {
+      const settlements = await withTransientRetry(
+        () => handleSessionMessages(incoming, { ...deps, log }),
+        options.retry ?? DEFAULT_TRANSIENT_RETRY,
+        { log, ...(options.shutdown ? { signal: options.shutdown } : {}) },
+      );
+      return { settlements };
+    } catch (error) {
+      const last = incoming.filter(
+        (m) => m.deliveryCount >= (options.maxDeliveryCount ?? MAX_DELIVERY_COUNT),
+      );
+      if (last.length > 0) {
+        await recordFailures(deps.store, last, error, deps.clock.now(), log);
+      }
+      throw error;
+    }
   };
 }
 

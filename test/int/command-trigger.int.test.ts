@@ -10,7 +10,8 @@ import { putItem } from '../../src/app/items';
 import type { Services } from '../../src/app/services';
 import type { InventoryItem, ReserveCommand } from '../../src/domain/model';
 import { TransientStoreError, type DocumentStore } from '../../src/ports/store';
-import { createCommandTrigger } from '../../src/triggers/command-trigger';
+import { createCommandTrigger, MAX_DELIVERY_COUNT } from '../../src/triggers/command-trigger';
+import { failureId, type FailureRecord } from '../../src/app/failures';
 
 const clock = { now: () => new Date('2026-03-01T10:00:00Z') };
 
@@ -151,6 +152,28 @@ describe('Service Bus trigger handler invoked as the Functions host does', () =>
     expect(await item()).toMatchObject({ available: 3, reserved: 0, seq: 1 });
     await trigger(command, hostContext(command, 2));
     expect(await item()).toMatchObject({ available: 2, reserved: 1, seq: 2 });
+  });
+
+  it('records a command whose last delivery fails as failed, with the reason, before it is dead-lettered', async () => {
+    const trigger = createCommandTrigger(() => Promise.resolve(services), {
+      retry: { initialDelayMs: 1, maxDelayMs: 1, budgetMs: 0 },
+    });
+    const command = reserve('doomed', 1);
+    failing.next = new TransientStoreError('unavailable', 'still down');
+    await expect(trigger(command, hostContext(command, 9))).rejects.toThrow('still down');
+    expect(await store.read('sku-1', failureId(command.reservationId))).toBeNull();
+    failing.next = new TransientStoreError('unavailable', 'still down');
+    await expect(trigger(command, hostContext(command, MAX_DELIVERY_COUNT))).rejects.toThrow('still down');
+    const record = await store.read<FailureRecord>('sku-1', failureId(command.reservationId));
+    expect(record?.doc).toMatchObject({
+      type: 'failure',
+      commandId: command.commandId,
+      commandType: 'Reserve',
+      reservationId: command.reservationId,
+      reason: 'MaxDeliveryCountExceeded',
+      deliveryCount: MAX_DELIVERY_COUNT,
+    });
+    expect(record?.doc.description).toContain('still down');
   });
 
   it('does not throw for a poison message: it is recorded and marked for dead-lettering', async () => {
