@@ -39,6 +39,12 @@ export interface ProcessorDeps {
   maxConflictRetries?: number;
   /** How long command markers are kept (seconds): far longer than any redelivery can arrive. */
   markerTtlSeconds?: number;
+  /**
+   * How long an accepted id answers `pending` (ms). A rejected reservation is kept a day longer, then
+   * removed: junk (reservations of items that do not exist) must not pile up, and once it is gone its
+   * id is past the horizon and answers 404, never a false `pending`.
+   */
+  pendingHorizonMs?: number;
 }
 
 export interface ProcessOptions {
@@ -283,9 +289,13 @@ async function planBatch(
     operations.push({ op: 'replace', doc: working, ifMatch: item.etag });
     owners.push(-1);
   }
+  const rejectedTtl = Math.ceil((deps.pendingHorizonMs ?? 86_400_000) / 1000) + 86_400;
   for (const [id, { doc, owner }] of touched) {
     const existing = known.get(id);
-    operations.push(existing ? { op: 'replace', doc, ifMatch: existing.etag } : { op: 'create', doc });
+    const stored = doc.status === 'rejected' ? { ...doc, ttl: rejectedTtl } : doc;
+    operations.push(
+      existing ? { op: 'replace', doc: stored, ifMatch: existing.etag } : { op: 'create', doc: stored },
+    );
     owners.push(owner);
     reservations.push({ index: operations.length - 1, doc });
   }

@@ -245,3 +245,21 @@ describe('hold expiries', () => {
     }
   });
 });
+
+describe('retention', () => {
+  it('keeps a rejected reservation a day past the pending horizon, then lets it expire; a hold is kept', async () => {
+    const held = reserve('res-kept', 1);
+    const rejected = reserve('res-junk', 500);
+    await handleSessionMessages([ofCommand(held), ofCommand(rejected)], {
+      ...deps,
+      pendingHorizonMs: 3_600_000,
+    });
+    const stored = (id: string) =>
+      dumpStore(t.db)
+        .map((row) => JSON.parse(row.body) as { id: string; ttl?: number; status?: string })
+        .find((doc) => doc.id === id);
+    expect(stored('res-junk')).toMatchObject({ status: 'rejected', ttl: 3_600 + 86_400 });
+    expect(stored('res-kept')).toMatchObject({ status: 'held' });
+    expect(stored('res-kept')).not.toHaveProperty('ttl');
+  });
+});
