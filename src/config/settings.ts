@@ -51,7 +51,13 @@ const envSchema = z.object({
     .string()
     .optional()
     .default('./.data')
-    .refine((v) => v.trim() !== '', 'DATA_DIR must not be empty'),
+    .refine((v) => v.trim() !== '', 'DATA_DIR must not be empty')
+    // Quoted in a unit file or .env, ~ reaches us unexpanded and would become a folder named "~".
+    .refine(
+      (v) => !v.startsWith('~'),
+      'DATA_DIR must not start with ~ (it is not expanded here): use a full path',
+    )
+    .refine((v) => v === v.trim(), 'DATA_DIR must not start or end with white space'),
   DISPATCH_CONCURRENCY: intSetting('DISPATCH_CONCURRENCY', 1, 256, 8),
   DISPATCH_BATCH_SIZE: intSetting('DISPATCH_BATCH_SIZE', 1, 1000, 1),
   /** Where the local dispatcher runs: its own thread (default; HTTP keeps the event loop) or the main one. */
@@ -183,13 +189,20 @@ export function loadSettings(
   } else if (
     e.COSMOS_DATABASE !== undefined ||
     e.COSMOS_CONTAINER !== undefined ||
-    e.COSMOS_KEY !== undefined
+    e.COSMOS_KEY !== undefined ||
+    env.COSMOS_CREATE_IF_MISSING !== undefined
   ) {
     problems.push('COSMOS_ENDPOINT is required when other COSMOS_ settings are set');
   }
   const wantsServiceBus =
     e.ServiceBusConnection__fullyQualifiedNamespace !== undefined || e.ServiceBusConnection !== undefined;
   if (wantsServiceBus) require('SERVICEBUS_QUEUE', 'when a Service Bus namespace or connection is set');
+  else if (e.SERVICEBUS_QUEUE !== undefined && !options.requireAzure) {
+    // Refused rather than ignored: a half-configured Service Bus would silently use the embedded queue.
+    problems.push(
+      'ServiceBusConnection__fullyQualifiedNamespace (or, for an emulator, ServiceBusConnection) is required when SERVICEBUS_QUEUE is set',
+    );
+  }
   if (problems.length > 0) throw new SettingsError(problems);
 
   const store: StoreSettings =

@@ -1,4 +1,5 @@
 import { loadSettings, SettingsError } from '../config/settings';
+import { prepareDataDir } from './data-dir';
 import { startHost } from './host';
 import { jsonLogSink } from './log';
 
@@ -7,6 +8,9 @@ async function main(): Promise<void> {
   let settings;
   try {
     settings = loadSettings();
+    // Checked before anything opens a data file, so a bad DATA_DIR is a settings error, not a stack trace.
+    if (settings.store.kind === 'embedded' || settings.queue.kind === 'embedded')
+      prepareDataDir(settings.dataDir);
   } catch (error) {
     if (error instanceof SettingsError) {
       process.stderr.write(`${error.message}\n`);

@@ -100,6 +100,26 @@ describe('settings', () => {
     );
   });
 
+  it('refuse SERVICEBUS_QUEUE alone instead of silently using the embedded queue, naming what is missing', () => {
+    expect(problemsOf({ SERVICEBUS_QUEUE: 'reservations' })).toEqual([
+      'ServiceBusConnection__fullyQualifiedNamespace (or, for an emulator, ServiceBusConnection) is required when SERVICEBUS_QUEUE is set',
+    ]);
+    expect(
+      problemsOf({ ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' }),
+    ).toEqual(['SERVICEBUS_QUEUE is required when a Service Bus namespace or connection is set']);
+    expect(problemsOf({ COSMOS_CREATE_IF_MISSING: 'true' })).toEqual([
+      'COSMOS_ENDPOINT is required when other COSMOS_ settings are set',
+    ]);
+  });
+
+  it.each([
+    ['', 'DATA_DIR must not be empty'],
+    ['~/inventory', 'DATA_DIR must not start with ~'],
+    ['/srv/data ', 'DATA_DIR must not start or end with white space'],
+  ])('refuse a DATA_DIR of %j by name', (value, message) => {
+    expect(problemsOf({ DATA_DIR: value }).join('\n')).toContain(message);
+  });
+
   it('allow the Cosmos store with the embedded queue for local runs against an emulator', () => {
     const settings = loadSettings({
       COSMOS_ENDPOINT: 'http://127.0.0.1:8081/',
