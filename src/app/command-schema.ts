@@ -36,7 +36,7 @@ export const commandSchema: z.ZodType<Command> = z.discriminatedUnion('type', [
       .int()
       .min(-LIMITS.maxStock)
       .max(LIMITS.maxStock)
-      .refine((d) => d !== 0),
+      .refine((d) => d !== 0, 'must not be zero'),
     reason: z.string().max(LIMITS.maxReasonLength),
   }),
 ]);

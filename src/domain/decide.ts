@@ -68,13 +68,8 @@ export function decideReserve({ item, reservation, command, now }: DecisionInput
     updatedAt: now,
     commandId: command.commandId,
   };
-  if (!item) {
-    return rejectedWithoutItem('INVENTORY_NOT_FOUND', {
-      ...base,
-      status: 'rejected',
-      reason: 'INVENTORY_NOT_FOUND',
-    });
-  }
+  if (!item)
+    return rejectedWithoutItem('INVENTORY_NOT_FOUND', rejectedReservation(base, 'INVENTORY_NOT_FOUND'));
   const reason: RejectionReason | null =
     now >= command.expiresAt
       ? 'HOLD_EXPIRED'
@@ -95,7 +90,7 @@ export function decideReserve({ item, reservation, command, now }: DecisionInput
       kind: 'rejected',
       reason,
       item: next.item,
-      reservation: { ...base, status: 'rejected', reason },
+      reservation: rejectedReservation(base, reason),
       events: next.events,
     };
   }
@@ -137,10 +132,12 @@ function settleHold(
     return { kind: 'rejected', reason, item: next.item, reservation: res, events: next.events };
   };
   if (!reservation) return reject('RESERVATION_NOT_FOUND');
+  // An expired hold says so, whether its ExpireHold was decided before this command or not.
+  if (reservation.status === 'expired') return reject('HOLD_EXPIRED');
   if (reservation.status !== 'held') return reject('HOLD_NOT_ACTIVE');
   const q = reservation.quantity;
   // Judged by when the caller asked, so a backlog cannot turn a timely confirm into an expiry.
-  if (command.requestedAt >= reservation.expiresAt) {
+  if (reservation.expiresAt !== null && command.requestedAt >= reservation.expiresAt) {
     const expired: Reservation = {
       ...reservation,
       status: 'expired',
@@ -221,6 +218,11 @@ export function decideAdjust({ item, command, now }: DecisionInput<AdjustCommand
   };
   const next = applyEvents(item, [draft], command.commandId, now);
   return { kind: 'applied', reason: null, item: next.item, reservation: null, events: next.events };
+}
+
+/** A rejected reservation never held stock, so nothing of it expires: no future expiresAt to show. */
+function rejectedReservation(base: Reservation, reason: RejectionReason): Reservation {
+  return { ...base, status: 'rejected', reason, expiresAt: null };
 }
 
 function rejectedWithoutItem(reason: RejectionReason, reservation: Reservation | null): Decision {

@@ -4,7 +4,8 @@ import type { InventoryItem, LedgerEvent } from './model';
 export interface ItemSpec {
   inventoryId: string;
   available: number;
-  name: string;
+  /** Absent: a new item is named after its id, a replaced one keeps its name. */
+  name?: string;
 }
 
 /** Creating an item is its first ledger event, so the ledger explains every unit of stock. */
@@ -17,7 +18,7 @@ export function createItem(
     type: 'inventory',
     id: spec.inventoryId,
     inventoryId: spec.inventoryId,
-    name: spec.name,
+    name: spec.name ?? spec.inventoryId,
     available: 0,
     reserved: 0,
     confirmed: 0,
@@ -34,8 +35,8 @@ export function createItem(
 }
 
 /**
- * Replacing an item (admin PUT) sets the available stock and the name; holds and confirmations stay.
- * The difference is recorded as a StockSet event so conservation still holds.
+ * Replacing an item (admin PUT) sets the available stock, and the name when one is given; holds and
+ * confirmations stay. The difference is recorded as a StockSet event so conservation still holds.
  */
 export function replaceItem(
   current: InventoryItem,
@@ -45,7 +46,7 @@ export function replaceItem(
 ): { item: InventoryItem; events: LedgerEvent[] } {
   const change = spec.available - current.available;
   const next = applyEvents(
-    { ...current, name: spec.name },
+    { ...current, name: spec.name ?? current.name },
     [{ kind: 'StockSet', delta: delta(change), quantity: spec.available }],
     commandId,
     now,

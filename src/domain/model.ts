@@ -38,7 +38,8 @@ export interface Reservation {
   userId: string;
   status: ReservationStatus;
   reason: RejectionReason | null;
-  expiresAt: string;
+  /** When the hold runs out; null for a rejected reservation, which never held anything. */
+  expiresAt: string | null;
   requestedAt: string;
   decidedAt: string;
   updatedAt: string;

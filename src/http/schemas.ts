@@ -7,54 +7,78 @@ import { EVENT_KINDS, REJECTION_REASONS, RESERVATION_STATUSES } from '../domain/
  * One source for request validation and the OpenAPI document: /api/openapi.json is generated from
  * these schemas, so the published contract cannot drift from what the handlers enforce.
  */
-export const Id = z
-  .string()
-  .regex(ID_PATTERN, 'must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-  .meta({ example: 'sku-123' });
 
-export const PutItemBody = z
-  .strictObject({
-    available: z.int().min(0).max(LIMITS.maxStock).describe('Units available for reservation'),
-    name: z.string().max(LIMITS.maxNameLength).optional().describe('Display name'),
-  })
-  .meta({ id: 'PutItemBody' });
+/**
+ * A refusal says what the field must be (zod's own texts name the failed check, e.g. "Too small: expected
+ * number to be >=1"). `abort` stops at the first failed check, so each field gets one message.
+ */
+const must = (rule: string) => ({
+  error: (issue: { input?: unknown }) =>
+    issue.input === undefined ? `is required and must be ${rule}` : `must be ${rule}`,
+  abort: true,
+});
 
-export const AdjustmentBody = z
-  .strictObject({
-    delta: z
-      .int()
-      .min(-LIMITS.maxStock)
-      .max(LIMITS.maxStock)
-      .refine((d) => d !== 0, 'must not be zero')
-      .describe('Positive to restock, negative to write off'),
-    reason: z.string().min(1).max(LIMITS.maxReasonLength).describe('Why the stock changes'),
-  })
-  .meta({ id: 'AdjustmentBody' });
+const intFrom = (min: number, max: number) => {
+  const rule = must(`an integer from ${min} to ${max}`);
+  return z.int(rule).min(min, rule).max(max, rule);
+};
 
-export const ReservationBody = z
-  .strictObject({
-    inventoryId: Id,
-    quantity: z.int().min(1).max(LIMITS.maxQuantity),
-    userId: Id,
-    holdSeconds: z
-      .int()
-      .min(1)
-      .max(LIMITS.maxHoldSeconds)
-      .optional()
-      .describe(`How long the hold lasts before it expires (default ${LIMITS.defaultHoldSeconds})`),
-  })
-  .meta({ id: 'ReservationBody' });
+const text = (min: number, max: number) => {
+  const rule = must(
+    min > 0 ? `a string of ${min} to ${max} characters` : `a string of at most ${max} characters`,
+  );
+  return z.string(rule).min(min, rule).max(max, rule);
+};
+
+/** A request body: a JSON object with exactly these fields (request.ts names each unknown one). */
+const body = <T extends z.core.$ZodLooseShape>(shape: T) =>
+  z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? 'unknown field' : 'must be a JSON object'),
+  });
+
+const idRule = must("an id of 1 to 128 letters, digits, '.', '_' or '-' that starts with a letter or digit");
+export const Id = z.string(idRule).regex(ID_PATTERN, idRule).meta({ example: 'sku-123' });
+
+export const PutItemBody = body({
+  available: intFrom(0, LIMITS.maxStock).describe('Units available for reservation'),
+  name: text(0, LIMITS.maxNameLength).optional().describe('Display name'),
+}).meta({ id: 'PutItemBody' });
+
+const deltaRule = must(`a non-zero integer from ${-LIMITS.maxStock} to ${LIMITS.maxStock}`);
+export const AdjustmentBody = body({
+  delta: z
+    .int(deltaRule)
+    .min(-LIMITS.maxStock, deltaRule)
+    .max(LIMITS.maxStock, deltaRule)
+    .refine((d) => d !== 0, deltaRule)
+    .describe('Positive to restock, negative to write off'),
+  reason: text(1, LIMITS.maxReasonLength).describe('Why the stock changes'),
+}).meta({ id: 'AdjustmentBody' });
+
+export const ReservationBody = body({
+  inventoryId: Id,
+  quantity: intFrom(1, LIMITS.maxQuantity),
+  userId: Id,
+  holdSeconds: intFrom(1, LIMITS.maxHoldSeconds)
+    .optional()
+    .describe(`How long the hold lasts before it expires (default ${LIMITS.defaultHoldSeconds})`),
+}).meta({ id: 'ReservationBody' });
+
+const limitRule = must('an integer from 1 to 1000');
+const pageQuery = {
+  limit: z.coerce.number(limitRule).int(limitRule).min(1, limitRule).max(1000, limitRule).optional(),
+  continuation: z
+    .string()
+    .max(8192, must('the `continuation` of the previous page, as it was given'))
+    .optional(),
+};
 
 export const ListReservationsQuery = z.strictObject({
-  status: z.enum(RESERVATION_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  continuation: z.string().max(8192).optional(),
+  status: z.enum(RESERVATION_STATUSES, must(`one of ${RESERVATION_STATUSES.join(', ')}`)).optional(),
+  ...pageQuery,
 });
 
-export const LedgerQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  continuation: z.string().max(8192).optional(),
-});
+export const LedgerQuery = z.strictObject(pageQuery);
 
 const Counters = { available: z.int(), reserved: z.int(), confirmed: z.int() };
 
@@ -77,7 +101,7 @@ export const ReservationView = z
     reason: z.enum(REJECTION_REASONS).nullable().optional(),
     quantity: z.int().optional(),
     userId: Id.optional(),
-    expiresAt: z.iso.datetime().optional(),
+    expiresAt: z.iso.datetime().nullable().optional().describe('When the hold runs out; null once rejected'),
     requestedAt: z.iso.datetime().optional(),
     decidedAt: z.iso.datetime().optional(),
     updatedAt: z.iso.datetime().optional(),

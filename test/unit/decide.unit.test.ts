@@ -146,6 +146,24 @@ describe('decideReserve', () => {
     );
   });
 
+  it('stores a rejected reservation with no expiresAt: it never held anything that could expire', () => {
+    const command = reserve('res-a', 11, { requestedAt: at(1), expiresAt: at(900) });
+    const short = written(decideReserve({ item: stock, reservation: null, command, now: NOW }));
+    expect(short.reservation).toMatchObject({
+      status: 'rejected',
+      reason: 'INSUFFICIENT_STOCK',
+      expiresAt: null,
+    });
+    const missing = written(decideReserve({ item: null, reservation: null, command, now: NOW }));
+    expect(missing.reservation).toMatchObject({
+      status: 'rejected',
+      reason: 'INVENTORY_NOT_FOUND',
+      expiresAt: null,
+    });
+    const late = written(decideReserve({ item: stock, reservation: null, command, now: at(900) }));
+    expect(late.reservation).toMatchObject({ status: 'rejected', reason: 'HOLD_EXPIRED', expiresAt: null });
+  });
+
   it('is a noop (duplicate) when the reservation already exists, whatever its status', () => {
     for (const status of ['held', 'rejected', 'confirmed', 'cancelled', 'expired'] as ReservationStatus[]) {
       const existing = held(4, { id: 'res-a', status });
@@ -216,7 +234,7 @@ describe('decideConfirm and decideCancel', () => {
   ];
 
   describe.each(settlers)('$name', ({ run, make, rejected }) => {
-    it.each(['rejected', 'confirmed', 'cancelled', 'expired'] as ReservationStatus[])(
+    it.each(['rejected', 'confirmed', 'cancelled'] as ReservationStatus[])(
       'of a %s reservation is rejected HOLD_NOT_ACTIVE and changes no counter',
       (status) => {
         const done = { ...hold, status };
@@ -231,6 +249,18 @@ describe('decideConfirm and decideCancel', () => {
         expect(d.events[0]?.delta).toEqual({ available: 0, reserved: 0, confirmed: 0 });
       },
     );
+
+    it('of a hold whose ExpireHold came first is rejected HOLD_EXPIRED and changes no counter', () => {
+      const expired = { ...hold, status: 'expired' as const, reason: 'HOLD_EXPIRED' as const };
+      const command = make('res-a', { requestedAt: at(950) });
+      const d = written(run({ item: stock, reservation: expired, command, now: at(951) }));
+      expect(d.kind).toBe('rejected');
+      expect(d.reason).toBe('HOLD_EXPIRED');
+      expect(d.reservation).toBeNull();
+      expect(counters(nextItem(d))).toEqual(counters(stock));
+      expect(kinds(d.events)).toEqual([rejected]);
+      expect(d.events[0]).toMatchObject({ reason: 'HOLD_EXPIRED', reservationId: 'res-a' });
+    });
 
     it('of an unknown reservation is rejected RESERVATION_NOT_FOUND', () => {
       const d = written(run({ item: stock, reservation: null, command: make('res-x'), now: NOW }));
@@ -423,6 +453,20 @@ describe('createItem and replaceItem', () => {
     });
     expect(events.reduce((s, e) => s + stockAdded(e), 0)).toBe(12);
     expect(replayLedger(events)).toEqual({ available: 12, reserved: 0, confirmed: 0, seq: 1 });
+  });
+
+  it('names an item after its id when created without a name, and keeps its name when replaced without one', () => {
+    const { item: created } = createItem({ inventoryId: 'sku-7', available: 1 }, 'c-1', T0);
+    expect(created.name).toBe('sku-7');
+    const { item: named } = replaceItem(
+      created,
+      { inventoryId: 'sku-7', available: 1, name: 'Seven' },
+      'c-2',
+      NOW,
+    );
+    expect(named.name).toBe('Seven');
+    const { item: restocked } = replaceItem(named, { inventoryId: 'sku-7', available: 5 }, 'c-3', NOW);
+    expect(restocked).toMatchObject({ name: 'Seven', available: 5 });
   });
 
   it('creates an item with zero stock', () => {

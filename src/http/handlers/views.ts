@@ -22,7 +22,8 @@ export function reservationView(r: Reservation) {
     reason: r.reason,
     quantity: r.quantity,
     userId: r.userId,
-    expiresAt: r.expiresAt,
+    // Documents written before rejections dropped their expiry still carry the hold they never had.
+    expiresAt: r.status === 'rejected' ? null : r.expiresAt,
     requestedAt: r.requestedAt,
     decidedAt: r.decidedAt,
     updatedAt: r.updatedAt,
