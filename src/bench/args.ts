@@ -7,7 +7,7 @@ export interface BenchArgs {
   scenarios: Scenario[];
   stores: StoreKind[];
   groupSizes: number[];
-  /** Write docs/BENCHMARKS.md and docs/benchmarks.json. */
+  /** Overwrite the tracked docs/BENCHMARKS.md and docs/benchmarks.json (only when asked: --write). */
   write: boolean;
   help: boolean;
 }
@@ -34,7 +34,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --group-sizes <list>  k of the group-commit modes, each 2-1000 (default 10,49,50,99)
   --scenarios <list>    among ${SCENARIOS.join(',')} (default all)
   --stores <list>       among embedded,delayed (default both)
-  --no-write            print only; do not write docs/BENCHMARKS.md and docs/benchmarks.json
+  --write               also overwrite docs/BENCHMARKS.md and docs/benchmarks.json (default: print only)
+  --no-write            print only (the default)
   --help                this text`;
 
 const QUICK = { commands: 3000, seconds: 0.25 };
@@ -105,6 +106,7 @@ const VALUED: Record<string, Parser> = {
 
 const FLAGS: Record<string, (args: BenchArgs) => void> = {
   quick: (a) => (a.quick = true),
+  write: (a) => (a.write = true),
   'no-write': (a) => (a.write = false),
   help: (a) => (a.help = true),
 };
@@ -116,7 +118,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     scenarios: [...SCENARIOS],
     stores: ['embedded', 'delayed'],
     groupSizes: [10, 49, 50, 99],
-    write: true,
+    write: false,
     help: false,
   };
   const given = new Set<string>();
@@ -144,6 +146,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       throw new UsageError(`unknown option --${name}`);
     }
   }
+  if (given.has('write') && given.has('no-write')) throw new UsageError('--write and --no-write contradict');
   if (args.quick) {
     if (!given.has('commands')) args.config.commands = QUICK.commands;
     if (!given.has('seconds')) args.config.seconds = QUICK.seconds;

@@ -85,6 +85,10 @@ async function main(): Promise<number> {
     fs.writeFileSync(path.join(docs, 'BENCHMARKS.md'), renderMarkdown(report));
     fs.writeFileSync(path.join(docs, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`\nwrote ${path.join(docs, 'BENCHMARKS.md')} and benchmarks.json\n`);
+  } else {
+    process.stdout.write(
+      '\nprinted only: add --write to update docs/BENCHMARKS.md and docs/benchmarks.json\n',
+    );
   }
   const failed = runs.filter((r) => !r.check.ok);
   for (const run of failed) {

@@ -1,4 +1,4 @@
-import { parseArgs, UsageError } from '../../src/bench/args';
+import { parseArgs, UsageError, USAGE } from '../../src/bench/args';
 import { benchModes, benchRun, DEFAULT_CONFIG, type BenchConfig, type ModeSpec } from '../../src/bench/run';
 import type { InventoryItem } from '../../src/domain/model';
 
@@ -82,7 +82,17 @@ describe('bench flags', () => {
     expect(args.scenarios).toEqual(['hot']);
   });
 
+  it('prints only by default: the tracked docs are overwritten only with --write', () => {
+    expect(parseArgs([]).write).toBe(false);
+    expect(parseArgs(['--quick']).write).toBe(false);
+    expect(parseArgs(['--no-write']).write).toBe(false);
+    expect(parseArgs(['--write']).write).toBe(true);
+    expect(USAGE).toMatch(/--write +also overwrite docs\/BENCHMARKS\.md/);
+  });
+
   it.each([
+    [['--write', '--no-write'], /contradict/],
+    [['--write=yes'], /takes no value/],
     [['--delay'], /unknown option --delay/],
     [['--delay-ms', '-1'], /--delay-ms must be a number from 0/],
     [['--sessions', '2.5'], /--sessions must be an integer/],
