@@ -52,13 +52,17 @@ async function refusal(dataDir: string): Promise<string> {
 }
 
 describe('the data folder at start', () => {
-  it('creates a new data set readable by the owner only', async () => {
+  it('creates a new data set readable by the owner only, with 8 KiB pages', async () => {
     const dataDir = newDir();
     await start(dataDir);
     expect(fs.statSync(dataDir).mode & 0o777).toBe(0o700);
     for (const file of ['inventory.db', 'queue.db', 'inventory.db-wal', 'queue.db-wal']) {
       expect([file, fs.statSync(path.join(dataDir, file)).mode & 0o777]).toEqual([file, 0o600]);
     }
+    // 8 KiB pages: an idempotency record fits in its page instead of spilling into an overflow page.
+    const db = new Database(path.join(dataDir, 'inventory.db'), { readonly: true });
+    expect(db.pragma('page_size', { simple: true })).toBe(8192);
+    db.close();
   });
 
   it('starts again on its own data set, with the data there', async () => {

@@ -45,7 +45,7 @@ export function checkDataSet(dataDir: string): { id: string; created: boolean } 
       );
     }
     const id = randomUUID();
-    for (const file of [files.store, files.queue]) withFile(file, (db) => writeIdentity(db, id));
+    for (const file of [files.store, files.queue]) withFile(file, (db) => writeIdentity(db, id), PAGE_SIZE);
     return { id, created: true };
   }
   for (const kind of ['store', 'queue'] as const) {
@@ -82,7 +82,14 @@ export function checkDataSet(dataDir: string): { id: string; created: boolean } 
   return { id: found.store.id ?? '', created: false };
 }
 
-function withFile<T>(file: string, work: (db: Database.Database) => T): T {
+/**
+ * Pages of a new data set. Documents live in a WITHOUT ROWID table, where a row longer than about a quarter
+ * of a page spills into an overflow page of its own: at 4 KiB an idempotency record (about 1 KB) took two
+ * pages; at 8 KiB it fits in one. Only a new file takes it (WAL mode fixes the size at creation).
+ */
+const PAGE_SIZE = 8192;
+
+function withFile<T>(file: string, work: (db: Database.Database) => T, pageSize?: number): T {
   let db: Database.Database;
   try {
     db = new Database(file, { fileMustExist: false });
@@ -90,6 +97,7 @@ function withFile<T>(file: string, work: (db: Database.Database) => T): T {
     throw new DataSetError(`${file} cannot be opened: ${describe(error)}. ${HOW_TO_RESTORE}`);
   }
   try {
+    if (pageSize !== undefined) db.pragma(`page_size = ${pageSize}`);
     db.pragma('journal_mode = WAL');
     const result = work(db);
     return result;
