@@ -6,6 +6,7 @@ import type { Logger } from './logger';
 
 /** Why a command was given up on: the queue dead-letters it after this many deliveries. */
 export const MAX_DELIVERY_COUNT_EXCEEDED = 'MaxDeliveryCountExceeded';
+export const FAILURE_REASONS = [MAX_DELIVERY_COUNT_EXCEEDED] as const;
 
 /**
  * A command the service gave up on, kept in its item's partition so its status URL answers `failed`
@@ -16,7 +17,7 @@ export interface FailureRecord extends StoredDocument {
   commandId: string;
   commandType: Command['type'];
   reservationId: string | null;
-  reason: string;
+  reason: (typeof FAILURE_REASONS)[number];
   description: string;
   deliveryCount: number;
   failedAt: string;

@@ -2,6 +2,7 @@ import { commandMarkerId } from '../domain/ids';
 import type { CommandMarker, InventoryItem, LedgerEvent, Reservation } from '../domain/model';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Page, QuerySpec, StoredDocument, Versioned } from '../ports/store';
+import { failureId, type FailureRecord } from './failures';
 import { issuedAt } from './ids';
 
 export interface QueryDeps {
@@ -16,7 +17,10 @@ export function getItem(deps: QueryDeps, inventoryId: string): Promise<Versioned
 }
 
 export type StatusResult<T> =
-  { kind: 'decided'; doc: T } | { kind: 'pending'; issuedAt: Date } | { kind: 'not-found' };
+  | { kind: 'decided'; doc: T }
+  | { kind: 'failed'; failure: FailureRecord }
+  | { kind: 'pending'; issuedAt: Date }
+  | { kind: 'not-found' };
 
 /**
  * `pending` only for an id of ours issued within the horizon: an id that was never accepted (or a
@@ -29,7 +33,7 @@ export async function getReservation(
 ): Promise<StatusResult<Reservation>> {
   const read = await deps.store.read<Reservation>(inventoryId, reservationId);
   if (read && read.doc.type === 'reservation') return { kind: 'decided', doc: read.doc };
-  return pendingOrUnknown(deps, reservationId);
+  return failedPendingOrUnknown(deps, inventoryId, reservationId);
 }
 
 export async function getCommand(
@@ -39,7 +43,18 @@ export async function getCommand(
 ): Promise<StatusResult<CommandMarker>> {
   const read = await deps.store.read<CommandMarker>(inventoryId, commandMarkerId(commandId));
   if (read) return { kind: 'decided', doc: read.doc };
-  return pendingOrUnknown(deps, commandId);
+  return failedPendingOrUnknown(deps, inventoryId, commandId);
+}
+
+/** Undecided: `failed` if the service gave up on it (dead-lettered), else pending or unknown. */
+async function failedPendingOrUnknown<T>(
+  deps: QueryDeps,
+  inventoryId: string,
+  statusId: string,
+): Promise<StatusResult<T>> {
+  const failure = await deps.store.read<FailureRecord>(inventoryId, failureId(statusId));
+  if (failure && failure.doc.type === 'failure') return { kind: 'failed', failure: failure.doc };
+  return pendingOrUnknown(deps, statusId);
 }
 
 function pendingOrUnknown<T>(deps: QueryDeps, id: string): StatusResult<T> {

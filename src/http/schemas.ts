@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../app/command-schema';
+import { FAILURE_REASONS } from '../app/failures';
 import { ID_PATTERN } from '../domain/ids';
 import { EVENT_KINDS, REJECTION_REASONS, RESERVATION_STATUSES } from '../domain/model';
 
@@ -97,8 +98,12 @@ export const ReservationView = z
   .object({
     reservationId: Id,
     inventoryId: Id,
-    status: z.enum([...RESERVATION_STATUSES, 'pending']),
-    reason: z.enum(REJECTION_REASONS).nullable().optional(),
+    status: z.enum([...RESERVATION_STATUSES, 'pending', 'failed']),
+    reason: z
+      .enum([...REJECTION_REASONS, ...FAILURE_REASONS])
+      .nullable()
+      .optional(),
+    detail: z.string().optional().describe('Why a failed command could not be applied'),
     quantity: z.int().optional(),
     userId: Id.optional(),
     expiresAt: z.iso.datetime().nullable().optional().describe('When the hold runs out; null once rejected'),
@@ -112,9 +117,13 @@ export const CommandView = z
   .object({
     commandId: Id,
     inventoryId: Id,
-    status: z.enum(['pending', 'applied', 'rejected']),
+    status: z.enum(['pending', 'applied', 'rejected', 'failed']),
     type: z.string().optional(),
-    reason: z.enum(REJECTION_REASONS).nullable().optional(),
+    reason: z
+      .enum([...REJECTION_REASONS, ...FAILURE_REASONS])
+      .nullable()
+      .optional(),
+    detail: z.string().optional().describe('Why a failed command could not be applied'),
     reservationId: Id.nullable().optional(),
     decidedAt: z.iso.datetime().optional(),
   })

@@ -14,7 +14,7 @@ import {
 } from '../schemas';
 import { notFound } from './items';
 import { accepted, json, pageLinks, RETRY_AFTER_SECONDS, traceOf } from './respond';
-import { commandView, reservationView } from './views';
+import { commandView, failedView, reservationView } from './views';
 
 const acceptedResponses = {
   202: {
@@ -86,7 +86,7 @@ const settleRoute = (type: 'Confirm' | 'Cancel'): RouteDef => ({
 export const confirmReservation = settleRoute('Confirm');
 export const cancelReservation = settleRoute('Cancel');
 
-/** The async request-reply status resource: the decision, `pending` with Retry-After, or 404. */
+/** The async request-reply status resource: the decision, `failed`, `pending` with Retry-After, or 404. */
 function statusResponse<T>(
   status: StatusResult<T>,
   view: (doc: T) => object,
@@ -97,6 +97,8 @@ function statusResponse<T>(
   switch (status.kind) {
     case 'decided':
       return json(200, view(status.doc), { 'cache-control': 'no-store' });
+    case 'failed':
+      return json(200, { ...ids, ...failedView(status.failure) }, { 'cache-control': 'no-store' });
     case 'pending':
       return json(
         200,
@@ -116,7 +118,11 @@ export const getReservationStatus: RouteDef = {
   doc: {
     summary: 'Status of a reservation: pending until decided',
     responses: {
-      200: { description: 'Decided or pending (then with Retry-After)', schema: ReservationView },
+      200: {
+        description:
+          'Decided, failed (given up on after every delivery failed), or pending (then with Retry-After)',
+        schema: ReservationView,
+      },
       400: { description: 'Invalid id', schema: Problem },
       404: { description: 'Never accepted', schema: Problem },
     },
@@ -143,7 +149,7 @@ export const getCommandStatus: RouteDef = {
   doc: {
     summary: 'Outcome of a confirm, cancel or adjustment: pending until decided',
     responses: {
-      200: { description: 'Decided or pending', schema: CommandView },
+      200: { description: 'Decided, failed, or pending (then with Retry-After)', schema: CommandView },
       400: { description: 'Invalid id', schema: Problem },
       404: { description: 'Never accepted', schema: Problem },
     },

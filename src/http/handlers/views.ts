@@ -1,4 +1,5 @@
 import type { Accepted } from '../../app/accept';
+import type { FailureRecord } from '../../app/failures';
 import type { CommandMarker, InventoryItem, LedgerEvent, Reservation } from '../../domain/model';
 
 export function itemView(item: InventoryItem) {
@@ -39,6 +40,17 @@ export function commandView(m: CommandMarker) {
     reason: m.reason,
     reservationId: m.reservationId,
     decidedAt: m.decidedAt,
+  };
+}
+
+/** A command the service gave up on: its status says so, with the reason, instead of `pending` forever. */
+export function failedView(f: FailureRecord) {
+  return {
+    status: 'failed' as const,
+    type: f.commandType,
+    reason: f.reason,
+    detail: `not applied after ${f.deliveryCount} deliveries: ${f.description}`,
+    decidedAt: f.failedAt,
   };
 }
 
