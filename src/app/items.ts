@@ -8,7 +8,7 @@ export type PutItemResult =
   | { kind: 'created' | 'replaced'; item: InventoryItem; etag: string }
   /** The item exists and the caller sent no If-Match (428). */
   | { kind: 'precondition-required'; etag: string }
-  /** If-Match does not match the current ETag (412), or If-Match on an item that does not exist. */
+  /** If-Match does not match the current ETag (412), or If-Match (even `*`) on an item that does not exist. */
   | { kind: 'precondition-failed'; etag: string | null };
 
 /**
@@ -23,7 +23,8 @@ export async function putItem(
   const now = deps.clock.now();
   const current = await deps.store.read<InventoryItem>(spec.inventoryId, spec.inventoryId);
   if (!current) {
-    if (ifMatch !== undefined && ifMatch !== '*') return { kind: 'precondition-failed', etag: null };
+    // RFC 9110 13.1.1: If-Match, `*` included, is false when there is no current representation.
+    if (ifMatch !== undefined) return { kind: 'precondition-failed', etag: null };
     const { item, events } = createItem(spec, newId('c', now), now.toISOString());
     const result = await deps.store.batch(spec.inventoryId, [
       { op: 'create', doc: item },
@@ -36,8 +37,14 @@ export async function putItem(
     return { kind: 'precondition-required', etag: raced?.etag ?? '' };
   }
   if (ifMatch === undefined) return { kind: 'precondition-required', etag: current.etag };
-  if (ifMatch !== '*' && ifMatch !== current.etag) return { kind: 'precondition-failed', etag: current.etag };
+  if (!ifMatchHolds(ifMatch, current.etag)) return { kind: 'precondition-failed', etag: current.etag };
   return replace(deps.store, current, spec, now);
+}
+
+/** `*`, or a comma-separated list of entity tags one of which is the current one (strong comparison). */
+function ifMatchHolds(ifMatch: string, etag: string): boolean {
+  if (ifMatch.trim() === '*') return true;
+  return ifMatch.split(',').some((tag) => tag.trim() === etag);
 }
 
 async function replace(

@@ -47,6 +47,32 @@ const optionalText = (name: string, pattern: RegExp, expected: string) =>
 
 const envSchema = z.object({
   PORT: intSetting('PORT', 0, 65535, 7071),
+  /** Interface the one-machine host binds: loopback unless exposed on purpose (then set API_KEY). */
+  HOST: z
+    .string()
+    .optional()
+    .default('127.0.0.1')
+    .refine((v) => /^(?:[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(v), {
+      message: 'HOST must be a host name or an IP address such as 127.0.0.1, 0.0.0.0 or ::1',
+    }),
+  /** When set, every route but health and the OpenAPI document needs it in x-api-key or x-functions-key. */
+  API_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^[\x21-\x7e]{16,256}$/.test(v), {
+      message: 'API_KEY must be 16 to 256 printable ASCII characters',
+    }),
+  /** The base URL links are built from (Location, statusUrl, next); default: the bound address. */
+  PUBLIC_BASE_URL: optionalText(
+    'PUBLIC_BASE_URL',
+    /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
+    'an http(s) origin such as https://inventory.example.com',
+  ),
+  /** true: a reverse proxy is in front, so X-Forwarded-Host and X-Forwarded-Proto are honoured. */
+  TRUST_PROXY: z
+    .enum(['true', 'false'], { error: 'TRUST_PROXY must be true or false' })
+    .optional()
+    .transform((v) => v === 'true'),
   DATA_DIR: z
     .string()
     .optional()
@@ -136,6 +162,10 @@ export type QueueSettings =
 
 export interface Settings {
   port: number;
+  host: string;
+  apiKey?: string;
+  publicBaseUrl?: string;
+  trustProxy: boolean;
   dataDir: string;
   dispatchConcurrency: number;
   dispatchBatchSize: number;
@@ -229,6 +259,10 @@ export function loadSettings(
       : { kind: 'embedded' };
   return {
     port: e.PORT,
+    host: e.HOST,
+    ...(e.API_KEY !== undefined ? { apiKey: e.API_KEY } : {}),
+    ...(e.PUBLIC_BASE_URL !== undefined ? { publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, '') } : {}),
+    trustProxy: e.TRUST_PROXY,
     dataDir: e.DATA_DIR,
     dispatchConcurrency: e.DISPATCH_CONCURRENCY,
     dispatchBatchSize: e.DISPATCH_BATCH_SIZE,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RouteDef } from './route-types';
+import { Problem } from './schemas';
 
 const HEADER_DOCS: Record<string, string> = {
   ETag: 'Version of the item; send it as If-Match to replace the item',
@@ -65,7 +66,7 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
       schema: { type: 'string' },
     }));
     const responses = Object.fromEntries(
-      Object.entries(route.doc.responses).map(([status, r]) => [
+      Object.entries({ ...commonResponses(route), ...route.doc.responses }).map(([status, r]) => [
         status,
         {
           description: r.description,
@@ -79,9 +80,7 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
           ...(r.schema
             ? {
                 content: {
-                  [Number(status) >= 400 && status !== '503'
-                    ? 'application/problem+json'
-                    : 'application/json']: {
+                  [r.schema === Problem ? 'application/problem+json' : 'application/json']: {
                     schema: schemaOf(r.schema, schemas),
                   },
                 },
@@ -122,4 +121,28 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
     },
     paths,
   };
+}
+
+/** What any route can answer besides its own outcomes: auth, cross-site refusal, body limits, outages. */
+function commonResponses(route: RouteDef): RouteDef['doc']['responses'] {
+  const responses: RouteDef['doc']['responses'] = {};
+  if (route.authLevel !== 'anonymous') {
+    responses[401] = {
+      description: 'No key, or the wrong one (a function key on Azure, API_KEY on one machine)',
+      schema: Problem,
+    };
+  }
+  if (route.method !== 'GET') {
+    responses[403] = { description: 'A browser request from another site (one machine)', schema: Problem };
+  }
+  if (route.doc.body) {
+    responses[413] = { description: 'Body larger than 64 KiB', schema: Problem };
+    responses[415] = { description: 'Body not application/json', schema: Problem };
+  }
+  responses[503] = {
+    description: 'The store or the queue is unavailable; retry after Retry-After',
+    schema: Problem,
+    headers: ['Retry-After'],
+  };
+  return responses;
 }

@@ -1,12 +1,27 @@
 import type { ApiRequest } from './route-types';
 import type { z } from 'zod';
 import { Id } from './schemas';
+import { firstDuplicateKey } from './json-keys';
 import { invalid, ProblemError, type FieldError } from './problem';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Reads the JSON body: 413 past 64 KiB, 400 for malformed JSON, 400 naming each field the schema refuses. */
+/**
+ * Reads the JSON body: 415 for another media type (a browser can send text/plain cross-site without asking
+ * first; application/json it cannot), 413 past 64 KiB, 400 for malformed JSON or a key given twice, 400
+ * naming each field the schema refuses.
+ */
 export async function readJson<S extends z.ZodType>(request: ApiRequest, schema: S): Promise<z.infer<S>> {
+  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!/^application\/([a-z0-9.+-]+\+)?json$/.test(mediaType)) {
+    throw new ProblemError(
+      415,
+      'unsupported-media-type',
+      'Unsupported media type',
+      `the body must be application/json, not ${mediaType === '' ? 'a body without Content-Type' : mediaType}`,
+      [{ field: 'Content-Type', message: 'must be application/json' }],
+    );
+  }
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const text = await request.text();
@@ -24,6 +39,8 @@ export async function readJson<S extends z.ZodType>(request: ApiRequest, schema:
       [{ field: '(body)', message: 'not valid JSON' }],
     );
   }
+  const repeated = firstDuplicateKey(text);
+  if (repeated !== null) throw invalid([{ field: repeated, message: 'given more than once' }]);
   return validate(schema, value, '');
 }
 
@@ -71,12 +88,22 @@ export function idempotencyKey(request: ApiRequest): string | undefined {
   return key;
 }
 
+/**
+ * Where links (Location, statusUrl, next) point: the request URL's origin. The local server builds that
+ * URL from its configured or bound address, never from what the client sent; on Azure the platform's
+ * front end sets the forwarded headers, which are honoured only when well-formed.
+ */
 export function baseUrl(request: ApiRequest): string {
   const url = new URL(request.url);
-  const proto = request.headers.get('x-forwarded-proto');
-  const host = request.headers.get('x-forwarded-host');
-  return `${proto ?? url.protocol.replace(':', '')}://${host ?? url.host}`;
+  const proto = request.headers.get('x-forwarded-proto')?.trim().toLowerCase();
+  const host = request.headers.get('x-forwarded-host')?.trim();
+  const scheme = proto === 'http' || proto === 'https' ? proto : url.protocol.replace(':', '');
+  return `${scheme}://${host !== undefined && HOST_HEADER.test(host) ? host : url.host}`;
 }
+
+/** A host name or IPv4 address with an optional port: what a forwarded host may be. */
+const HOST_HEADER =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*(?::\d{1,5})?$/;
 
 function tooLarge(): ProblemError {
   return new ProblemError(

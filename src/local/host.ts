@@ -26,7 +26,7 @@ export async function startHost(
 ): Promise<Host> {
   const services = await createServices(settings, options);
   const provider = () => Promise.resolve(services);
-  const server = await startServer(bindRoutes(provider), settings.port, sink);
+  const server = await startServer(bindRoutes(provider), settings, sink);
   const dispatcher = services.sessions
     ? new Dispatcher(
         services.sessions,
@@ -63,6 +63,8 @@ export async function startHost(
 export function localSettings(overrides: Partial<Settings> & { dataDir: string }): Settings {
   return {
     port: 0,
+    host: '127.0.0.1',
+    trustProxy: false,
     dispatchConcurrency: 8,
     dispatchBatchSize: 1,
     dispatchThread: 'main',

@@ -13,13 +13,15 @@ const RANK: Record<string, number> = {
   critical: 5,
 };
 
-/** JSON lines on stdout (stderr for warnings and errors) at or above the configured level. */
+/** JSON lines on stdout (stderr for warnings and errors) at or above the configured level, in LOG_LEVEL's words. */
 export function jsonLogSink(minimum: 'debug' | 'info' | 'warn' | 'error'): LogSink {
   const floor = RANK[minimum] ?? 2;
   return (level, fields) => {
     const rank = RANK[level] ?? 2;
     if (rank < floor) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, ...unwrap(fields) });
+    // One vocabulary, LOG_LEVEL's: the Functions context says information/warning/critical.
+    const word = rank <= 1 ? 'debug' : rank === 2 ? 'info' : rank === 3 ? 'warn' : 'error';
+    const line = JSON.stringify({ time: new Date().toISOString(), level: word, ...unwrap(fields) });
     if (rank >= 3) process.stderr.write(`${line}\n`);
     else process.stdout.write(`${line}\n`);
   };

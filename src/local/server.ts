@@ -1,5 +1,5 @@
 import { InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { randomBytesPooled } from '../app/random';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,41 +17,90 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
+export interface ServerOptions {
+  port: number;
+  /** Interface to bind (HOST). */
+  host: string;
+  /** API_KEY: required on every route that is not anonymous. */
+  apiKey?: string;
+  /** PUBLIC_BASE_URL: the origin links are built from; default the bound address. */
+  publicBaseUrl?: string;
+  /** TRUST_PROXY: honour X-Forwarded-Host/-Proto from a reverse proxy in front. */
+  trustProxy: boolean;
+  /** A request (headers and body) must arrive within this; a slow body must not hold a socket for minutes. */
+  requestTimeoutMs?: number;
+}
+
+/** Connections served at once: past it new ones wait in the kernel's backlog. */
+const MAX_CONNECTIONS = 1024;
+
 /** Serves the route table over plain Node HTTP, calling each handler as the Functions host would. */
 export async function startServer(
   routes: readonly BoundRoute[],
-  port: number,
+  options: ServerOptions,
   sink: LogSink,
 ): Promise<LocalServer> {
   const router = new Router(routes);
   let inFlight = 0;
   let idle: (() => void) | null = null;
-  const server = http.createServer((req, res) => {
-    inFlight += 1;
-    res.on('close', () => {
-      inFlight -= 1;
-      if (inFlight === 0) idle?.();
-    });
-    serve(router, req, res, sink).catch((error: unknown) => {
-      sink('error', { msg: 'request failed', error: error instanceof Error ? error.stack : String(error) });
-      if (!res.headersSent)
-        send(
-          res,
-          problemResponse(500, 'internal-error', 'Internal error', 'the request could not be processed'),
-        );
-      else res.destroy();
-    });
-  });
+  // Known once the server is bound (its address is the default origin of links).
+  const ready: { gate?: Gate } = {};
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const server = http.createServer(
+    {
+      requestTimeout,
+      headersTimeout: Math.min(10_000, requestTimeout),
+      // How often Node checks those timeouts (its default, 30 s, would let a slow body linger).
+      connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+    },
+    (req, res) => {
+      inFlight += 1;
+      const started = performance.now();
+      res.on('close', () => {
+        inFlight -= 1;
+        if (inFlight === 0) idle?.();
+        sink('info', {
+          msg: 'request',
+          method: req.method,
+          path: (req.url ?? '/').split('?')[0],
+          status: res.writableFinished ? res.statusCode : 'aborted',
+          ms: Math.round(performance.now() - started),
+        });
+      });
+      const gate = ready.gate;
+      if (!gate) {
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
+      serve(router, gate, req, res, sink).catch((error: unknown) => {
+        if (isClientAbort(error, req)) return; // the client went away: nothing to answer, nothing wrong here
+        sink('error', { msg: 'request failed', error: error instanceof Error ? error.stack : String(error) });
+        if (!res.headersSent)
+          send(
+            res,
+            problemResponse(500, 'internal-error', 'Internal error', 'the request could not be processed'),
+          );
+        else res.destroy();
+      });
+    },
+  );
   server.keepAliveTimeout = 5000;
-  server.headersTimeout = 10_000;
+  server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, resolve);
+    server.listen(options.port, options.host, resolve);
   });
-  const actual = (server.address() as AddressInfo).port;
+  const address = server.address() as AddressInfo;
+  const bound = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  ready.gate = {
+    base: new URL(options.publicBaseUrl ?? bound),
+    trustProxy: options.trustProxy,
+    ...(options.apiKey !== undefined ? { apiKey: digest(options.apiKey) } : {}),
+  };
   return {
-    url: `http://localhost:${actual}/api`,
-    port: actual,
+    url: `${bound}/api`,
+    port: address.port,
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -62,14 +111,40 @@ export async function startServer(
   };
 }
 
+/** What every request is checked against before routing. */
+interface Gate {
+  /** Links are built from this origin, never from the Host header a client sent. */
+  base: URL;
+  trustProxy: boolean;
+  apiKey?: Buffer;
+}
+
 async function serve(
   router: Router,
+  gate: Gate,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   sink: LogSink,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+  const raw = req.url ?? '/';
+  const rawPath = raw.split('?')[0] ?? '/';
+  const refused = unsafePath(rawPath);
+  if (refused) {
+    drain(req);
+    return send(
+      res,
+      problemResponse(400, 'invalid-path', 'Invalid path', refused, undefined, [
+        { field: '(path)', message: refused },
+      ]),
+    );
+  }
+  const url = new URL(`${origin(gate, req)}${raw.startsWith('/') ? raw : `/${raw}`}`);
   const method = (req.method ?? 'GET').toUpperCase();
+  const crossSite = crossSiteWrite(method, req, gate.base.origin);
+  if (crossSite) {
+    drain(req);
+    return send(res, problemResponse(403, 'cross-site-request', 'Forbidden', crossSite, url.pathname));
+  }
   const resolution = router.resolve(method, url.pathname);
   if (resolution.kind === 'not-found') {
     drain(req);
@@ -111,7 +186,24 @@ async function serve(
     );
   }
   const { route, params } = resolution.match;
-  const request = new LocalRequest(method, url.toString(), url.search, req.headers, params, body);
+  if (gate.apiKey && route.authLevel !== 'anonymous' && !keyMatches(gate.apiKey, req)) {
+    return send(
+      res,
+      problemResponse(
+        401,
+        'unauthorized',
+        'Unauthorized',
+        'send the API key in x-api-key (or x-functions-key)',
+        url.pathname,
+        [],
+        {
+          'www-authenticate': 'ApiKey header="x-api-key"',
+        },
+      ),
+    );
+  }
+  const headers = gate.trustProxy ? req.headers : withoutForwarded(req.headers);
+  const request = new LocalRequest(method, url.toString(), url.search, headers, params, body);
   const incoming = request.headers.get('traceparent') ?? undefined;
   const traceParent =
     validTraceparent(incoming) ??
@@ -171,4 +263,76 @@ function drain(req: http.IncomingMessage): void {
 
 function validTraceparent(value: string | undefined): string | undefined {
   return value && /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(value) ? value : undefined;
+}
+
+/** Dot segments and encoded slashes: a path must name its route as written, never by resolution. */
+function unsafePath(rawPath: string): string | null {
+  if (/%2f|%5c/i.test(rawPath)) return 'encoded slashes (%2F, %5C) are not allowed in a path';
+  for (const segment of rawPath.split('/')) {
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      // malformed escapes are the route parameter's to refuse
+    }
+    if (decoded === '.' || decoded === '..') return 'dot segments (. and ..) are not allowed in a path';
+  }
+  return null;
+}
+
+/** The origin of this request: the configured or bound one; a proxy's forwarded one only when trusted. */
+function origin(gate: Gate, req: http.IncomingMessage): string {
+  if (!gate.trustProxy) return gate.base.origin;
+  const proto = header(req, 'x-forwarded-proto')?.toLowerCase();
+  const host = header(req, 'x-forwarded-host');
+  const scheme = proto === 'http' || proto === 'https' ? proto : gate.base.protocol.replace(':', '');
+  const name = host !== undefined && FORWARDED_HOST.test(host) ? host : gate.base.host;
+  return `${scheme}://${name}`;
+}
+
+const FORWARDED_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$/;
+
+/**
+ * A state-changing request a browser made from another site (a page the user happens to visit): refused.
+ * Browsers say where a request comes from (Sec-Fetch-Site, Origin); curl and SDKs send neither.
+ */
+function crossSiteWrite(method: string, req: http.IncomingMessage, ownOrigin: string): string | null {
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return null;
+  const site = header(req, 'sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return `a ${site} browser request may not change anything here`;
+  }
+  const from = header(req, 'origin');
+  if (from !== undefined && from !== 'null' && from !== ownOrigin) {
+    return `requests from ${from} may not change anything here`;
+  }
+  if (from === 'null') return 'requests from an opaque origin may not change anything here';
+  return null;
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function withoutForwarded(headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
+  const { 'x-forwarded-host': _host, 'x-forwarded-proto': _proto, ...rest } = headers;
+  return rest;
+}
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+/** Constant time: compares digests of equal length whatever was sent. */
+function keyMatches(expected: Buffer, req: http.IncomingMessage): boolean {
+  const sent = header(req, 'x-api-key') ?? header(req, 'x-functions-key');
+  return sent !== undefined && timingSafeEqual(expected, digest(sent));
+}
+
+function isClientAbort(error: unknown, req: http.IncomingMessage): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return (
+    req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNABORTED'
+  );
 }

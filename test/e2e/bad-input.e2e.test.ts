@@ -72,6 +72,9 @@ const post = (name: string, body: unknown, fields: string[], status = 400): Case
 });
 const base64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** An encoded slash is refused before routing (it could split the path): the problem names the path. */
+const param = (id: string, name: string) => (/%2f|%5c/i.test(id) ? '(path)' : name);
+
 const BAD_PATH_IDS: [string, string][] = [
   ['space', 'a%20b'],
   ['../', '..%2Fetc'],
@@ -146,7 +149,7 @@ const PUT_CASES: Case[] = [
     path: `/inventory/${id}`,
     body: { available: 1 },
     status: 400,
-    fields: ['inventoryId'],
+    fields: [param(id, 'inventoryId')],
   })),
   ...(
     [
@@ -202,7 +205,7 @@ const PATH_CASES: Case[] = BAD_PATH_IDS.flatMap(([label, id]): Case[] => [
     method: 'GET',
     path: `/inventory/${id}`,
     status: 400,
-    fields: ['inventoryId'],
+    fields: [param(id, 'inventoryId')],
   },
   {
     name: `adjustment: inventory id ${label}`,
@@ -210,42 +213,42 @@ const PATH_CASES: Case[] = BAD_PATH_IDS.flatMap(([label, id]): Case[] => [
     path: `/inventory/${id}/adjustments`,
     body: { delta: 1, reason: 'x' },
     status: 400,
-    fields: ['inventoryId'],
+    fields: [param(id, 'inventoryId')],
   },
   {
     name: `reservation status: reservation id ${label}`,
     method: 'GET',
     path: `/inventory/${SKU}/reservations/${id}`,
     status: 400,
-    fields: ['reservationId'],
+    fields: [param(id, 'reservationId')],
   },
   {
     name: `confirm: reservation id ${label}`,
     method: 'POST',
     path: `/inventory/${SKU}/reservations/${id}/confirm`,
     status: 400,
-    fields: ['reservationId'],
+    fields: [param(id, 'reservationId')],
   },
   {
     name: `cancel: inventory id ${label}`,
     method: 'POST',
     path: `/inventory/${id}/reservations/r-1/cancel`,
     status: 400,
-    fields: ['inventoryId'],
+    fields: [param(id, 'inventoryId')],
   },
   {
     name: `command status: command id ${label}`,
     method: 'GET',
     path: `/inventory/${SKU}/commands/${id}`,
     status: 400,
-    fields: ['commandId'],
+    fields: [param(id, 'commandId')],
   },
   {
     name: `ledger: inventory id ${label}`,
     method: 'GET',
     path: `/inventory/${id}/ledger`,
     status: 400,
-    fields: ['inventoryId'],
+    fields: [param(id, 'inventoryId')],
   },
 ]);
 
@@ -578,7 +581,7 @@ describe('bad input (in-process host)', () => {
         // Writes carry an invalid Idempotency-Key or no body, so a probe is refused before anything is sent.
         const options = method === 'get' ? {} : { body: '', headers: { 'idempotency-key': 'not valid' } };
         const probe = await api.request<ProblemView>(method.toUpperCase(), concrete, options);
-        if (method !== 'get') expect(probe.status).toBe(400);
+        if (method !== 'get') expect([400, 415]).toContain(probe.status);
         expect({ op: `${method} ${p}`, status: probe.status }).not.toEqual({
           op: `${method} ${p}`,
           status: 405,

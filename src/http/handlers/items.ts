@@ -64,17 +64,37 @@ export const putInventory: RouteDef = {
           [{ field: 'If-Match', message: 'required to replace an existing item' }],
         );
       case 'precondition-failed':
-        throw new ProblemError(
-          412,
-          'precondition-failed',
-          'Stale ETag',
-          `inventory ${inventoryId} has changed; read it again and retry with the new ETag`,
-          [{ field: 'If-Match', message: 'does not match the current ETag' }],
-          result.etag ? { etag: result.etag } : {},
-        );
+        throw preconditionFailed(inventoryId, ifMatch ?? '', result.etag);
     }
   },
 };
+
+/** A 412 that says which of the three it is: no such item, a malformed ETag, or a stale one. */
+function preconditionFailed(inventoryId: string, ifMatch: string, current: string | null): ProblemError {
+  const [detail, message] =
+    current === null
+      ? [
+          `inventory ${inventoryId} does not exist, so If-Match cannot match; send no If-Match to create it`,
+          'matches only an existing item',
+        ]
+      : !/^\s*(\*|(W\/)?"[^"]*"(\s*,\s*(W\/)?"[^"]*")*)\s*$/.test(ifMatch)
+        ? [
+            `If-Match must be * or a quoted ETag as the item's ETag header gives it, such as ${current}`,
+            'must be * or a quoted ETag',
+          ]
+        : [
+            `inventory ${inventoryId} has changed; read it again and retry with the new ETag`,
+            'does not match the current ETag',
+          ];
+  return new ProblemError(
+    412,
+    'precondition-failed',
+    'Precondition failed',
+    detail,
+    [{ field: 'If-Match', message }],
+    current ? { etag: current } : {},
+  );
+}
 
 export const getInventory: RouteDef = {
   name: 'getInventory',
