@@ -47,10 +47,10 @@ export function acceptReservation(deps: AcceptDeps, input: ReserveInput, key?: s
     const expiresAt = new Date(
       now.getTime() + (input.holdSeconds ?? LIMITS.defaultHoldSeconds) * 1000,
     ).toISOString();
-    const reservationId = newId('r', now);
+    const reservationId = newId('r', now, input.inventoryId);
     const reserve: ReserveCommand = {
       type: 'Reserve',
-      commandId: newId('c', now),
+      commandId: newId('c', now, input.inventoryId),
       inventoryId: input.inventoryId,
       requestedAt,
       reservationId,
@@ -82,7 +82,7 @@ export function acceptSettle(
   return accept(deps, type.toLowerCase(), { inventoryId, reservationId }, key, trace, (now) => {
     const command: ConfirmCommand | CancelCommand = {
       type,
-      commandId: newId('c', now),
+      commandId: newId('c', now, inventoryId),
       inventoryId,
       requestedAt: now.toISOString(),
       reservationId,
@@ -110,7 +110,7 @@ export function acceptAdjustment(
   return accept(deps, 'adjust', { inventoryId, ...input }, key, trace, (now) => {
     const command: AdjustCommand = {
       type: 'Adjust',
-      commandId: newId('c', now),
+      commandId: newId('c', now, inventoryId),
       inventoryId,
       requestedAt: now.toISOString(),
       delta: input.delta,

@@ -25,7 +25,7 @@ export async function putItem(
   if (!current) {
     // RFC 9110 13.1.1: If-Match, `*` included, is false when there is no current representation.
     if (ifMatch !== undefined) return { kind: 'precondition-failed', etag: null };
-    const { item, events } = createItem(spec, newId('c', now), now.toISOString());
+    const { item, events } = createItem(spec, newId('c', now, spec.inventoryId), now.toISOString());
     const result = await deps.store.batch(spec.inventoryId, [
       { op: 'create', doc: item },
       ...events.map((doc) => ({ op: 'create' as const, doc })),
@@ -53,7 +53,12 @@ async function replace(
   spec: ItemSpec,
   now: Date,
 ): Promise<PutItemResult> {
-  const { item, events } = replaceItem(current.doc, spec, newId('c', now), now.toISOString());
+  const { item, events } = replaceItem(
+    current.doc,
+    spec,
+    newId('c', now, spec.inventoryId),
+    now.toISOString(),
+  );
   const result = await store.batch(spec.inventoryId, [
     { op: 'replace', doc: item, ifMatch: current.etag },
     ...events.map((doc) => ({ op: 'create' as const, doc })),

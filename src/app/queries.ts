@@ -54,11 +54,11 @@ async function failedPendingOrUnknown<T>(
 ): Promise<StatusResult<T>> {
   const failure = await deps.store.read<FailureRecord>(inventoryId, failureId(statusId));
   if (failure && failure.doc.type === 'failure') return { kind: 'failed', failure: failure.doc };
-  return pendingOrUnknown(deps, statusId);
+  return pendingOrUnknown(deps, inventoryId, statusId);
 }
 
-function pendingOrUnknown<T>(deps: QueryDeps, id: string): StatusResult<T> {
-  const issued = issuedAt(id);
+function pendingOrUnknown<T>(deps: QueryDeps, inventoryId: string, id: string): StatusResult<T> {
+  const issued = issuedAt(id, inventoryId);
   const now = deps.clock.now().getTime();
   if (issued && issued.getTime() <= now + 60_000 && now - issued.getTime() <= deps.pendingHorizonMs) {
     return { kind: 'pending', issuedAt: issued };

@@ -68,10 +68,10 @@ export function makeWorkload(config: WorkloadConfig): Workload {
       userCounter += 1;
       return {
         type: 'Reserve',
-        commandId: newId('c', now),
+        commandId: newId('c', now, inventoryId),
         inventoryId,
         requestedAt: now.toISOString(),
-        reservationId: newId('r', now),
+        reservationId: newId('r', now, inventoryId),
         quantity: oversized ? OVERSIZED_QUANTITY : 1 + Math.floor(random() * MAX_QUANTITY),
         userId: `bench-user-${userCounter}`,
         expiresAt: new Date(now.getTime() + HOLD_MS).toISOString(),

@@ -211,6 +211,20 @@ describe('the front door', () => {
     );
   });
 
+  it('answers 404 at once for an id with a typo or asked about under another item, not pending', async () => {
+    const res = await api.reserve({ inventoryId: 'sku-1', quantity: 1, userId: 'u9' });
+    const id = res.body.reservationId;
+    const flipped = id.slice(0, -1) + (id.endsWith('A') ? 'B' : 'A');
+    const typo = await api.get(`/inventory/sku-1/reservations/${flipped}`);
+    expect(typo.status).toBe(404);
+    // The check is 10 bits: one item in 1024 shares it, so ask under three others.
+    const moved = await Promise.all(
+      ['sku-2', 'sku-3', 'sku-4'].map((item) => api.get(`/inventory/${item}/reservations/${id}`)),
+    );
+    expect(moved.filter((r) => r.status === 404).length).toBeGreaterThanOrEqual(2);
+    expect((await api.get(`/inventory/sku-1/reservations/${id}`)).status).toBe(200);
+  });
+
   it('refuses a key given twice in a JSON body, naming it', async () => {
     const res = await raw(
       port,

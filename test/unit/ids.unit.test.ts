@@ -2,13 +2,14 @@ import fc from 'fast-check';
 import { issuedAt, newId } from '../../src/app/ids';
 import { commandMarkerId, eventId, ID_PATTERN, isValidId } from '../../src/domain/ids';
 
+const ITEM = 'sku-1';
 const instant = fc.integer({ min: 0, max: Date.parse('9999-12-31T23:59:59.999Z') }).map((ms) => new Date(ms));
 
 describe('newId and issuedAt', () => {
   it('issues ids that match the domain id pattern, with their kind prefix', () => {
     fc.assert(
       fc.property(instant, fc.constantFrom('r' as const, 'c' as const), (now, prefix) => {
-        const id = newId(prefix, now);
+        const id = newId(prefix, now, ITEM);
         expect(id).toMatch(ID_PATTERN);
         expect(isValidId(id)).toBe(true);
         expect(id.startsWith(`${prefix}-`)).toBe(true);
@@ -20,10 +21,10 @@ describe('newId and issuedAt', () => {
   it('round-trips the issue time to the millisecond', () => {
     fc.assert(
       fc.property(instant, fc.constantFrom('r' as const, 'c' as const), (now, prefix) => {
-        expect(issuedAt(newId(prefix, now))?.getTime()).toBe(now.getTime());
+        expect(issuedAt(newId(prefix, now, ITEM), ITEM)?.getTime()).toBe(now.getTime());
       }),
     );
-    expect(issuedAt(newId('r', new Date('2026-01-01T00:00:00.123Z')))?.toISOString()).toBe(
+    expect(issuedAt(newId('r', new Date('2026-01-01T00:00:00.123Z'), ITEM), ITEM)?.toISOString()).toBe(
       '2026-01-01T00:00:00.123Z',
     );
   });
@@ -33,7 +34,7 @@ describe('newId and issuedAt', () => {
       fc.property(instant, instant, (a, b) => {
         fc.pre(a.getTime() !== b.getTime());
         const [early, late] = a < b ? [a, b] : [b, a];
-        expect(newId('r', early) < newId('r', late)).toBe(true);
+        expect(newId('r', early, ITEM) < newId('r', late, ITEM)).toBe(true);
       }),
     );
     const times = [
@@ -46,13 +47,13 @@ describe('newId and issuedAt', () => {
       Date.parse('2026-01-01T00:00:00Z'),
       Date.parse('2026-01-01T00:00:00.001Z'),
     ];
-    const ids = times.map((ms) => newId('c', new Date(ms)));
+    const ids = times.map((ms) => newId('c', new Date(ms), ITEM));
     expect([...ids].sort()).toEqual(ids);
   });
 
   it('makes different ids in the same millisecond', () => {
     const now = new Date('2026-01-01T00:00:00Z');
-    const ids = new Set(Array.from({ length: 1000 }, () => newId('r', now)));
+    const ids = new Set(Array.from({ length: 1000 }, () => newId('r', now, ITEM)));
     expect(ids.size).toBe(1000);
   });
 
@@ -65,7 +66,30 @@ describe('newId and issuedAt', () => {
     ['one character long', 'r-01KDVDNA00X3FKB0KF1ECFX6XSS'],
     ['the empty string', ''],
   ])('answers null for %s', (_name, id) => {
-    expect(issuedAt(id)).toBeNull();
+    expect(issuedAt(id, ITEM)).toBeNull();
+  });
+
+  it('answers null for a real id asked about under another item, or with a character changed', () => {
+    const id = newId('r', new Date('2026-01-01T00:00:00Z'), ITEM);
+    expect(issuedAt(id, ITEM)).not.toBeNull();
+    const others = ['sku-2', 'sku-10', 'SKU-1', 'sku-1 '].filter((other) => issuedAt(id, other) !== null);
+    expect(others.length).toBeLessThanOrEqual(1); // 10 check bits: a collision is 1 in 1024
+  });
+
+  it('misses about one typo or moved id in a thousand, not more (10 check bits)', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    let typosMissed = 0;
+    let movesMissed = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const id = newId('c', now, ITEM);
+      const at = 12 + (i % 14); // one of the random characters
+      const typo = id.charAt(at) === 'A' ? 'B' : 'A';
+      if (issuedAt(id.slice(0, at) + typo + id.slice(at + 1), ITEM) !== null) typosMissed += 1;
+      if (issuedAt(id, `sku-${i}`) !== null) movesMissed += 1;
+    }
+    // Expected about 20 of 20,000 each; the bound leaves room for chance, not for a broken check.
+    expect(typosMissed).toBeLessThan(60);
+    expect(movesMissed).toBeLessThan(60);
   });
 });
 
@@ -83,6 +107,6 @@ describe('domain ids', () => {
     expect([eventId(10), eventId(9), eventId(100)].sort()).toEqual([eventId(9), eventId(10), eventId(100)]);
     expect(isValidId(eventId(123))).toBe(true);
     expect(commandMarkerId('c-1')).toBe('cmd-c-1');
-    expect(isValidId(commandMarkerId(newId('c', new Date())))).toBe(true);
+    expect(isValidId(commandMarkerId(newId('c', new Date(), ITEM)))).toBe(true);
   });
 });
