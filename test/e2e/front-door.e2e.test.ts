@@ -213,7 +213,7 @@ describe('the front door', () => {
 
   it('answers 404 at once for an id with a typo or asked about under another item, not pending', async () => {
     const res = await api.reserve({ inventoryId: 'sku-1', quantity: 1, userId: 'u9' });
-    const id = res.body.reservationId;
+    const id = res.body.reservationId ?? '';
     const flipped = id.slice(0, -1) + (id.endsWith('A') ? 'B' : 'A');
     const typo = await api.get(`/inventory/sku-1/reservations/${flipped}`);
     expect(typo.status).toBe(404);

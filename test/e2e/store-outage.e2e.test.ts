@@ -72,3 +72,26 @@ test('a command accepted during a 4 s store outage is applied once the store is 
   expect(messages('store unavailable; retrying').length).toBeGreaterThanOrEqual(2);
   expect(messages('handler threw; abandoning for redelivery')).toEqual([]);
 }, 90_000);
+
+test('while the store is unreachable every read answers 503 with Retry-After, never 500', async () => {
+  await api.createItem('outage-2', 5);
+  await network.pause();
+  try {
+    for (const path of [
+      '/inventory/outage-2',
+      '/inventory/outage-2/reservations?limit=5',
+      '/inventory/outage-2/ledger?limit=5',
+      '/inventory/outage-2/reservations/r-00000000000000000000000000',
+    ]) {
+      const res = await api.get(path);
+      expect([path, res.status, res.headers.get('content-type')]).toEqual([
+        path,
+        503,
+        'application/problem+json',
+      ]);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+  } finally {
+    await network.resume();
+  }
+}, 60_000);

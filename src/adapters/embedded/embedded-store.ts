@@ -141,8 +141,13 @@ export class EmbeddedStore implements DocumentStore {
   }
 
   read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null> {
-    const row = this.live(partitionKey, id);
-    return Promise.resolve(row ? { doc: JSON.parse(row.body) as T, etag: row.etag } : null);
+    try {
+      const row = this.live(partitionKey, id);
+      return Promise.resolve(row ? { doc: JSON.parse(row.body) as T, etag: row.etag } : null);
+    } catch (error) {
+      // A file the disk cannot read (I/O error, gone) is an outage: 503, not 500.
+      return Promise.reject(this.writeError(error));
+    }
   }
 
   create(doc: StoredDocument): Promise<WriteResult> {
@@ -216,7 +221,7 @@ export class EmbeddedStore implements DocumentStore {
     this.statements.purgeExpired.run(now, PURGE_BATCH);
   }
 
-  /** A disk that refuses writes (full, I/O error) is a transient outage for callers: 503, not 500. */
+  /** A disk that refuses reads or writes (full, I/O error) is a transient outage for callers: 503, not 500. */
   private writeError(error: unknown): Error {
     this.health.noteFailure(error);
     if (!isStorageFailure(error)) return error instanceof Error ? error : new Error(String(error));
@@ -263,7 +268,12 @@ export class EmbeddedStore implements DocumentStore {
       statement = this.db.prepare<(string | number)[], { body: string; id: string; seq: number | null }>(sql);
       this.queries.set(sql, statement);
     }
-    const rows = statement.all(...params, limit + 1);
+    let rows: { body: string; id: string; seq: number | null }[];
+    try {
+      rows = statement.all(...params, limit + 1);
+    } catch (error) {
+      throw this.writeError(error);
+    }
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const continuation =
