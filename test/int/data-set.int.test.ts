@@ -144,3 +144,28 @@ describe('the data folder at start', () => {
     expect((await new ApiClient(loopback(host.url)).getItem('sku-1')).item.available).toBe(5);
   });
 });
+
+describe('holds and their expiries', () => {
+  it('refuses a data set whose queue lost the expiry of an active hold (its stock would never come back)', async () => {
+    const dataDir = newDir();
+    const host = await start(dataDir);
+    const api = new ApiClient(loopback(host.url));
+    await api.createItem('sku-1', 5);
+    const res = await api.reserve({ inventoryId: 'sku-1', quantity: 2, userId: 'u1', holdSeconds: 600 });
+    expect((await api.pollUntilDecided(res.headers.get('location') ?? '')).status).toBe('held');
+    await host.stop();
+    hosts.splice(hosts.indexOf(host), 1);
+    expect(await start(dataDir).then((h) => h.stop())).toBeUndefined(); // sound: it starts
+    hosts.splice(-1, 1);
+
+    // What a truncated write-ahead log of queue.db would leave: the hold's ExpireHold is gone.
+    const queue = new Database(path.join(dataDir, 'queue.db'));
+    const removed = queue
+      .prepare("DELETE FROM queue_messages WHERE message_id LIKE '%.expire'")
+      .run().changes;
+    queue.close();
+    expect(removed).toBe(1);
+    const message = await refusal(dataDir);
+    expect(message).toMatch(/1 active hold\(s\) have no expiry message in queue\.db \(sku-1\/r-/);
+  });
+});

@@ -73,6 +73,7 @@ export function checkDataSet(dataDir: string): { id: string; created: boolean } 
       );
     }
   }
+  if (found.store.id === found.queue.id) checkHoldsHaveExpiries(files);
   if (found.store.id !== found.queue.id) {
     throw new DataSetError(
       `${DATA_FILES.store} (data set ${found.store.id}) and ${DATA_FILES.queue} (data set ${found.queue.id}) in ${dataDir} ` +
@@ -122,12 +123,10 @@ function inspect(file: string, ownTable: string): { id: string | null; hasData: 
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok')
       throw new DataSetError(`${file} failed its integrity check (${String(check)}). ${HOW_TO_RESTORE}`);
-    const table = (name: string) =>
-      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-    const row = table('data_set')
+    const row = hasTable(db, 'data_set')
       ? (db.prepare('SELECT id FROM data_set LIMIT 1').get() as { id: string } | undefined)
       : undefined;
-    return { id: row?.id ?? null, hasData: table(ownTable) };
+    return { id: row?.id ?? null, hasData: hasTable(db, ownTable) };
   });
 }
 
@@ -185,4 +184,44 @@ function holder(dataDir: string): string {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Every active hold must still be able to end: its ExpireHold is in the queue, or its Reserve is (a
+ * redelivery schedules the expiry). A hold with neither was lost with part of queue.db (a truncated
+ * write-ahead log, a file restored from another time): its stock would never come back.
+ */
+function checkHoldsHaveExpiries(files: { store: string; queue: string }): void {
+  const holds = withFile(files.store, (db) =>
+    hasTable(db, 'store_docs')
+      ? (db
+          .prepare(
+            "SELECT pk, id, json_extract(body, '$.commandId') AS commandId FROM store_docs WHERE type = 'reservation' AND status = 'held'",
+          )
+          .all() as { pk: string; id: string; commandId: string }[])
+      : [],
+  );
+  if (holds.length === 0) return;
+  const stranded = withFile(files.queue, (db) => {
+    if (!hasTable(db, 'queue_messages')) return holds;
+    // A dead-lettered one is not lost: it is there to be seen and resubmitted.
+    const dead = hasTable(db, 'queue_dead_letters');
+    const live = db.prepare('SELECT 1 FROM queue_messages WHERE message_id = ? LIMIT 1');
+    const letters = dead ? db.prepare('SELECT 1 FROM queue_dead_letters WHERE message_id = ? LIMIT 1') : null;
+    const present = { get: (id: string) => live.get(id) ?? letters?.get(id) };
+    return holds.filter((h) => !present.get(`${h.commandId}.expire`) && !present.get(h.commandId));
+  });
+  if (stranded.length === 0) return;
+  const sample = stranded
+    .slice(0, 3)
+    .map((h) => `${h.pk}/${h.id}`)
+    .join(', ');
+  throw new DataSetError(
+    `${stranded.length} active hold(s) have no expiry message in ${DATA_FILES.queue} (${sample}${stranded.length > 3 ? ', ...' : ''}): ` +
+      `the queue lost messages the store depends on, so their stock would never come back. ${HOW_TO_RESTORE}`,
+  );
+}
+
+function hasTable(db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
