@@ -7,9 +7,7 @@ import { ItemCache } from '../app/item-cache';
 import type { Services } from '../app/services';
 import { systemClock } from '../ports/clock';
 import { QueueUnavailableError } from '../ports/queue';
-import { DEFAULT_TRANSIENT_RETRY } from '../app/transient-retry';
-import { createCommandTrigger } from '../triggers/command-trigger';
-import { Dispatcher } from './dispatcher';
+import { localDispatcher } from './dispatcher';
 import { jsonLogSink } from './log';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol';
 
@@ -36,21 +34,7 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
     close: () => Promise.resolve(),
   };
   const provider = () => Promise.resolve(services);
-  const dispatcher = new Dispatcher(
-    queue,
-    (shutdown) =>
-      createCommandTrigger(provider, {
-        logLevel: settings.logLevel,
-        retry: { ...DEFAULT_TRANSIENT_RETRY, budgetMs: settings.transientRetryMs },
-        shutdown,
-      }),
-    {
-      concurrency: settings.dispatchConcurrency,
-      batchSize: settings.dispatchBatchSize,
-      lockRenewalMs: 20_000,
-      sink,
-    },
-  );
+  const dispatcher = localDispatcher(queue, provider, settings, sink);
   dispatcher.start();
 
   const reply = (message: FromWorker) => port.postMessage(message);

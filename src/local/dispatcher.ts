@@ -2,7 +2,10 @@ import { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { ReceivedMessage, SessionReceiver } from '../adapters/embedded/session-queue';
-import type { CommandTrigger } from '../triggers/command-trigger';
+import type { ServicesProvider } from '../app/services';
+import { DEFAULT_TRANSIENT_RETRY } from '../app/transient-retry';
+import type { Settings } from '../config/settings';
+import { createCommandTrigger, type CommandTrigger } from '../triggers/command-trigger';
 import type { LogSink } from './log';
 
 export interface SessionSource {
@@ -160,4 +163,31 @@ function describe(error: unknown): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The one-machine host's dispatcher over a session source, with its one set of defaults: the trigger
+ * handler the Functions host would call, the settings' concurrency, batch size, log level and backoff.
+ */
+export function localDispatcher(
+  source: SessionSource,
+  services: ServicesProvider,
+  settings: Settings,
+  sink: LogSink,
+): Dispatcher {
+  return new Dispatcher(
+    source,
+    (shutdown) =>
+      createCommandTrigger(services, {
+        logLevel: settings.logLevel,
+        retry: { ...DEFAULT_TRANSIENT_RETRY, budgetMs: settings.transientRetryMs },
+        shutdown,
+      }),
+    {
+      concurrency: settings.dispatchConcurrency,
+      batchSize: settings.dispatchBatchSize,
+      lockRenewalMs: 20_000,
+      sink,
+    },
+  );
 }

@@ -2,9 +2,7 @@ import type { Settings } from '../config/settings';
 import { createServices, type ComposedServices } from './compose';
 import { bindRoutes } from '../http/routes';
 import type { Clock } from '../ports/clock';
-import { DEFAULT_TRANSIENT_RETRY } from '../app/transient-retry';
-import { createCommandTrigger } from '../triggers/command-trigger';
-import { Dispatcher } from './dispatcher';
+import { localDispatcher } from './dispatcher';
 import type { LogSink } from './log';
 import { startServer, type LocalServer } from './server';
 
@@ -27,23 +25,7 @@ export async function startHost(
   const services = await createServices(settings, options);
   const provider = () => Promise.resolve(services);
   const server = await startServer(bindRoutes(provider), settings, sink);
-  const dispatcher = services.sessions
-    ? new Dispatcher(
-        services.sessions,
-        (shutdown) =>
-          createCommandTrigger(provider, {
-            logLevel: settings.logLevel,
-            retry: { ...DEFAULT_TRANSIENT_RETRY, budgetMs: settings.transientRetryMs },
-            shutdown,
-          }),
-        {
-          concurrency: settings.dispatchConcurrency,
-          batchSize: settings.dispatchBatchSize,
-          lockRenewalMs: 20_000,
-          sink,
-        },
-      )
-    : null;
+  const dispatcher = services.sessions ? localDispatcher(services.sessions, provider, settings, sink) : null;
   dispatcher?.start();
   let stopping: Promise<void> | null = null;
   return {

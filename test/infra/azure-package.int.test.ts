@@ -12,16 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bindRoutes } from '../../src/http/routes';
 import { azdPackageFiles, azdZip, unpack } from '../support/azd-zip';
+import { AZURE_ENV } from '../support/azure-env';
 
 const ROOT = join(__dirname, '..', '..');
-const AZURE_ENV = {
-  COSMOS_ENDPOINT: 'https://acct.documents.azure.com:443/',
-  COSMOS_DATABASE: 'inventory',
-  COSMOS_CONTAINER: 'inventory',
-  ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
-  SERVICEBUS_QUEUE: 'reservations',
-  AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
-};
 
 /**
  * Runs in the unpacked package: records what `main` registers with @azure/functions (resolved from the

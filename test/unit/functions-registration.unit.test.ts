@@ -2,15 +2,7 @@ import type { app, HttpFunctionOptions, ServiceBusQueueFunctionOptions } from '@
 import { ROUTES } from '../../src/http/routes';
 import { Router } from '../../src/local/router';
 import { bindRoutes } from '../../src/http/routes';
-
-const AZURE_ENV = {
-  COSMOS_ENDPOINT: 'https://acct.documents.azure.com:443/',
-  COSMOS_DATABASE: 'inventory',
-  COSMOS_CONTAINER: 'inventory',
-  ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net',
-  SERVICEBUS_QUEUE: 'reservations',
-  AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
-};
+import { AZURE_ENV } from '../support/azure-env';
 
 /** Loads functions/index.ts as the Functions host would and records what it registers. */
 function captureRegistrations(env: Record<string, string>) {
