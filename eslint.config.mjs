@@ -56,6 +56,41 @@ export default tseslint.config(
     },
   },
   {
+    // Adapters import ports, never each other, and never a host.
+    files: ['src/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../cosmos/*', '../servicebus/*', '../embedded/*', '../../adapters/*'], message: 'adapters never import each other; share through src/ports' },
+            { group: ['../../local/*', '../../../functions/*', '../../http/*', '../../triggers/*'], message: 'adapters do not know the hosts or the HTTP layer' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Ports are interfaces: they depend on the domain at most.
+    files: ['src/ports/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../adapters/*', '../app/*', '../local/*', '../http/*', '../triggers/*', '../composition/*'], message: 'src/ports depends on nothing but the domain' }] },
+      ],
+    },
+  },
+  {
+    // Shared code never imports a host: functions/ (Azure) and src/local/ (one machine) are peers on top.
+    files: ['src/http/**/*.ts', 'src/triggers/**/*.ts', 'src/composition/**/*.ts', 'src/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../local/*', '../../local/*', '../functions/*', '../../functions/*'], message: 'shared code never imports a host' }] },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-require-imports': 'off',

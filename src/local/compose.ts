@@ -9,7 +9,7 @@ import { ServiceBusSessionSource } from '../adapters/servicebus/session-source';
 import { ItemCache } from '../app/item-cache';
 import type { Services } from '../app/services';
 import type { Settings } from '../config/settings';
-import type { SessionSource } from './dispatcher';
+import type { SessionSource } from '../ports/sessions';
 import { WorkerQueue } from './worker-queue';
 import { systemClock, type Clock } from '../ports/clock';
 import type { CommandQueue } from '../ports/queue';

@@ -1,16 +1,12 @@
 import { InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { ReceivedMessage, SessionReceiver } from '../adapters/embedded/session-queue';
+import type { ReceivedMessage, SessionReceiver, SessionSource } from '../ports/sessions';
 import type { ServicesProvider } from '../app/services';
 import { DEFAULT_TRANSIENT_RETRY } from '../app/transient-retry';
 import type { Settings } from '../config/settings';
 import { createCommandTrigger, type CommandTrigger } from '../triggers/command-trigger';
 import type { LogSink } from './log';
-
-export interface SessionSource {
-  acceptNextSession(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SessionReceiver | null>;
-}
 
 export interface DispatcherOptions {
   /** Sessions processed at once (the host's maxConcurrentSessions). */

@@ -2,13 +2,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  EmbeddedSessionQueue,
-  SessionLockLostError,
-  type EmbeddedQueueOptions,
-  type ReceivedMessage,
-  type SessionReceiver,
-} from '../../src/adapters/embedded/session-queue';
+import { EmbeddedSessionQueue, type EmbeddedQueueOptions } from '../../src/adapters/embedded/session-queue';
+import { SessionLockLostError, type ReceivedMessage, type SessionReceiver } from '../../src/ports/sessions';
 import type { Clock } from '../../src/ports/clock';
 import type { AdjustCommand } from '../../src/domain/model';
 import { QueueUnavailableError, type OutgoingCommand } from '../../src/ports/queue';

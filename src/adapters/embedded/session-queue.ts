@@ -7,6 +7,7 @@ import {
   type OutgoingCommand,
   type SendOutcome,
 } from '../../ports/queue';
+import { SessionLockLostError, type ReceivedMessage, type SessionReceiver } from '../../ports/sessions';
 import { WalSync, type Fsync } from './wal-sync';
 import { DISK_FULL_RETRY_SECONDS, isStorageFailure, WriteHealth } from './write-health';
 
@@ -30,21 +31,6 @@ export interface EmbeddedQueueOptions {
   beforeComplete?: () => Promise<void>;
 }
 
-export interface ReceivedMessage {
-  messageId: string;
-  sessionId: string;
-  /** The JSON-parsed body as sent. */
-  body: unknown;
-  subject: string | undefined;
-  applicationProperties: Record<string, string>;
-  /** 1 on first delivery. */
-  deliveryCount: number;
-  /** For a scheduled message, the time it became deliverable (as Service Bus reports it). */
-  enqueuedTimeUtc: Date;
-  sequenceNumber: number;
-  lockToken: string;
-}
-
 export interface DeadLetteredMessage {
   messageId: string;
   sessionId: string;
@@ -54,29 +40,6 @@ export interface DeadLetteredMessage {
   deliveryCount: number;
   deadLetteredAt: Date;
   sequenceNumber: number;
-}
-
-export interface SessionReceiver {
-  readonly sessionId: string;
-  lockedUntil(): Date;
-  /** Up to `max` next messages of this session, in order, that are not already delivered-and-unsettled on this receiver. Empty array when none is deliverable now. */
-  receiveMessages(max: number): Promise<ReceivedMessage[]>;
-  /** Deletes the message. */
-  complete(message: ReceivedMessage): Promise<void>;
-  /** Makes it deliverable again at its place (redelivered next); dead-letters it once it has been delivered maxDeliveryCount times. */
-  abandon(message: ReceivedMessage): Promise<void>;
-  deadLetter(message: ReceivedMessage, reason: string, description?: string): Promise<void>;
-  renewLock(): Promise<Date>;
-  /** Releases the session; unsettled messages become deliverable again (their delivery already counted). */
-  close(): Promise<void>;
-}
-
-/** The session lock expired (or the queue closed): another consumer may hold the session now. */
-export class SessionLockLostError extends Error {
-  constructor(sessionId: string) {
-    super(`The session lock of '${sessionId}' was lost; another consumer may hold the session`);
-    this.name = 'SessionLockLostError';
-  }
 }
 
 export const MAX_DELIVERY_COUNT_EXCEEDED = 'MaxDeliveryCountExceeded';

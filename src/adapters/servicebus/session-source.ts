@@ -4,7 +4,7 @@ import {
   type ServiceBusSessionReceiver,
   type TokenCredential,
 } from '@azure/service-bus';
-import type { ReceivedMessage, SessionReceiver } from '../../adapters/embedded/session-queue';
+import type { ReceivedMessage, SessionReceiver } from '../../ports/sessions';
 
 /**
  * Lets the one-machine dispatcher consume a real Service Bus queue (running locally against deployed
