@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -45,6 +46,12 @@ const optionalText = (name: string, pattern: RegExp, expected: string) =>
     .optional()
     .refine((v) => v === undefined || pattern.test(v), { message: `${name} must be ${expected}` });
 
+/** `http(s)://host[:port]` with an optional trailing slash, and a port URL parsing accepts (1-65535). */
+function isOrigin(value: string): boolean {
+  if (!/^https?:\/\/(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?\/?$/.test(value)) return false;
+  return URL.canParse(value);
+}
+
 const envSchema = z.object({
   PORT: intSetting('PORT', 0, 65535, 7071),
   /** Interface the one-machine host binds: loopback unless exposed on purpose (then set API_KEY). */
@@ -52,9 +59,11 @@ const envSchema = z.object({
     .string()
     .optional()
     .default('127.0.0.1')
-    .refine((v) => /^(?:[A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?)$/.test(v), {
+    .refine((v) => /^[A-Za-z0-9.-]+$/.test(v) || isIPv6(v.replace(/^\[(.*)\]$/, '$1')), {
       message: 'HOST must be a host name or an IP address such as 127.0.0.1, 0.0.0.0 or ::1',
-    }),
+    })
+    // [::1] as written in a URL; Node's listen wants it bare.
+    .transform((v) => v.replace(/^\[(.*)\]$/, '$1')),
   /** When set, every route but health and the OpenAPI document needs it in x-api-key or x-functions-key. */
   API_KEY: z
     .string()
@@ -63,11 +72,12 @@ const envSchema = z.object({
       message: 'API_KEY must be 16 to 256 printable ASCII characters',
     }),
   /** The base URL links are built from (Location, statusUrl, next); default: the bound address. */
-  PUBLIC_BASE_URL: optionalText(
-    'PUBLIC_BASE_URL',
-    /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/,
-    'an http(s) origin such as https://inventory.example.com',
-  ),
+  PUBLIC_BASE_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || isOrigin(v), {
+      message: 'PUBLIC_BASE_URL must be an http(s) origin such as https://inventory.example.com (no path)',
+    }),
   /** true: a reverse proxy is in front, so X-Forwarded-Host and X-Forwarded-Proto are honoured. */
   TRUST_PROXY: z
     .enum(['true', 'false'], { error: 'TRUST_PROXY must be true or false' })

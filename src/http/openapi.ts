@@ -135,14 +135,18 @@ function commonResponses(route: RouteDef): RouteDef['doc']['responses'] {
   if (route.method !== 'GET') {
     responses[403] = { description: 'A browser request from another site (one machine)', schema: Problem };
   }
-  if (route.doc.body) {
+  if (route.method !== 'GET') {
     responses[413] = { description: 'Body larger than 64 KiB', schema: Problem };
+  }
+  if (route.doc.body) {
     responses[415] = { description: 'Body not application/json', schema: Problem };
   }
-  responses[503] = {
-    description: 'The store or the queue is unavailable; retry after Retry-After',
-    schema: Problem,
-    headers: ['Retry-After'],
-  };
+  if (!route.doc.noBackend) {
+    responses[503] = {
+      description: 'The store or the queue is unavailable; retry after Retry-After',
+      schema: Problem,
+      headers: ['Retry-After'],
+    };
+  }
   return responses;
 }

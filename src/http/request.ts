@@ -98,12 +98,12 @@ export function baseUrl(request: ApiRequest): string {
   const proto = request.headers.get('x-forwarded-proto')?.trim().toLowerCase();
   const host = request.headers.get('x-forwarded-host')?.trim();
   const scheme = proto === 'http' || proto === 'https' ? proto : url.protocol.replace(':', '');
-  return `${scheme}://${host !== undefined && HOST_HEADER.test(host) ? host : url.host}`;
+  return `${scheme}://${host !== undefined && FORWARDED_HOST.test(host) ? host : url.host}`;
 }
 
-/** A host name or IPv4 address with an optional port: what a forwarded host may be. */
-const HOST_HEADER =
-  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*(?::\d{1,5})?$/;
+/** A host name or IPv4 address with an optional port (1-65535): what a forwarded host may be. */
+export const FORWARDED_HOST =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*(?::(?:6553[0-5]|655[0-2]\d|65[0-4]\d\d|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}))?$/;
 
 function tooLarge(): ProblemError {
   return new ProblemError(

@@ -23,6 +23,8 @@ export interface RouteDoc {
   body?: z.ZodType;
   query?: z.ZodObject;
   headers?: { name: string; description: string; required?: boolean }[];
+  /** Answers from the code alone, so no store or queue outage reaches it (no 503). */
+  noBackend?: true;
   responses: Record<number, { description: string; schema?: z.ZodType; headers?: string[] }>;
 }
 

@@ -1,4 +1,5 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
 import type { ServicesProvider } from '../app/services';
 import { InvalidContinuationError, TransientStoreError } from '../ports/store';
 import { QueueUnavailableError } from '../ports/queue';
@@ -22,7 +23,11 @@ const openApiRoute: RouteDef = {
   route: 'openapi.json',
   method: 'GET',
   authLevel: 'anonymous',
-  doc: { summary: 'This OpenAPI 3.1 document', responses: { 200: { description: 'The document' } } },
+  doc: {
+    summary: 'This OpenAPI 3.1 document',
+    noBackend: true,
+    responses: { 200: { description: 'The document', schema: z.looseObject({ openapi: z.string() }) } },
+  },
   handle: () => Promise.resolve(json(200, openApi())),
 };
 

@@ -1,11 +1,22 @@
 import { InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { randomBytesPooled } from '../app/random';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { problemResponse } from '../http/problem';
 import { MAX_BODY_BYTES } from '../http/request';
 import type { BoundRoute } from '../http/routes';
+import {
+  boundOrigin,
+  connectionOrigin,
+  crossSiteWrite,
+  digest,
+  isClientAbort,
+  keyMatches,
+  requestOrigin,
+  unsafePath,
+  withoutForwarded,
+} from './front-door';
 import type { LogSink } from './log';
 import { LocalRequest } from './local-request';
 import { Router } from './router';
@@ -29,10 +40,9 @@ export interface ServerOptions {
   trustProxy: boolean;
   /** A request (headers and body) must arrive within this; a slow body must not hold a socket for minutes. */
   requestTimeoutMs?: number;
+  /** Connections open at once; past it a new connection is closed at once (default 1024). */
+  maxConnections?: number;
 }
-
-/** Connections served at once: past it new ones wait in the kernel's backlog. */
-const MAX_CONNECTIONS = 1024;
 
 /** Serves the route table over plain Node HTTP, calling each handler as the Functions host would. */
 export async function startServer(
@@ -86,15 +96,18 @@ export async function startServer(
     },
   );
   server.keepAliveTimeout = 5000;
-  server.maxConnections = MAX_CONNECTIONS;
+  server.maxConnections = options.maxConnections ?? 1024;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: Error) =>
+      reject(new Error(`cannot listen on HOST=${options.host} PORT=${options.port}: ${error.message}`)),
+    );
     server.listen(options.port, options.host, resolve);
   });
   const address = server.address() as AddressInfo;
+  const own = boundOrigin(address.address, address.port);
   const bound = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   ready.gate = {
-    base: new URL(options.publicBaseUrl ?? bound),
+    base: options.publicBaseUrl !== undefined ? new URL(options.publicBaseUrl).origin : own,
     trustProxy: options.trustProxy,
     ...(options.apiKey !== undefined ? { apiKey: digest(options.apiKey) } : {}),
   };
@@ -113,8 +126,11 @@ export async function startServer(
 
 /** What every request is checked against before routing. */
 interface Gate {
-  /** Links are built from this origin, never from the Host header a client sent. */
-  base: URL;
+  /**
+   * Links are built from this origin, never from the Host header a client sent; null when bound to every
+   * interface, where each connection's local address is the origin.
+   */
+  base: string | null;
   trustProxy: boolean;
   apiKey?: Buffer;
 }
@@ -138,20 +154,20 @@ async function serve(
       ]),
     );
   }
-  const url = new URL(`${origin(gate, req)}${raw.startsWith('/') ? raw : `/${raw}`}`);
+  const own = gate.base ?? connectionOrigin(req.socket);
+  const origin = requestOrigin(own, req, gate.trustProxy);
+  const url = new URL(`${origin}${raw}`);
   const method = (req.method ?? 'GET').toUpperCase();
-  const crossSite = crossSiteWrite(method, req, gate.base.origin);
+  const crossSite = crossSiteWrite(method, req, [own, origin]);
   if (crossSite) {
     drain(req);
-    return send(res, problemResponse(403, 'cross-site-request', 'Forbidden', crossSite, url.pathname));
+    return send(res, problemResponse(403, 'cross-site-request', 'Forbidden', crossSite, rawPath));
   }
-  const resolution = router.resolve(method, url.pathname);
+  // Routed on the path as sent: URL parsing may rewrite it (percent-encoding, backslashes).
+  const resolution = router.resolve(method, rawPath);
   if (resolution.kind === 'not-found') {
     drain(req);
-    return send(
-      res,
-      problemResponse(404, 'not-found', 'Not found', `no route for ${url.pathname}`, url.pathname),
-    );
+    return send(res, problemResponse(404, 'not-found', 'Not found', `no route for ${rawPath}`, rawPath));
   }
   if (resolution.kind === 'method-not-allowed') {
     drain(req);
@@ -161,8 +177,8 @@ async function serve(
         405,
         'method-not-allowed',
         'Method not allowed',
-        `${method} is not allowed on ${url.pathname}`,
-        url.pathname,
+        `${method} is not allowed on ${rawPath}`,
+        rawPath,
         [],
         {
           allow: resolution.allow.join(', '),
@@ -180,7 +196,7 @@ async function serve(
         'payload-too-large',
         'Payload too large',
         `the body must be at most ${MAX_BODY_BYTES} bytes`,
-        url.pathname,
+        rawPath,
         [{ field: '(body)', message: `larger than ${MAX_BODY_BYTES} bytes` }],
       ),
     );
@@ -194,7 +210,7 @@ async function serve(
         'unauthorized',
         'Unauthorized',
         'send the API key in x-api-key (or x-functions-key)',
-        url.pathname,
+        rawPath,
         [],
         {
           'www-authenticate': 'ApiKey header="x-api-key"',
@@ -263,76 +279,4 @@ function drain(req: http.IncomingMessage): void {
 
 function validTraceparent(value: string | undefined): string | undefined {
   return value && /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(value) ? value : undefined;
-}
-
-/** Dot segments and encoded slashes: a path must name its route as written, never by resolution. */
-function unsafePath(rawPath: string): string | null {
-  if (/%2f|%5c/i.test(rawPath)) return 'encoded slashes (%2F, %5C) are not allowed in a path';
-  for (const segment of rawPath.split('/')) {
-    let decoded = segment;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      // malformed escapes are the route parameter's to refuse
-    }
-    if (decoded === '.' || decoded === '..') return 'dot segments (. and ..) are not allowed in a path';
-  }
-  return null;
-}
-
-/** The origin of this request: the configured or bound one; a proxy's forwarded one only when trusted. */
-function origin(gate: Gate, req: http.IncomingMessage): string {
-  if (!gate.trustProxy) return gate.base.origin;
-  const proto = header(req, 'x-forwarded-proto')?.toLowerCase();
-  const host = header(req, 'x-forwarded-host');
-  const scheme = proto === 'http' || proto === 'https' ? proto : gate.base.protocol.replace(':', '');
-  const name = host !== undefined && FORWARDED_HOST.test(host) ? host : gate.base.host;
-  return `${scheme}://${name}`;
-}
-
-const FORWARDED_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$/;
-
-/**
- * A state-changing request a browser made from another site (a page the user happens to visit): refused.
- * Browsers say where a request comes from (Sec-Fetch-Site, Origin); curl and SDKs send neither.
- */
-function crossSiteWrite(method: string, req: http.IncomingMessage, ownOrigin: string): string | null {
-  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return null;
-  const site = header(req, 'sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    return `a ${site} browser request may not change anything here`;
-  }
-  const from = header(req, 'origin');
-  if (from !== undefined && from !== 'null' && from !== ownOrigin) {
-    return `requests from ${from} may not change anything here`;
-  }
-  if (from === 'null') return 'requests from an opaque origin may not change anything here';
-  return null;
-}
-
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function withoutForwarded(headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
-  const { 'x-forwarded-host': _host, 'x-forwarded-proto': _proto, ...rest } = headers;
-  return rest;
-}
-
-function digest(key: string): Buffer {
-  return createHash('sha256').update(key).digest();
-}
-
-/** Constant time: compares digests of equal length whatever was sent. */
-function keyMatches(expected: Buffer, req: http.IncomingMessage): boolean {
-  const sent = header(req, 'x-api-key') ?? header(req, 'x-functions-key');
-  return sent !== undefined && timingSafeEqual(expected, digest(sent));
-}
-
-function isClientAbort(error: unknown, req: http.IncomingMessage): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return (
-    req.destroyed || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNABORTED'
-  );
 }

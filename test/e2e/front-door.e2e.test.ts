@@ -98,6 +98,9 @@ describe('the front door', () => {
         415,
         'application/problem+json',
       ]);
+      expect(JSON.parse(res.body).errors).toEqual([
+        { field: 'Content-Type', message: 'must be application/json' },
+      ]);
     }
     const ok = await raw(
       port,
@@ -180,6 +183,9 @@ describe('the front door', () => {
       '/api/inventory/sku-1/reservations/%2e%2e/%2E%2E/sku-2/adjustments',
       '/api/inventory/sku-1%2F..%2Fsku-2/adjustments',
       '/api/./inventory/sku-2/adjustments',
+      // URL parsing turns backslashes into slashes and then resolves the dots.
+      '/api/inventory/sku-1/reservations\\..\\..\\sku-2/adjustments',
+      '/api/inventory/sku-1/reservations/%5C..%5C..%5Csku-2/adjustments',
     ]) {
       const res = await raw(port, 'POST', rawPath, JSON_HEADERS, '{"delta":-5,"reason":"x"}');
       expect([rawPath, res.status]).toEqual([rawPath, 400]);
