@@ -1,11 +1,11 @@
 import type { Command } from '../domain/model';
+import { MAX_DELIVERY_COUNT_EXCEEDED } from '../ports/sessions';
 import type { DocumentStore, StoredDocument } from '../ports/store';
 import { parseCommandMessage } from './command-schema';
 import type { IncomingMessage } from './handle-messages';
 import type { Logger } from './logger';
 
-/** Why a command was given up on: the queue dead-letters it after this many deliveries. */
-export const MAX_DELIVERY_COUNT_EXCEEDED = 'MaxDeliveryCountExceeded';
+/** Why a command was given up on: the queue dead-letters it after MAX_DELIVERY_COUNT deliveries. */
 export const FAILURE_REASONS = [MAX_DELIVERY_COUNT_EXCEEDED] as const;
 
 /**

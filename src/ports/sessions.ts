@@ -42,6 +42,15 @@ export class SessionLockLostError extends Error {
   }
 }
 
+/**
+ * Deliveries before a message is dead-lettered: the queue's maxDeliveryCount on Service Bus
+ * (infra/modules/servicebus.bicep) and the embedded queue's default, and the count at which the trigger
+ * records a command as failed.
+ */
+export const MAX_DELIVERY_COUNT = 10;
+/** The dead-letter reason for a message delivered MAX_DELIVERY_COUNT times without being completed. */
+export const MAX_DELIVERY_COUNT_EXCEEDED = 'MaxDeliveryCountExceeded';
+
 /** Where a dispatcher takes sessions from. */
 export interface SessionSource {
   acceptNextSession(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<SessionReceiver | null>;

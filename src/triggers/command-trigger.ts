@@ -2,6 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import { handleSessionMessages, type IncomingMessage, type Settlement } from '../app/handle-messages';
 import { recordFailures } from '../app/failures';
 import type { ServicesProvider } from '../app/services';
+import { MAX_DELIVERY_COUNT } from '../ports/sessions';
 import {
   DEFAULT_TRANSIENT_RETRY,
   withTransientRetry,
@@ -13,9 +14,6 @@ export interface TriggerResult {
   /** One per message, in order. The Functions host auto-completes on return; the local dispatcher settles each. */
   settlements: Settlement[];
 }
-
-/** The queue's maxDeliveryCount (infra/modules/servicebus.bicep, and the embedded queue's default). */
-export const MAX_DELIVERY_COUNT = 10;
 
 export type CommandTrigger = (message: unknown, context: InvocationContext) => Promise<TriggerResult>;
 

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import type { Settings } from '../../src/config/settings';
 import { bindRoutes } from '../../src/http/routes';
 import { localSettings, startHost, type Host } from '../../src/local/host';
 import { startServer } from '../../src/local/server';
+import { rawRequest as raw } from '../support/raw-http';
 import { ApiClient } from '../support/http-client';
 
 /**
@@ -29,34 +29,6 @@ async function start(
   const host = await startHost(localSettings({ dataDir, ...overrides }), () => undefined);
   hosts.push(host);
   return { host, api: new ApiClient(host.url), port: host.server.port };
-}
-
-interface Raw {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-function raw(
-  port: number,
-  method: string,
-  rawPath: string,
-  headers: Record<string, string> = {},
-  body?: string,
-): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path: rawPath, headers, setHost: !('host' in headers) },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };

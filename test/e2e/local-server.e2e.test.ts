@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import type { Settings } from '../../src/config/settings';
 import { bindRoutes } from '../../src/http/routes';
 import { localSettings, startHost, type Host } from '../../src/local/host';
 import { startServer, type LocalServer } from '../../src/local/server';
+import { rawRequest as request } from '../support/raw-http';
 
 /**
  * The one-machine server as an operator meets it: where links point when it is exposed, how many
@@ -34,25 +34,6 @@ async function start(
   );
   hosts.push(host);
   return { host, port: host.server.port, lines };
-}
-
-function request(
-  port: number,
-  method: string,
-  rawPath: string,
-  headers: Record<string, string> = {},
-  body?: string,
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: rawPath, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };

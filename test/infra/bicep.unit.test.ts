@@ -8,6 +8,7 @@ import { basename, join, relative, resolve } from 'node:path';
 
 import { PARTITION_KEY_PATH } from '../../src/adapters/cosmos/partition';
 import { AZURE_DEPLOYED_SETTINGS } from '../../src/config/settings';
+import { MAX_DELIVERY_COUNT } from '../../src/ports/sessions';
 import {
   INFRA_DIR,
   REPO_ROOT,
@@ -150,7 +151,8 @@ describe('what the code needs from the resources', () => {
     expect(propertyValue(queueProps, 'requiresDuplicateDetection')).toBe('true');
     expect(propertyValue(queueProps, 'duplicateDetectionHistoryTimeWindow')).toBe('duplicateDetectionWindow');
     expect(params(sbText).find((p) => p.name === 'duplicateDetectionWindow')?.defaultValue).toBe("'PT10M'");
-    expect(propertyValue(queueProps, 'maxDeliveryCount')).toBe('10');
+    // The trigger records a command as failed at this delivery: the two must agree.
+    expect(propertyValue(queueProps, 'maxDeliveryCount')).toBe(String(MAX_DELIVERY_COUNT));
     expect(propertyValue(queueProps, 'lockDuration')).toBe("'PT1M'");
     expect(propertyValue(queueProps, 'deadLetteringOnMessageExpiration')).toBe('true');
     expect(params(sbText).find((p) => p.name === 'queueName')?.defaultValue).toBe("'reservations'");

@@ -10,7 +10,8 @@ import { putItem } from '../../src/app/items';
 import type { Services } from '../../src/app/services';
 import type { InventoryItem, ReserveCommand } from '../../src/domain/model';
 import { TransientStoreError, type DocumentStore } from '../../src/ports/store';
-import { createCommandTrigger, MAX_DELIVERY_COUNT } from '../../src/triggers/command-trigger';
+import { MAX_DELIVERY_COUNT } from '../../src/ports/sessions';
+import { createCommandTrigger } from '../../src/triggers/command-trigger';
 import { failureId, type FailureRecord } from '../../src/app/failures';
 
 const clock = { now: () => new Date('2026-03-01T10:00:00Z') };

@@ -56,10 +56,10 @@ export function checkDataSet(dataDir: string): { id: string; created: boolean } 
       );
     }
   }
-  const found = {
-    store: inspect(files.store, OWN_TABLE.store),
-    queue: inspect(files.queue, OWN_TABLE.queue),
-  };
+  // One open per file: the identity, quick_check, and what the hold check needs from each.
+  const store = inspect(files.store, OWN_TABLE.store, activeHolds);
+  const queue = inspect(files.queue, OWN_TABLE.queue, (db) => holdsWithoutExpiry(db, store.extra));
+  const found = { store, queue };
   if (found.store.id === null && found.queue.id === null && found.store.hasData && found.queue.hasData) {
     // Files from before identities existed: both hold their data, so they are adopted as one set.
     const id = randomUUID();
@@ -73,13 +73,13 @@ export function checkDataSet(dataDir: string): { id: string; created: boolean } 
       );
     }
   }
-  if (found.store.id === found.queue.id) checkHoldsHaveExpiries(files);
   if (found.store.id !== found.queue.id) {
     throw new DataSetError(
       `${DATA_FILES.store} (data set ${found.store.id}) and ${DATA_FILES.queue} (data set ${found.queue.id}) in ${dataDir} ` +
         `come from different data sets. ${HOW_TO_RESTORE}`,
     );
   }
+  refuseStrandedHolds(queue.extra);
   return { id: found.store.id ?? '', created: false };
 }
 
@@ -118,7 +118,11 @@ function writeIdentity(db: Database.Database, id: string): void {
   db.prepare('INSERT INTO data_set (id, created_at) VALUES (?, ?)').run(id, new Date().toISOString());
 }
 
-function inspect(file: string, ownTable: string): { id: string | null; hasData: boolean } {
+function inspect<T>(
+  file: string,
+  ownTable: string,
+  extra: (db: Database.Database) => T,
+): { id: string | null; hasData: boolean; extra: T } {
   return withFile(file, (db) => {
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok')
@@ -126,7 +130,7 @@ function inspect(file: string, ownTable: string): { id: string | null; hasData: 
     const row = hasTable(db, 'data_set')
       ? (db.prepare('SELECT id FROM data_set LIMIT 1').get() as { id: string } | undefined)
       : undefined;
-    return { id: row?.id ?? null, hasData: hasTable(db, ownTable) };
+    return { id: row?.id ?? null, hasData: hasTable(db, ownTable), extra: extra(db) };
   });
 }
 
@@ -186,31 +190,41 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+interface Hold {
+  pk: string;
+  id: string;
+  commandId: string;
+}
+
+function activeHolds(db: Database.Database): Hold[] {
+  if (!hasTable(db, 'store_docs')) return [];
+  return db
+    .prepare(
+      "SELECT pk, id, json_extract(body, '$.commandId') AS commandId FROM store_docs WHERE type = 'reservation' AND status = 'held'",
+    )
+    .all() as Hold[];
+}
+
 /**
  * Every active hold must still be able to end: its ExpireHold is in the queue, or its Reserve is (a
- * redelivery schedules the expiry). A hold with neither was lost with part of queue.db (a truncated
- * write-ahead log, a file restored from another time): its stock would never come back.
+ * redelivery schedules the expiry); a dead-lettered one is not lost either, it is there to be resubmitted.
  */
-function checkHoldsHaveExpiries(files: { store: string; queue: string }): void {
-  const holds = withFile(files.store, (db) =>
-    hasTable(db, 'store_docs')
-      ? (db
-          .prepare(
-            "SELECT pk, id, json_extract(body, '$.commandId') AS commandId FROM store_docs WHERE type = 'reservation' AND status = 'held'",
-          )
-          .all() as { pk: string; id: string; commandId: string }[])
-      : [],
-  );
-  if (holds.length === 0) return;
-  const stranded = withFile(files.queue, (db) => {
-    if (!hasTable(db, 'queue_messages')) return holds;
-    // A dead-lettered one is not lost: it is there to be seen and resubmitted.
-    const dead = hasTable(db, 'queue_dead_letters');
-    const live = db.prepare('SELECT 1 FROM queue_messages WHERE message_id = ? LIMIT 1');
-    const letters = dead ? db.prepare('SELECT 1 FROM queue_dead_letters WHERE message_id = ? LIMIT 1') : null;
-    const present = { get: (id: string) => live.get(id) ?? letters?.get(id) };
-    return holds.filter((h) => !present.get(`${h.commandId}.expire`) && !present.get(h.commandId));
-  });
+function holdsWithoutExpiry(db: Database.Database, holds: readonly Hold[]): Hold[] {
+  if (holds.length === 0) return [];
+  if (!hasTable(db, 'queue_messages')) return [...holds];
+  const live = db.prepare('SELECT 1 FROM queue_messages WHERE message_id = ? LIMIT 1');
+  const letters = hasTable(db, 'queue_dead_letters')
+    ? db.prepare('SELECT 1 FROM queue_dead_letters WHERE message_id = ? LIMIT 1')
+    : null;
+  const present = (id: string) => live.get(id) !== undefined || letters?.get(id) !== undefined;
+  return holds.filter((h) => !present(`${h.commandId}.expire`) && !present(h.commandId));
+}
+
+/**
+ * A hold with neither was lost with part of queue.db (a truncated write-ahead log, a file restored from
+ * another time): its stock would never come back.
+ */
+function refuseStrandedHolds(stranded: readonly Hold[]): void {
   if (stranded.length === 0) return;
   const sample = stranded
     .slice(0, 3)

@@ -146,7 +146,7 @@ export class EmbeddedStore implements DocumentStore {
       return Promise.resolve(row ? { doc: JSON.parse(row.body) as T, etag: row.etag } : null);
     } catch (error) {
       // A file the disk cannot read (I/O error, gone) is an outage: 503, not 500.
-      return Promise.reject(this.writeError(error));
+      return Promise.reject(this.storageError(error));
     }
   }
 
@@ -188,7 +188,7 @@ export class EmbeddedStore implements DocumentStore {
       this.runGroup.immediate(work, results);
       this.health.noteSuccess();
     } catch (error) {
-      const failure = this.writeError(error);
+      const failure = this.storageError(error);
       for (const item of work) item.reject(failure);
       return;
     }
@@ -209,7 +209,7 @@ export class EmbeddedStore implements DocumentStore {
       return { ok: true, etags };
     } catch (error) {
       if (error instanceof BatchAbort) return { ok: false, failure: error.failure, index: error.index };
-      throw this.writeError(error);
+      throw this.storageError(error);
     }
   }
 
@@ -222,13 +222,13 @@ export class EmbeddedStore implements DocumentStore {
   }
 
   /** A disk that refuses reads or writes (full, I/O error) is a transient outage for callers: 503, not 500. */
-  private writeError(error: unknown): Error {
+  private storageError(error: unknown): Error {
     this.health.noteFailure(error);
     if (!isStorageFailure(error)) return error instanceof Error ? error : new Error(String(error));
     const detail = error instanceof Error ? error.message : String(error);
     return new TransientStoreError(
       'unavailable',
-      `the store cannot write: ${detail}`,
+      `the store cannot use its file: ${detail}`,
       DISK_FULL_RETRY_SECONDS * 1000,
     );
   }
@@ -272,7 +272,7 @@ export class EmbeddedStore implements DocumentStore {
     try {
       rows = statement.all(...params, limit + 1);
     } catch (error) {
-      throw this.writeError(error);
+      throw this.storageError(error);
     }
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
@@ -288,7 +288,7 @@ export class EmbeddedStore implements DocumentStore {
     try {
       this.health.check();
     } catch (error) {
-      return Promise.reject(this.writeError(error));
+      return Promise.reject(this.storageError(error));
     }
     return Promise.resolve();
   }

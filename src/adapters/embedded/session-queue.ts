@@ -7,7 +7,13 @@ import {
   type OutgoingCommand,
   type SendOutcome,
 } from '../../ports/queue';
-import { SessionLockLostError, type ReceivedMessage, type SessionReceiver } from '../../ports/sessions';
+import {
+  MAX_DELIVERY_COUNT,
+  MAX_DELIVERY_COUNT_EXCEEDED,
+  SessionLockLostError,
+  type ReceivedMessage,
+  type SessionReceiver,
+} from '../../ports/sessions';
 import { WalSync, type Fsync } from './wal-sync';
 import { DISK_FULL_RETRY_SECONDS, isStorageFailure, WriteHealth } from './write-health';
 
@@ -41,8 +47,6 @@ export interface DeadLetteredMessage {
   deadLetteredAt: Date;
   sequenceNumber: number;
 }
-
-export const MAX_DELIVERY_COUNT_EXCEEDED = 'MaxDeliveryCountExceeded';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -339,7 +343,7 @@ class QueueCore {
   ) {
     this.clock = options.clock ?? systemClock;
     this.lockDurationMs = options.lockDurationMs ?? 60_000;
-    this.maxDeliveryCount = options.maxDeliveryCount ?? 10;
+    this.maxDeliveryCount = options.maxDeliveryCount ?? MAX_DELIVERY_COUNT;
     this.dedupWindowMs = options.duplicateDetectionWindowMs ?? 600_000;
     this.wal = new WalSync(db, options.fsync);
     this.health = new WriteHealth(db);
