@@ -5,7 +5,8 @@ import type { CommandQueue } from '../ports/queue';
 import type { DocumentStore, StoredDocument } from '../ports/store';
 import { parseCommandMessage } from './command-schema';
 import { silentLogger, type Logger } from './logger';
-import { processCommands, type CommandOutcome, type ProcessorDeps } from './process-commands';
+import { processCommands, type ProcessorDeps } from './process-commands';
+import type { CommandOutcome } from './processing/outcome';
 import { scheduleExpiries } from './schedule-expiries';
 
 export interface IncomingMessage {
@@ -17,9 +18,7 @@ export interface IncomingMessage {
 
 export type Settlement =
   | { action: 'complete'; outcome: CommandOutcome }
-  | { action: 'deadLetter'; reason: string; description: string }
-  /** Not settled because an earlier batch of the group failed: redeliver. */
-  | { action: 'abandon' };
+  | { action: 'deadLetter'; reason: string; description: string };
 
 /** A message that could not be applied, kept with its reason in the item's partition. */
 export interface PoisonRecord extends StoredDocument {
@@ -45,60 +44,48 @@ export const POISON_PARTITION = '~poison~';
 export async function handleSessionMessages(
   messages: readonly IncomingMessage[],
   deps: ProcessorDeps & { store: DocumentStore; queue: CommandQueue },
-  onCommitted?: (settled: Map<number, Settlement>) => Promise<void> | void,
 ): Promise<Settlement[]> {
   const log = deps.log ?? silentLogger;
-  const settlements: (Settlement | undefined)[] = new Array<Settlement | undefined>(messages.length);
+  const settlements = new Map<number, Settlement>();
   const valid: { index: number; command: Command }[] = [];
   for (const [index, message] of messages.entries()) {
-    const parsed = parseCommandMessage(message.body);
-    let poison: { reason: string; description: string } | null = null;
-    if (!parsed.ok) poison = parsed;
-    else if (parsed.command.inventoryId !== message.sessionId) {
-      poison = {
-        reason: 'SessionMismatch',
-        description: `command for "${parsed.command.inventoryId}" arrived in session "${message.sessionId}"`,
-      };
+    const parsed = commandOf(message);
+    if ('command' in parsed) {
+      valid.push({ index, command: parsed.command });
+      continue;
     }
-    if (poison || !parsed.ok) {
-      const p = poison ?? { reason: 'SchemaViolation', description: 'invalid message' };
-      await recordPoison(deps.store, message, p, deps.clock.now(), log);
-      settlements[index] = { action: 'deadLetter', ...p };
-    } else valid.push({ index, command: parsed.command });
+    await recordPoison(deps.store, message, parsed, deps.clock.now(), log);
+    settlements.set(index, { action: 'deadLetter', ...parsed });
   }
   const inventoryId = messages[0]?.sessionId;
   if (valid.length > 0 && inventoryId !== undefined) {
-    const complete = (outcome: CommandOutcome): Settlement => ({ action: 'complete', outcome });
-    const outcomes = await processCommands(
-      inventoryId,
-      valid.map((v) => v.command),
-      deps,
-      {
-        // Reports what each batch settled as soon as it commits (the dispatcher completes those first).
-        onCommitted: async (indexes, committed) => {
-          for (const outcome of committed) log.debug('command decided', { inventoryId, ...outcome });
-          const settled = new Map<number, Settlement>();
-          indexes.forEach((i, k) => {
-            const target = valid[i];
-            const outcome = committed[k];
-            if (target && outcome) settled.set(target.index, complete(outcome));
-          });
-          await onCommitted?.(settled);
-        },
-      },
-    );
-    await scheduleExpiries(
-      deps.queue,
-      valid.map((v) => v.command),
-      outcomes,
-    );
-    // Every valid command has an outcome here, including those settled without a write.
+    const commands = valid.map((v) => v.command);
+    const outcomes = await processCommands(inventoryId, commands, deps);
+    for (const outcome of outcomes) log.debug('command decided', { inventoryId, ...outcome });
+    await scheduleExpiries(deps.queue, commands, outcomes);
     outcomes.forEach((outcome, i) => {
       const target = valid[i];
-      if (target) settlements[target.index] = complete(outcome);
+      if (target) settlements.set(target.index, { action: 'complete', outcome });
     });
   }
-  return settlements.map((s) => s ?? { action: 'abandon' });
+  return messages.map((message, i) => {
+    const settlement = settlements.get(i);
+    if (!settlement) throw new Error(`message ${message.messageId} was not settled`);
+    return settlement;
+  });
+}
+
+/** The command a message carries, or why it is poison. */
+function commandOf(message: IncomingMessage): { command: Command } | { reason: string; description: string } {
+  const parsed = parseCommandMessage(message.body);
+  if (!parsed.ok) return { reason: parsed.reason, description: parsed.description };
+  if (parsed.command.inventoryId !== message.sessionId) {
+    return {
+      reason: 'SessionMismatch',
+      description: `command for "${parsed.command.inventoryId}" arrived in session "${message.sessionId}"`,
+    };
+  }
+  return { command: parsed.command };
 }
 
 async function recordPoison(

@@ -1,34 +1,14 @@
-import { decide, type Decision } from '../domain/decide';
-import { commandMarkerId } from '../domain/ids';
-import type {
-  Command,
-  CommandMarker,
-  InventoryItem,
-  LedgerEvent,
-  RejectionReason,
-  Reservation,
-} from '../domain/model';
+import type { Command } from '../domain/model';
 import type { Clock } from '../ports/clock';
-import {
-  MAX_BATCH_OPERATIONS,
-  type BatchOperation,
-  type DocumentStore,
-  type Versioned,
-} from '../ports/store';
+import { MAX_BATCH_OPERATIONS, type DocumentStore } from '../ports/store';
 import type { ItemCache } from './item-cache';
 import { silentLogger, type Logger } from './logger';
-
-export type CommandOutcome =
-  | {
-      status: 'applied' | 'rejected';
-      reason: RejectionReason | null;
-      commandId: string;
-      reservationId: string | null;
-    }
-  /** Nothing to write (an ExpireHold for a hold that already ended). */
-  | { status: 'noop'; reason: null; commandId: string; reservationId: string | null }
-  /** Already applied by an earlier delivery: the 409 of the reservation or command marker said so. */
-  | { status: 'duplicate'; reason: null; commandId: string; reservationId: string | null };
+import { commitBatch } from './processing/commit-batch';
+import { withConflictRetry, type Attempt } from './processing/conflict-retry';
+import { decideInOrder, type Decided } from './processing/decide-in-order';
+import { loadItem, loadReservations, type PartitionState } from './processing/load';
+import type { CommandOutcome } from './processing/outcome';
+import { packBatch, type PackLimits } from './processing/pack-batch';
 
 export interface ProcessorDeps {
   store: DocumentStore;
@@ -48,48 +28,22 @@ export interface ProcessorDeps {
 }
 
 export interface ProcessOptions {
-  /** Called after each batch commits with the indexes of the commands it settled, so they can be completed. */
+  /** Called after each batch commits with the positions and outcomes of the commands it settled. */
   onCommitted?: (indexes: number[], outcomes: CommandOutcome[]) => Promise<void> | void;
 }
 
-/** The ETag kept changing under us: let the message be redelivered rather than spin. */
-export class ConflictRetriesExhaustedError extends Error {
-  constructor(inventoryId: string, attempts: number) {
-    super(`inventory ${inventoryId}: ETag conflict persisted over ${attempts} attempts`);
-    this.name = 'ConflictRetriesExhaustedError';
-  }
-}
-
-/** A write failed in a way no retry can fix (e.g. a document too large): a bug or corrupt data. */
-export class UnexpectedWriteError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnexpectedWriteError';
-  }
-}
-
-interface KnownReservation {
-  doc: Reservation;
-  etag: string;
-}
-
-interface Plan {
-  operations: BatchOperation[];
-  /** Which command each operation belongs to (-1: the shared item replace). */
-  owners: number[];
-  /** Commands settled by this plan, with their outcomes. */
-  settled: Map<number, CommandOutcome>;
-  nextItem: InventoryItem | null;
-  /** The reservations this batch writes, by the index of their operation (for their new ETags). */
-  reservations: { index: number; doc: Reservation }[];
+/** Where a group stands: what is settled, what a 409 showed to be a redelivery, what comes next. */
+interface Progress {
+  outcomes: (CommandOutcome | undefined)[];
+  duplicates: Set<number>;
+  next: number;
 }
 
 /**
- * Applies one session's commands in order. Decisions are made in memory and committed in as few atomic
- * batches as the 100-operation limit allows (a single command is a group of one). Each batch replaces
- * the item under its ETag, creates or replaces reservations, creates ledger events and command markers.
- * A 412 reloads the item and decides again; a 409 on a reservation or marker marks that command a
- * duplicate of an earlier delivery, and the rest are decided again without it.
+ * Applies one session's commands in order, like an event-sourced command handler: load the item and the
+ * reservations the commands act on, decide (pure), pack the decisions into as few atomic batches as the
+ * 100-operation limit allows, commit. A conflict reloads and decides again; a 409 on a reservation or
+ * marker marks that command a duplicate of an earlier delivery, and the rest are decided again without it.
  */
 export async function processCommands(
   inventoryId: string,
@@ -98,214 +52,87 @@ export async function processCommands(
   options: ProcessOptions = {},
 ): Promise<CommandOutcome[]> {
   const log = deps.log ?? silentLogger;
-  const maxRetries = deps.maxConflictRetries ?? 5;
-  const outcomes: (CommandOutcome | undefined)[] = new Array<CommandOutcome | undefined>(commands.length);
-  const duplicates = new Set<number>();
-  const reservations = new Map<string, KnownReservation | null>();
-  let item = await loadItem(inventoryId, deps, false);
-  let next = 0;
-  let conflicts = 0;
-
-  while (next < commands.length) {
-    const plan = await planBatch(inventoryId, commands, next, item, reservations, duplicates, deps);
-    if (plan.operations.length === 0) {
-      settle(plan.settled);
-      next += plan.settled.size;
-      continue;
-    }
-    const result = await deps.store.batch(inventoryId, plan.operations);
-    if (result.ok) {
-      if (plan.nextItem) {
-        const etag = plan.owners[0] === -1 ? result.etags[0] : undefined;
-        if (typeof etag === 'string') {
-          item = { doc: plan.nextItem, etag };
-          deps.cache.set(inventoryId, item);
-        }
-      }
-      for (const { index, doc } of plan.reservations) {
-        const etag = result.etags[index];
-        if (typeof etag === 'string') reservations.set(doc.id, { doc, etag });
-      }
-      settle(plan.settled);
-      next += plan.settled.size;
-      conflicts = 0; // the bound is per batch: a long group that keeps making progress is not starved
-      await options.onCommitted?.([...plan.settled.keys()], [...plan.settled.values()]);
-      continue;
-    }
-    const owner = plan.owners[result.index];
-    if (
-      result.failure === 'duplicate' &&
-      owner !== undefined &&
-      owner >= 0 &&
-      !isEventOp(plan.operations[result.index])
-    ) {
-      log.info('command already applied by an earlier delivery', {
-        inventoryId,
-        commandId: commands[owner]?.commandId,
-      });
-      duplicates.add(owner);
-      continue;
-    }
-    if (result.failure === 'conflict' || result.failure === 'duplicate' || result.failure === 'notFound') {
-      // Someone else wrote this item (an admin PUT, or a consumer that lost its session lock): reload.
-      conflicts += 1;
-      if (conflicts > maxRetries) throw new ConflictRetriesExhaustedError(inventoryId, conflicts);
-      log.warn('write conflict; reloading and deciding again', {
-        inventoryId,
-        failure: result.failure,
-        conflicts,
-      });
-      deps.cache.evict(inventoryId);
-      reservations.clear();
-      item = await loadItem(inventoryId, deps, true);
-      continue;
-    }
-    throw new UnexpectedWriteError(
-      `inventory ${inventoryId}: batch failed with ${result.failure} at ${result.index}`,
+  const progress: Progress = { outcomes: [], duplicates: new Set(), next: 0 };
+  const state: PartitionState = {
+    item: await loadItem(inventoryId, deps.store, deps.cache, false),
+    reservations: new Map(),
+  };
+  while (progress.next < commands.length) {
+    const { settled, wrote } = await withConflictRetry(
+      inventoryId,
+      deps.maxConflictRetries ?? 5,
+      () => commitNext(inventoryId, commands, progress, state, deps),
+      async (conflict, conflicts) => {
+        log.warn('write conflict; reloading and deciding again', {
+          inventoryId,
+          failure: conflict.failure,
+          conflicts,
+        });
+        deps.cache.evict(inventoryId);
+        state.reservations.clear();
+        state.item = await loadItem(inventoryId, deps.store, deps.cache, true);
+      },
     );
+    for (const step of settled) progress.outcomes[step.index] = step.outcome;
+    progress.next += settled.length;
+    if (wrote)
+      await options.onCommitted?.(
+        settled.map((s) => s.index),
+        settled.map((s) => s.outcome),
+      );
   }
-  return outcomes.map((o, i) => {
-    if (!o) throw new Error(`command ${i} was not settled`);
-    return o;
+  return commands.map((_, i) => {
+    const outcome = progress.outcomes[i];
+    if (!outcome) throw new Error(`command ${i} was not settled`);
+    return outcome;
   });
-
-  function settle(settled: Map<number, CommandOutcome>): void {
-    for (const [index, outcome] of settled) outcomes[index] = outcome;
-  }
 }
 
-function isEventOp(op: BatchOperation | undefined): boolean {
-  return op !== undefined && op.op !== 'delete' && op.doc.type === 'event';
-}
-
-async function loadItem(
-  inventoryId: string,
-  deps: ProcessorDeps,
-  fresh: boolean,
-): Promise<Versioned<InventoryItem> | null> {
-  const cached = fresh ? undefined : deps.cache.get(inventoryId);
-  if (cached) return cached;
-  const read = await deps.store.read<InventoryItem>(inventoryId, inventoryId);
-  if (read) deps.cache.set(inventoryId, read);
-  return read;
-}
-
-/** Decides commands from `start` on, in order, until the batch is full; reads reservations it lacks. */
-async function planBatch(
+/** Decides from the next unsettled command on and commits the first batch of those decisions. */
+async function commitNext(
   inventoryId: string,
   commands: readonly Command[],
-  start: number,
-  item: Versioned<InventoryItem> | null,
-  known: Map<string, KnownReservation | null>,
-  duplicates: ReadonlySet<number>,
+  progress: Progress,
+  state: PartitionState,
   deps: ProcessorDeps,
-): Promise<Plan> {
-  const now = deps.clock.now().toISOString();
-  const settled = new Map<number, CommandOutcome>();
-  let working: InventoryItem | null = item?.doc ?? null;
-  let itemChanged = false;
-  const touched = new Map<string, { doc: Reservation; owner: number }>();
-  const events: { event: LedgerEvent; owner: number }[] = [];
-  const markers: { marker: CommandMarker; owner: number }[] = [];
-  const opCount = () => (itemChanged ? 1 : 0) + touched.size + events.length + markers.length;
-
-  for (let index = start; index < commands.length; index++) {
-    const command = commands[index];
-    if (!command) break;
-    const reservationId = 'reservationId' in command ? command.reservationId : null;
-    if (duplicates.has(index)) {
-      settled.set(index, { status: 'duplicate', reason: null, commandId: command.commandId, reservationId });
-      continue;
-    }
-    let reservation: Reservation | null = null;
-    if (reservationId) {
-      const inBatch = touched.get(reservationId);
-      if (inBatch) reservation = inBatch.doc;
-      else {
-        // A Reserve relies on the 409 of its create instead of a read: the common path stays read-free.
-        if (!known.has(reservationId) && command.type !== 'Reserve') {
-          const read = await deps.store.read<Reservation>(inventoryId, reservationId);
-          known.set(reservationId, read);
-        }
-        reservation = known.get(reservationId)?.doc ?? null;
-      }
-    }
-    const decision: Decision = decide({ item: working, reservation, command, now });
-    if (decision.kind === 'noop') {
-      settled.set(index, {
-        status: decision.why === 'duplicate' ? 'duplicate' : 'noop',
-        reason: null,
-        commandId: command.commandId,
-        reservationId,
-      });
-      continue;
-    }
-    const needsMarker = command.type !== 'Reserve';
-    const added =
-      (decision.item && !itemChanged ? 1 : 0) +
-      (decision.reservation && !touched.has(decision.reservation.id) ? 1 : 0) +
-      decision.events.length +
-      (needsMarker ? 1 : 0);
-    if (opCount() + added > MAX_BATCH_OPERATIONS) break;
-    if (decision.item) {
-      working = decision.item;
-      itemChanged = true;
-    }
-    if (decision.reservation) {
-      const previous = touched.get(decision.reservation.id);
-      touched.set(decision.reservation.id, { doc: decision.reservation, owner: previous?.owner ?? index });
-    }
-    for (const event of decision.events) events.push({ event, owner: index });
-    if (needsMarker) {
-      markers.push({
-        owner: index,
-        marker: {
-          type: 'command',
-          id: commandMarkerId(command.commandId),
-          inventoryId,
-          commandId: command.commandId,
-          commandType: command.type,
-          outcome: decision.kind,
-          reason: decision.reason,
-          reservationId,
-          requestedAt: command.requestedAt,
-          decidedAt: now,
-          ttl: deps.markerTtlSeconds ?? 30 * 24 * 3600,
-        },
-      });
-    }
-    settled.set(index, {
-      status: decision.kind,
-      reason: decision.reason,
-      commandId: command.commandId,
-      reservationId,
+): Promise<Attempt<{ settled: Decided[]; wrote: boolean }>> {
+  const limits: PackLimits = {
+    maxOperations: MAX_BATCH_OPERATIONS,
+    rejectedTtlSeconds: Math.ceil((deps.pendingHorizonMs ?? 86_400_000) / 1000) + 86_400,
+  };
+  for (;;) {
+    const pending = commands.slice(progress.next);
+    await loadReservations(inventoryId, pending, state, deps.store);
+    const decided = decideInOrder({
+      commands,
+      start: progress.next,
+      duplicates: progress.duplicates,
+      item: state.item?.doc ?? null,
+      reservations: new Map([...state.reservations].map(([id, r]) => [id, r?.doc ?? null])),
+      now: deps.clock.now().toISOString(),
+      markerTtlSeconds: deps.markerTtlSeconds ?? 30 * 24 * 3600,
     });
+    const batch = packBatch(decided, state, limits);
+    if (batch.operations.length === 0)
+      return { kind: 'done', value: { settled: batch.settled, wrote: false } };
+    const result = await commitBatch(inventoryId, batch, deps.store);
+    switch (result.kind) {
+      case 'committed':
+        if (result.item) {
+          state.item = result.item;
+          deps.cache.set(inventoryId, result.item);
+        }
+        for (const r of result.reservations) state.reservations.set(r.doc.id, r);
+        return { kind: 'done', value: { settled: batch.settled, wrote: true } };
+      case 'duplicate':
+        (deps.log ?? silentLogger).info('command already applied by an earlier delivery', {
+          inventoryId,
+          commandId: commands[result.command]?.commandId,
+        });
+        progress.duplicates.add(result.command);
+        continue;
+      case 'conflict':
+        return result;
+    }
   }
-
-  const operations: BatchOperation[] = [];
-  const owners: number[] = [];
-  const reservations: { index: number; doc: Reservation }[] = [];
-  if (itemChanged && working && item) {
-    operations.push({ op: 'replace', doc: working, ifMatch: item.etag });
-    owners.push(-1);
-  }
-  const rejectedTtl = Math.ceil((deps.pendingHorizonMs ?? 86_400_000) / 1000) + 86_400;
-  for (const [id, { doc, owner }] of touched) {
-    const existing = known.get(id);
-    const stored = doc.status === 'rejected' ? { ...doc, ttl: rejectedTtl } : doc;
-    operations.push(
-      existing ? { op: 'replace', doc: stored, ifMatch: existing.etag } : { op: 'create', doc: stored },
-    );
-    owners.push(owner);
-    reservations.push({ index: operations.length - 1, doc });
-  }
-  for (const { event, owner } of events) {
-    operations.push({ op: 'create', doc: event });
-    owners.push(owner);
-  }
-  for (const { marker, owner } of markers) {
-    operations.push({ op: 'create', doc: marker });
-    owners.push(owner);
-  }
-  return { operations, owners, settled, nextItem: itemChanged ? working : null, reservations };
 }

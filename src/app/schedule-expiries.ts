@@ -1,6 +1,6 @@
 import type { Command, ExpireHoldCommand, ReserveCommand } from '../domain/model';
 import type { CommandQueue, OutgoingCommand } from '../ports/queue';
-import type { CommandOutcome } from './process-commands';
+import type { CommandOutcome } from './processing/outcome';
 
 /** The message id of a hold's expiry: derived from its Reserve, so a resend is a duplicate the queue drops. */
 export function expiryMessageId(reserve: ReserveCommand): string {

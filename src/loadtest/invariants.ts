@@ -169,7 +169,7 @@ function checkItem(
       oversold = true;
       add({
         code: 'OVERSELL',
-        reservationId: event.reservationId ?? undefined,
+        ...(event.reservationId ? { reservationId: event.reservationId } : {}),
         message: `after seq ${event.seq} (${event.kind}) held+confirmed ${state.reserved + state.confirmed} > stock ${state.stock}`,
       });
     }

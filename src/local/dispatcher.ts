@@ -125,16 +125,17 @@ export class Dispatcher {
     try {
       const result = await this.trigger(single ? first.body : messages.map((m) => m.body), context);
       for (const [i, message] of messages.entries()) {
-        const settlement = result.settlements[i] ?? { action: 'abandon' as const };
+        const settlement = result.settlements[i];
+        if (!settlement) {
+          await receiver.abandon(message);
+          continue;
+        }
         switch (settlement.action) {
           case 'complete':
             await receiver.complete(message);
             break;
           case 'deadLetter':
             await receiver.deadLetter(message, settlement.reason, settlement.description);
-            break;
-          case 'abandon':
-            await receiver.abandon(message);
             break;
         }
       }

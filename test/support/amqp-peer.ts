@@ -271,8 +271,8 @@ export class AmqpPeer {
       rhea.Sender | undefined;
     if (!replyLink) throw new Error('amqp-peer: no reply link on the request session');
     replyLink.send({
-      to: request.reply_to,
-      correlation_id: request.message_id,
+      ...(request.reply_to !== undefined ? { to: request.reply_to } : {}),
+      ...(request.message_id !== undefined ? { correlation_id: request.message_id } : {}),
       application_properties: applicationProperties,
       body: body ?? null,
     });

@@ -15,13 +15,14 @@ import { putItem } from '../../src/app/items';
 import type { ProcessorDeps } from '../../src/app/process-commands';
 import type { Command, InventoryItem } from '../../src/domain/model';
 import { QueueUnavailableError, type CommandQueue } from '../../src/ports/queue';
-import type { DocumentStore } from '../../src/ports/store';
+import { TransientStoreError, type DocumentStore } from '../../src/ports/store';
 import {
   adjust,
   confirm,
   dumpStore,
   expireHold,
   fixedClock,
+  InterceptingStore,
   ITEM,
   openTestStore,
   reserve,
@@ -70,11 +71,7 @@ async function item(): Promise<InventoryItem> {
 
 function actions(settlements: Settlement[]): string[] {
   return settlements.map((s) =>
-    s.action === 'deadLetter'
-      ? `deadLetter:${s.reason}`
-      : s.action === 'complete'
-        ? `complete:${s.outcome.status}`
-        : s.action,
+    s.action === 'deadLetter' ? `deadLetter:${s.reason}` : `complete:${s.outcome.status}`,
   );
 }
 
@@ -91,9 +88,9 @@ describe('handleSessionMessages', () => {
       message(JSON.stringify(mismatch), 'm-session'),
       ofCommand(confirm('res-1'), 'buffer'),
     ];
-    const committed: Map<number, Settlement>[] = [];
+    const store = new InterceptingStore(t.store);
 
-    const settlements = await handleSessionMessages(messages, deps, (s) => void committed.push(s));
+    const settlements = await handleSessionMessages(messages, { ...deps, store });
 
     expect(actions(settlements)).toEqual([
       'complete:applied',
@@ -108,9 +105,9 @@ describe('handleSessionMessages', () => {
     expect(schema?.action === 'deadLetter' && schema.description).toMatch(/quantity/);
     const session = settlements[5];
     expect(session?.action === 'deadLetter' && session.description).toMatch(/sku-other/);
-    // The valid messages were committed together, and reported under their own indexes.
-    expect(committed).toHaveLength(1);
-    expect([...(committed[0]?.keys() ?? [])]).toEqual([0, 2, 6]);
+    // The valid messages were committed together, in one batch.
+    expect(store.batches).toHaveLength(1);
+    expect(store.batches[0]?.filter((op) => op.op !== 'delete' && op.doc.type === 'event')).toHaveLength(3);
     expect(await item()).toMatchObject({ available: 12, reserved: 0, confirmed: 3 });
     // Nothing of the mismatched command reached the other item's partition.
     expect(await t.store.read('sku-other', 'res-9')).toBeNull();
@@ -261,5 +258,44 @@ describe('retention', () => {
     expect(stored('res-junk')).toMatchObject({ status: 'rejected', ttl: 3_600 + 86_400 });
     expect(stored('res-kept')).toMatchObject({ status: 'held' });
     expect(stored('res-kept')).not.toHaveProperty('ttl');
+  });
+});
+
+describe('handleSessionMessages when the store fails', () => {
+  it('throws and commits nothing of the group; redelivered once the store recovers, the messages complete', async () => {
+    const snapshot = dumpStore(t.db);
+    const messages = [reserve('res-1', 2), adjust(3), confirm('res-1')].map((c) => ofCommand(c));
+    const store = new InterceptingStore(t.store);
+    for (const failure of [
+      () => {
+        throw new TransientStoreError('unavailable', 'down');
+      },
+      () => ({ ok: false as const, failure: 'tooLarge' as const, index: 2 }),
+    ]) {
+      store.intercept = failure;
+      await expect(handleSessionMessages(messages, { ...deps, store })).rejects.toThrow();
+      expect(dumpStore(t.db)).toEqual(snapshot);
+    }
+    store.intercept = null;
+    const settlements = await handleSessionMessages(messages, { ...deps, store });
+    expect(actions(settlements)).toEqual(['complete:applied', 'complete:applied', 'complete:applied']);
+    expect(await item()).toMatchObject({ available: 11, reserved: 0, confirmed: 2 });
+  });
+
+  it('completes a group redelivered after a partial commit: the committed batch answers duplicate', async () => {
+    const messages = Array.from({ length: 60 }, (_, i) => ofCommand(reserve(`res-${i}`, 1))); // 49 + 11
+    const store = new InterceptingStore(t.store);
+    store.intercept = (call) => {
+      if (call === 2) throw new TransientStoreError('throttled', 'slow down');
+      return undefined;
+    };
+    await expect(handleSessionMessages(messages, { ...deps, store })).rejects.toBeInstanceOf(
+      TransientStoreError,
+    );
+    store.intercept = null;
+    const again = actions(await handleSessionMessages(messages, { ...deps, store }));
+    expect(again.slice(0, 49)).toEqual(Array.from({ length: 49 }, () => 'complete:duplicate'));
+    expect(again.slice(49)).toEqual(Array.from({ length: 11 }, () => 'complete:rejected'));
+    expect(await item()).toMatchObject({ available: 0, reserved: 10, confirmed: 0 });
   });
 });

@@ -55,7 +55,7 @@ function clientOptions(settings: CosmosStoreSettings, local: boolean): CosmosCli
     // Consistency is left to the account default (Session): read-your-writes for this client.
   };
   if (settings.key !== undefined) options.key = settings.key;
-  else options.aadCredentials = settings.credential;
+  else if (settings.credential !== undefined) options.aadCredentials = settings.credential;
   if (local) {
     // An emulator is one region and advertises endpoints that may not match how it is reached
     // (@vercel/cosmosdb-server answers https:// locations even when it listens on plain http).

@@ -44,7 +44,7 @@ export const putInventory: RouteDef = {
     const ifMatch = request.headers.get('if-match') ?? undefined;
     const result = await putItem(
       services,
-      { inventoryId, available: body.available, name: body.name },
+      { inventoryId, available: body.available, ...(body.name !== undefined ? { name: body.name } : {}) },
       ifMatch,
     );
     switch (result.kind) {

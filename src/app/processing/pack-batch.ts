@@ -1,0 +1,89 @@
+import type { InventoryItem, Reservation } from '../../domain/model';
+import type { BatchOperation, Versioned } from '../../ports/store';
+import type { Decided } from './decide-in-order';
+
+/** Why an operation is in the batch: a failure at it is read by what it is, not by its document. */
+export type OperationRole =
+  | { of: 'item' }
+  | { of: 'reservation'; command: number; doc: Reservation }
+  | { of: 'event'; command: number }
+  | { of: 'marker'; command: number };
+
+export interface Batch {
+  operations: BatchOperation[];
+  /** One per operation, at the same position. */
+  roles: OperationRole[];
+  /** The decisions this batch settles, in order (those without writes included). */
+  settled: Decided[];
+  /** The item as the batch leaves it, when the batch replaces it. */
+  item: InventoryItem | null;
+}
+
+export interface PackLimits {
+  maxOperations: number;
+  /** Kept so a rejected reservation answers for a while, then goes: junk must not pile up. */
+  rejectedTtlSeconds: number;
+}
+
+interface Base {
+  item: Versioned<InventoryItem> | null;
+  reservations: ReadonlyMap<string, Versioned<Reservation> | null>;
+}
+
+/**
+ * Packs decisions, in order, into one atomic batch (pure): as many as fit under the operation limit. The
+ * item is replaced once under its ETag with its last state; each reservation is written once with its last
+ * state (created, or replaced under its ETag); every event and marker is created.
+ */
+export function packBatch(decided: readonly Decided[], base: Base, limits: PackLimits): Batch {
+  let item: InventoryItem | null = null;
+  const reservations = new Map<string, { doc: Reservation; command: number }>();
+  const events: OperationRole[] = [];
+  const eventOps: BatchOperation[] = [];
+  const settled: Decided[] = [];
+  const count = () => (item ? 1 : 0) + reservations.size + eventOps.length;
+
+  for (const step of decided) {
+    const w = step.writes;
+    if (w) {
+      const added =
+        (w.item && !item ? 1 : 0) +
+        (w.reservation && !reservations.has(w.reservation.id) ? 1 : 0) +
+        w.events.length +
+        (w.marker ? 1 : 0);
+      if (count() + added > limits.maxOperations) break;
+      if (w.item) item = w.item;
+      if (w.reservation) {
+        const first = reservations.get(w.reservation.id)?.command ?? step.index;
+        reservations.set(w.reservation.id, { doc: w.reservation, command: first });
+      }
+      for (const event of w.events) {
+        eventOps.push({ op: 'create', doc: event });
+        events.push({ of: 'event', command: step.index });
+      }
+      if (w.marker) {
+        eventOps.push({ op: 'create', doc: w.marker });
+        events.push({ of: 'marker', command: step.index });
+      }
+    }
+    settled.push(step);
+  }
+
+  const operations: BatchOperation[] = [];
+  const roles: OperationRole[] = [];
+  if (item && base.item) {
+    operations.push({ op: 'replace', doc: item, ifMatch: base.item.etag });
+    roles.push({ of: 'item' });
+  }
+  for (const [id, { doc, command }] of reservations) {
+    const stored = doc.status === 'rejected' ? { ...doc, ttl: limits.rejectedTtlSeconds } : doc;
+    const existing = base.reservations.get(id);
+    operations.push(
+      existing ? { op: 'replace', doc: stored, ifMatch: existing.etag } : { op: 'create', doc: stored },
+    );
+    roles.push({ of: 'reservation', command, doc });
+  }
+  operations.push(...eventOps);
+  roles.push(...events);
+  return { operations, roles, settled, item: item && base.item ? item : null };
+}
