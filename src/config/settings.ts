@@ -209,11 +209,37 @@ export function loadSettings(
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new SettingsError(parsed.error.issues.map(describeIssue));
   const e = parsed.data;
+  const problems = combinationProblems(e, env, options.requireAzure ?? false);
+  if (problems.length > 0) throw new SettingsError(problems);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    ...(e.API_KEY !== undefined ? { apiKey: e.API_KEY } : {}),
+    ...(e.PUBLIC_BASE_URL !== undefined ? { publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, '') } : {}),
+    trustProxy: e.TRUST_PROXY,
+    dataDir: e.DATA_DIR,
+    dispatchConcurrency: e.DISPATCH_CONCURRENCY,
+    dispatchBatchSize: e.DISPATCH_BATCH_SIZE,
+    dispatchThread: e.DISPATCH_THREAD,
+    itemCacheSize: e.ITEM_CACHE_SIZE,
+    pendingHorizonMs: e.PENDING_HORIZON_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
+    triggerCardinality: e.SERVICEBUS_TRIGGER_CARDINALITY,
+    telemetryTracesPerSecond: e.TELEMETRY_TRACES_PER_SECOND,
+    transientRetryMs: e.TRANSIENT_RETRY_SECONDS * 1000,
+    store: storeSettings(e),
+    queue: queueSettings(e),
+    ...(e.AZURE_CLIENT_ID !== undefined ? { azureClientId: e.AZURE_CLIENT_ID } : {}),
+  };
+}
+
+/** Settings that are each valid but do not go together (or are missing what they need). */
+function combinationProblems(e: EnvSettings, env: NodeJS.ProcessEnv, requireAzure: boolean): string[] {
   const problems: string[] = [];
   const require = (name: keyof EnvSettings, why: string) => {
     if (e[name] === undefined || e[name] === '') problems.push(`${name} is required ${why}`);
   };
-  if (options.requireAzure) {
+  if (requireAzure) {
     for (const name of AZURE_REQUIRED_SETTINGS) require(name, 'on Azure');
     if (e.COSMOS_KEY !== undefined)
       problems.push('COSMOS_KEY must not be set on Azure: Cosmos DB local auth is disabled');
@@ -234,58 +260,44 @@ export function loadSettings(
   ) {
     problems.push('COSMOS_ENDPOINT is required when other COSMOS_ settings are set');
   }
-  const wantsServiceBus =
-    e.ServiceBusConnection__fullyQualifiedNamespace !== undefined || e.ServiceBusConnection !== undefined;
-  if (wantsServiceBus) require('SERVICEBUS_QUEUE', 'when a Service Bus namespace or connection is set');
-  else if (e.SERVICEBUS_QUEUE !== undefined && !options.requireAzure) {
+  if (wantsServiceBus(e)) require('SERVICEBUS_QUEUE', 'when a Service Bus namespace or connection is set');
+  else if (e.SERVICEBUS_QUEUE !== undefined && !requireAzure) {
     // Refused rather than ignored: a half-configured Service Bus would silently use the embedded queue.
     problems.push(
       'ServiceBusConnection__fullyQualifiedNamespace (or, for an emulator, ServiceBusConnection) is required when SERVICEBUS_QUEUE is set',
     );
   }
-  if (problems.length > 0) throw new SettingsError(problems);
+  return problems;
+}
 
-  const store: StoreSettings =
-    e.COSMOS_ENDPOINT !== undefined && e.COSMOS_DATABASE !== undefined && e.COSMOS_CONTAINER !== undefined
-      ? {
-          kind: 'cosmos',
-          endpoint: e.COSMOS_ENDPOINT,
-          database: e.COSMOS_DATABASE,
-          container: e.COSMOS_CONTAINER,
-          ...(e.COSMOS_KEY !== undefined ? { key: e.COSMOS_KEY } : {}),
-          createIfMissing: e.COSMOS_CREATE_IF_MISSING,
-        }
-      : { kind: 'embedded' };
-  const queue: QueueSettings =
-    wantsServiceBus && e.SERVICEBUS_QUEUE !== undefined
-      ? {
-          kind: 'servicebus',
-          queueName: e.SERVICEBUS_QUEUE,
-          ...(e.ServiceBusConnection__fullyQualifiedNamespace !== undefined
-            ? { fullyQualifiedNamespace: e.ServiceBusConnection__fullyQualifiedNamespace }
-            : {}),
-          ...(e.ServiceBusConnection !== undefined ? { connectionString: e.ServiceBusConnection } : {}),
-        }
-      : { kind: 'embedded' };
+function wantsServiceBus(e: EnvSettings): boolean {
+  return (
+    e.ServiceBusConnection__fullyQualifiedNamespace !== undefined || e.ServiceBusConnection !== undefined
+  );
+}
+
+function storeSettings(e: EnvSettings): StoreSettings {
+  if (e.COSMOS_ENDPOINT === undefined || e.COSMOS_DATABASE === undefined || e.COSMOS_CONTAINER === undefined)
+    return { kind: 'embedded' };
   return {
-    port: e.PORT,
-    host: e.HOST,
-    ...(e.API_KEY !== undefined ? { apiKey: e.API_KEY } : {}),
-    ...(e.PUBLIC_BASE_URL !== undefined ? { publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/$/, '') } : {}),
-    trustProxy: e.TRUST_PROXY,
-    dataDir: e.DATA_DIR,
-    dispatchConcurrency: e.DISPATCH_CONCURRENCY,
-    dispatchBatchSize: e.DISPATCH_BATCH_SIZE,
-    dispatchThread: e.DISPATCH_THREAD,
-    itemCacheSize: e.ITEM_CACHE_SIZE,
-    pendingHorizonMs: e.PENDING_HORIZON_SECONDS * 1000,
-    logLevel: e.LOG_LEVEL,
-    triggerCardinality: e.SERVICEBUS_TRIGGER_CARDINALITY,
-    telemetryTracesPerSecond: e.TELEMETRY_TRACES_PER_SECOND,
-    transientRetryMs: e.TRANSIENT_RETRY_SECONDS * 1000,
-    store,
-    queue,
-    ...(e.AZURE_CLIENT_ID !== undefined ? { azureClientId: e.AZURE_CLIENT_ID } : {}),
+    kind: 'cosmos',
+    endpoint: e.COSMOS_ENDPOINT,
+    database: e.COSMOS_DATABASE,
+    container: e.COSMOS_CONTAINER,
+    ...(e.COSMOS_KEY !== undefined ? { key: e.COSMOS_KEY } : {}),
+    createIfMissing: e.COSMOS_CREATE_IF_MISSING,
+  };
+}
+
+function queueSettings(e: EnvSettings): QueueSettings {
+  if (!wantsServiceBus(e) || e.SERVICEBUS_QUEUE === undefined) return { kind: 'embedded' };
+  return {
+    kind: 'servicebus',
+    queueName: e.SERVICEBUS_QUEUE,
+    ...(e.ServiceBusConnection__fullyQualifiedNamespace !== undefined
+      ? { fullyQualifiedNamespace: e.ServiceBusConnection__fullyQualifiedNamespace }
+      : {}),
+    ...(e.ServiceBusConnection !== undefined ? { connectionString: e.ServiceBusConnection } : {}),
   };
 }
 

@@ -44,67 +44,8 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
   const schemas: Record<string, unknown> = {};
   for (const route of routes) {
     const path = `/api/${route.route}`;
-    const params = [...route.route.matchAll(/\{(\w+)\}/g)].map((m) => ({
-      name: m[1],
-      in: 'path',
-      required: true,
-      schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
-    }));
-    const queryParams = route.doc.query
-      ? Object.entries(route.doc.query.shape).map(([name, schema]) => ({
-          name,
-          in: 'query',
-          required: false,
-          schema: schemaOf(schema as z.ZodType, schemas),
-        }))
-      : [];
-    const headerParams = (route.doc.headers ?? []).map((h) => ({
-      name: h.name,
-      in: 'header',
-      required: h.required ?? false,
-      description: h.description,
-      schema: { type: 'string' },
-    }));
-    const responses = Object.fromEntries(
-      Object.entries({ ...commonResponses(route), ...route.doc.responses }).map(([status, r]) => [
-        status,
-        {
-          description: r.description,
-          ...(r.headers
-            ? {
-                headers: Object.fromEntries(
-                  r.headers.map((h) => [h, { description: HEADER_DOCS[h] ?? h, schema: { type: 'string' } }]),
-                ),
-              }
-            : {}),
-          ...(r.schema
-            ? {
-                content: {
-                  [r.schema === Problem ? 'application/problem+json' : 'application/json']: {
-                    schema: schemaOf(r.schema, schemas),
-                  },
-                },
-              }
-            : {}),
-        },
-      ]),
-    );
     paths[path] ??= {};
-    paths[path][route.method.toLowerCase()] = {
-      operationId: route.name,
-      summary: route.doc.summary,
-      security: route.authLevel === 'function' ? [{ functionKey: [] }] : [],
-      parameters: [...params, ...queryParams, ...headerParams],
-      ...(route.doc.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: schemaOf(route.doc.body, schemas) } },
-            },
-          }
-        : {}),
-      responses,
-    };
+    paths[path][route.method.toLowerCase()] = operation(route, schemas);
   }
   return {
     openapi: '3.1.0',
@@ -120,6 +61,79 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
       securitySchemes: { functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key' } },
     },
     paths,
+  };
+}
+
+/** One route's operation; the schemas it names are added to `schemas`. */
+function operation(route: RouteDef, schemas: Record<string, unknown>): Record<string, unknown> {
+  return {
+    operationId: route.name,
+    summary: route.doc.summary,
+    security: route.authLevel === 'function' ? [{ functionKey: [] }] : [],
+    parameters: parameters(route, schemas),
+    ...(route.doc.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schemaOf(route.doc.body, schemas) } },
+          },
+        }
+      : {}),
+    responses: Object.fromEntries(
+      Object.entries({ ...commonResponses(route), ...route.doc.responses }).map(([status, r]) => [
+        status,
+        response(r, schemas),
+      ]),
+    ),
+  };
+}
+
+function parameters(route: RouteDef, schemas: Record<string, unknown>): unknown[] {
+  const path = [...route.route.matchAll(/\{(\w+)\}/g)].map((m) => ({
+    name: m[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+  }));
+  const query = route.doc.query
+    ? Object.entries(route.doc.query.shape).map(([name, schema]) => ({
+        name,
+        in: 'query',
+        required: false,
+        schema: schemaOf(schema as z.ZodType, schemas),
+      }))
+    : [];
+  const headers = (route.doc.headers ?? []).map((h) => ({
+    name: h.name,
+    in: 'header',
+    required: h.required ?? false,
+    description: h.description,
+    schema: { type: 'string' },
+  }));
+  return [...path, ...query, ...headers];
+}
+
+type ResponseDoc = RouteDef['doc']['responses'][number];
+
+function response(r: ResponseDoc, schemas: Record<string, unknown>): Record<string, unknown> {
+  return {
+    description: r.description,
+    ...(r.headers
+      ? {
+          headers: Object.fromEntries(
+            r.headers.map((h) => [h, { description: HEADER_DOCS[h] ?? h, schema: { type: 'string' } }]),
+          ),
+        }
+      : {}),
+    ...(r.schema
+      ? {
+          content: {
+            [r.schema === Problem ? 'application/problem+json' : 'application/json']: {
+              schema: schemaOf(r.schema, schemas),
+            },
+          },
+        }
+      : {}),
   };
 }
 

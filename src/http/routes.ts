@@ -99,42 +99,8 @@ export function toProblem(error: unknown, instance: string, context: InvocationC
       [{ field: 'continuation', message: 'not a token this API issued' }],
     );
   }
-  if (error instanceof QueueUnavailableError) {
-    const unknown = error.outcome === 'unknown';
-    context.warn(
-      JSON.stringify({
-        msg: `queue unavailable; ${unknown ? 'outcome unknown' : 'nothing accepted'}`,
-        error: error.message,
-      }),
-    );
-    return problemResponse(
-      503,
-      'queue-unavailable',
-      'Service unavailable',
-      unknown
-        ? 'the command queue failed while storing the command; it may still be applied. Retry with the same Idempotency-Key to get its ids'
-        : 'the command queue is unavailable; nothing was accepted, retry later',
-      instance,
-      [],
-      {
-        'retry-after': String(error.retryAfterSeconds),
-      },
-    );
-  }
-  if (error instanceof TransientStoreError) {
-    const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000));
-    return problemResponse(
-      503,
-      'store-unavailable',
-      'Service unavailable',
-      `the store is ${error.kind}; retry later`,
-      instance,
-      [],
-      {
-        'retry-after': String(seconds),
-      },
-    );
-  }
+  if (error instanceof QueueUnavailableError) return queueUnavailable(error, instance, context);
+  if (error instanceof TransientStoreError) return storeUnavailable(error, instance);
   context.error(
     JSON.stringify({ msg: 'unhandled error', error: error instanceof Error ? error.stack : String(error) }),
   );
@@ -144,5 +110,38 @@ export function toProblem(error: unknown, instance: string, context: InvocationC
     'Internal error',
     'the request could not be processed',
     instance,
+  );
+}
+
+function queueUnavailable(
+  error: QueueUnavailableError,
+  instance: string,
+  context: InvocationContext,
+): HttpResponseInit {
+  const unknown = error.outcome === 'unknown';
+  context.warn(
+    JSON.stringify({
+      msg: `queue unavailable; ${unknown ? 'outcome unknown' : 'nothing accepted'}`,
+      error: error.message,
+    }),
+  );
+  const detail = unknown
+    ? 'the command queue failed while storing the command; it may still be applied. Retry with the same Idempotency-Key to get its ids'
+    : 'the command queue is unavailable; nothing was accepted, retry later';
+  return problemResponse(503, 'queue-unavailable', 'Service unavailable', detail, instance, [], {
+    'retry-after': String(error.retryAfterSeconds),
+  });
+}
+
+function storeUnavailable(error: TransientStoreError, instance: string): HttpResponseInit {
+  const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000));
+  return problemResponse(
+    503,
+    'store-unavailable',
+    'Service unavailable',
+    `the store is ${error.kind}; retry later`,
+    instance,
+    [],
+    { 'retry-after': String(seconds) },
   );
 }

@@ -94,34 +94,7 @@ export class Dispatcher {
     const single = this.options.batchSize === 1;
     const first = messages[0];
     if (!first) return true;
-    const context = new InvocationContext({
-      invocationId: randomUUID(),
-      functionName: 'processCommands',
-      traceContext: {
-        traceParent: first.applicationProperties.traceparent ?? '',
-        traceState: first.applicationProperties.tracestate ?? '',
-        attributes: {},
-      },
-      triggerMetadata: single
-        ? {
-            messageId: first.messageId,
-            sessionId: first.sessionId,
-            deliveryCount: first.deliveryCount,
-            enqueuedTimeUtc: first.enqueuedTimeUtc.toISOString(),
-            sequenceNumber: first.sequenceNumber,
-            applicationProperties: first.applicationProperties,
-          }
-        : {
-            sessionId: first.sessionId,
-            messageIdArray: messages.map((m) => m.messageId),
-            sessionIdArray: messages.map((m) => m.sessionId),
-            deliveryCountArray: messages.map((m) => m.deliveryCount),
-            enqueuedTimeUtcArray: messages.map((m) => m.enqueuedTimeUtc.toISOString()),
-            sequenceNumberArray: messages.map((m) => m.sequenceNumber),
-          },
-      logHandler: (level, ...args) =>
-        this.options.sink(level, { function: 'processCommands', message: args.map(String).join(' ') }),
-    });
+    const context = triggerContext(messages, single, this.options.sink);
     try {
       const result = await this.trigger(single ? first.body : messages.map((m) => m.body), context);
       for (const [i, message] of messages.entries()) {
@@ -152,6 +125,40 @@ export class Dispatcher {
       return false;
     }
   }
+}
+
+/** The context the Functions host passes a Service Bus session trigger: one message's metadata, or arrays of them. */
+function triggerContext(messages: ReceivedMessage[], single: boolean, sink: LogSink): InvocationContext {
+  const first = messages[0];
+  return new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: 'processCommands',
+    traceContext: {
+      traceParent: first?.applicationProperties.traceparent ?? '',
+      traceState: first?.applicationProperties.tracestate ?? '',
+      attributes: {},
+    },
+    triggerMetadata:
+      single && first
+        ? {
+            messageId: first.messageId,
+            sessionId: first.sessionId,
+            deliveryCount: first.deliveryCount,
+            enqueuedTimeUtc: first.enqueuedTimeUtc.toISOString(),
+            sequenceNumber: first.sequenceNumber,
+            applicationProperties: first.applicationProperties,
+          }
+        : {
+            sessionId: first?.sessionId,
+            messageIdArray: messages.map((m) => m.messageId),
+            sessionIdArray: messages.map((m) => m.sessionId),
+            deliveryCountArray: messages.map((m) => m.deliveryCount),
+            enqueuedTimeUtcArray: messages.map((m) => m.enqueuedTimeUtc.toISOString()),
+            sequenceNumberArray: messages.map((m) => m.sequenceNumber),
+          },
+    logHandler: (level, ...args) =>
+      sink(level, { function: 'processCommands', message: args.map(String).join(' ') }),
+  });
 }
 
 function describe(error: unknown): string {

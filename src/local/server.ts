@@ -50,11 +50,7 @@ export async function startServer(
   options: ServerOptions,
   sink: LogSink,
 ): Promise<LocalServer> {
-  const router = new Router(routes);
-  let inFlight = 0;
-  let idle: (() => void) | null = null;
-  // Known once the server is bound (its address is the default origin of links).
-  const ready: { gate?: Gate } = {};
+  const state: ListenerState = { router: new Router(routes), inFlight: 0, idle: null, gate: null };
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const server = http.createServer(
     {
@@ -63,37 +59,7 @@ export async function startServer(
       // How often Node checks those timeouts (its default, 30 s, would let a slow body linger).
       connectionsCheckingInterval: Math.min(1_000, requestTimeout),
     },
-    (req, res) => {
-      inFlight += 1;
-      const started = performance.now();
-      res.on('close', () => {
-        inFlight -= 1;
-        if (inFlight === 0) idle?.();
-        sink('info', {
-          msg: 'request',
-          method: req.method,
-          path: (req.url ?? '/').split('?')[0],
-          status: res.writableFinished ? res.statusCode : 'aborted',
-          ms: Math.round(performance.now() - started),
-        });
-      });
-      const gate = ready.gate;
-      if (!gate) {
-        res.statusCode = 503;
-        res.end();
-        return;
-      }
-      serve(router, gate, req, res, sink).catch((error: unknown) => {
-        if (isClientAbort(error, req)) return; // the client went away: nothing to answer, nothing wrong here
-        sink('error', { msg: 'request failed', error: error instanceof Error ? error.stack : String(error) });
-        if (!res.headersSent)
-          send(
-            res,
-            problemResponse(500, 'internal-error', 'Internal error', 'the request could not be processed'),
-          );
-        else res.destroy();
-      });
-    },
+    requestListener(state, sink),
   );
   server.keepAliveTimeout = 5000;
   server.maxConnections = options.maxConnections ?? 1024;
@@ -104,10 +70,12 @@ export async function startServer(
     server.listen(options.port, options.host, resolve);
   });
   const address = server.address() as AddressInfo;
-  const own = boundOrigin(address.address, address.port);
   const bound = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  ready.gate = {
-    base: options.publicBaseUrl !== undefined ? new URL(options.publicBaseUrl).origin : own,
+  state.gate = {
+    base:
+      options.publicBaseUrl !== undefined
+        ? new URL(options.publicBaseUrl).origin
+        : boundOrigin(address.address, address.port),
     trustProxy: options.trustProxy,
     ...(options.apiKey !== undefined ? { apiKey: digest(options.apiKey) } : {}),
   };
@@ -118,9 +86,52 @@ export async function startServer(
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-        if (inFlight === 0) return;
-        idle = () => server.closeIdleConnections();
+        if (state.inFlight === 0) return;
+        state.idle = () => server.closeIdleConnections();
       }),
+  };
+}
+
+interface ListenerState {
+  router: Router;
+  inFlight: number;
+  /** Set while stopping: closes the idle connections once the last request is answered. */
+  idle: (() => void) | null;
+  /** Known once the server is bound (its address is the default origin of links). */
+  gate: Gate | null;
+}
+
+/** Counts requests in flight, logs each one, and answers 500 for anything a handler throws. */
+function requestListener(state: ListenerState, sink: LogSink): http.RequestListener {
+  return (req, res) => {
+    state.inFlight += 1;
+    const started = performance.now();
+    res.on('close', () => {
+      state.inFlight -= 1;
+      if (state.inFlight === 0) state.idle?.();
+      sink('info', {
+        msg: 'request',
+        method: req.method,
+        path: (req.url ?? '/').split('?')[0],
+        status: res.writableFinished ? res.statusCode : 'aborted',
+        ms: Math.round(performance.now() - started),
+      });
+    });
+    if (!state.gate) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
+    serve(state.router, state.gate, req, res, sink).catch((error: unknown) => {
+      if (isClientAbort(error, req)) return; // the client went away: nothing to answer, nothing wrong here
+      sink('error', { msg: 'request failed', error: error instanceof Error ? error.stack : String(error) });
+      if (!res.headersSent)
+        send(
+          res,
+          problemResponse(500, 'internal-error', 'Internal error', 'the request could not be processed'),
+        );
+      else res.destroy();
+    });
   };
 }
 
@@ -135,6 +146,58 @@ interface Gate {
   apiKey?: Buffer;
 }
 
+/** What the path, origin and route checks let through, or the answer that refuses the request. */
+type Admission =
+  | { kind: 'refused'; response: HttpResponseInit }
+  | {
+      kind: 'admitted';
+      method: string;
+      rawPath: string;
+      url: URL;
+      route: BoundRoute;
+      params: Record<string, string>;
+    };
+
+function admit(router: Router, gate: Gate, req: http.IncomingMessage): Admission {
+  const raw = req.url ?? '/';
+  const rawPath = raw.split('?')[0] ?? '/';
+  const refuse = (response: HttpResponseInit): Admission => ({ kind: 'refused', response });
+  const refused = unsafePath(rawPath);
+  if (refused)
+    return refuse(
+      problemResponse(400, 'invalid-path', 'Invalid path', refused, undefined, [
+        { field: '(path)', message: refused },
+      ]),
+    );
+  const own = gate.base ?? connectionOrigin(req.socket);
+  const origin = requestOrigin(own, req, gate.trustProxy);
+  const method = (req.method ?? 'GET').toUpperCase();
+  const crossSite = crossSiteWrite(method, req, [own, origin]);
+  if (crossSite) return refuse(problemResponse(403, 'cross-site-request', 'Forbidden', crossSite, rawPath));
+  // Routed on the path as sent: URL parsing may rewrite it (percent-encoding, backslashes).
+  const resolution = router.resolve(method, rawPath);
+  switch (resolution.kind) {
+    case 'not-found':
+      return refuse(problemResponse(404, 'not-found', 'Not found', `no route for ${rawPath}`, rawPath));
+    case 'method-not-allowed':
+      return refuse(
+        problemResponse(
+          405,
+          'method-not-allowed',
+          'Method not allowed',
+          `${method} is not allowed on ${rawPath}`,
+          rawPath,
+          [],
+          { allow: resolution.allow.join(', ') },
+        ),
+      );
+    case 'match': {
+      const { route, params } = resolution.match;
+      return { kind: 'admitted', method, rawPath, url: new URL(`${origin}${raw}`), route, params };
+    }
+  }
+}
+
 async function serve(
   router: Router,
   gate: Gate,
@@ -142,50 +205,12 @@ async function serve(
   res: http.ServerResponse,
   sink: LogSink,
 ): Promise<void> {
-  const raw = req.url ?? '/';
-  const rawPath = raw.split('?')[0] ?? '/';
-  const refused = unsafePath(rawPath);
-  if (refused) {
+  const admission = admit(router, gate, req);
+  if (admission.kind === 'refused') {
     drain(req);
-    return send(
-      res,
-      problemResponse(400, 'invalid-path', 'Invalid path', refused, undefined, [
-        { field: '(path)', message: refused },
-      ]),
-    );
+    return send(res, admission.response);
   }
-  const own = gate.base ?? connectionOrigin(req.socket);
-  const origin = requestOrigin(own, req, gate.trustProxy);
-  const url = new URL(`${origin}${raw}`);
-  const method = (req.method ?? 'GET').toUpperCase();
-  const crossSite = crossSiteWrite(method, req, [own, origin]);
-  if (crossSite) {
-    drain(req);
-    return send(res, problemResponse(403, 'cross-site-request', 'Forbidden', crossSite, rawPath));
-  }
-  // Routed on the path as sent: URL parsing may rewrite it (percent-encoding, backslashes).
-  const resolution = router.resolve(method, rawPath);
-  if (resolution.kind === 'not-found') {
-    drain(req);
-    return send(res, problemResponse(404, 'not-found', 'Not found', `no route for ${rawPath}`, rawPath));
-  }
-  if (resolution.kind === 'method-not-allowed') {
-    drain(req);
-    return send(
-      res,
-      problemResponse(
-        405,
-        'method-not-allowed',
-        'Method not allowed',
-        `${method} is not allowed on ${rawPath}`,
-        rawPath,
-        [],
-        {
-          allow: resolution.allow.join(', '),
-        },
-      ),
-    );
-  }
+  const { method, rawPath, url, route, params } = admission;
   const body = await readBody(req);
   if (body === 'too-large') {
     res.setHeader('connection', 'close');
@@ -201,7 +226,6 @@ async function serve(
       ),
     );
   }
-  const { route, params } = resolution.match;
   if (gate.apiKey && route.authLevel !== 'anonymous' && !keyMatches(gate.apiKey, req)) {
     return send(
       res,
@@ -212,26 +236,27 @@ async function serve(
         'send the API key in x-api-key (or x-functions-key)',
         rawPath,
         [],
-        {
-          'www-authenticate': 'ApiKey header="x-api-key"',
-        },
+        { 'www-authenticate': 'ApiKey header="x-api-key"' },
       ),
     );
   }
   const headers = gate.trustProxy ? req.headers : withoutForwarded(req.headers);
   const request = new LocalRequest(method, url.toString(), url.search, headers, params, body);
-  const incoming = request.headers.get('traceparent') ?? undefined;
+  send(res, await route.handler(request, invocationContext(route.name, request, sink)));
+}
+
+/** The context the Functions host would pass: an invocation id, the trace parent (the caller's, or new) and a log. */
+function invocationContext(functionName: string, request: LocalRequest, sink: LogSink): InvocationContext {
   const traceParent =
-    validTraceparent(incoming) ??
+    validTraceparent(request.headers.get('traceparent') ?? undefined) ??
     `00-${randomBytesPooled(16).toString('hex')}-${randomBytesPooled(8).toString('hex')}-01`;
-  const context = new InvocationContext({
+  return new InvocationContext({
     invocationId: randomUUID(),
-    functionName: route.name,
+    functionName,
     traceContext: { traceParent, traceState: request.headers.get('tracestate') ?? '', attributes: {} },
     logHandler: (level, ...args) =>
-      sink(level, { function: route.name, message: args.map(String).join(' ') }),
+      sink(level, { function: functionName, message: args.map(String).join(' ') }),
   });
-  send(res, await route.handler(request, context));
 }
 
 function send(res: http.ServerResponse, response: HttpResponseInit): void {
