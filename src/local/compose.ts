@@ -3,7 +3,7 @@ import { BackgroundCheckpointer } from '../adapters/embedded/checkpointer';
 import { checkDataSet, lockDataDir } from '../adapters/embedded/data-set';
 import { openDatabase } from '../adapters/embedded/database';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
-import { EmbeddedSessionQueue } from '../adapters/embedded/session-queue';
+import { EmbeddedSessionQueue } from '../adapters/embedded/queue';
 import { createServiceBusCommandQueue, serviceBusConnection } from '../adapters/servicebus/service-bus-queue';
 import { ServiceBusSessionSource } from '../adapters/servicebus/session-source';
 import { ItemCache } from '../app/item-cache';

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BackgroundCheckpointer } from '../adapters/embedded/checkpointer';
 import { openDatabase } from '../adapters/embedded/database';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
-import { EmbeddedSessionQueue } from '../adapters/embedded/session-queue';
+import { EmbeddedSessionQueue } from '../adapters/embedded/queue';
 import { ItemCache } from '../app/item-cache';
 import type { Services } from '../app/services';
 import { systemClock } from '../ports/clock';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
-import { EmbeddedSessionQueue } from '../../src/adapters/embedded/session-queue';
+import { EmbeddedSessionQueue } from '../../src/adapters/embedded/queue';
 import type { Fsync } from '../../src/adapters/embedded/wal-sync';
 import { acceptReservation } from '../../src/app/accept';
 import { keyPartition } from '../../src/app/idempotency';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
-import { EmbeddedSessionQueue } from '../../src/adapters/embedded/session-queue';
+import { EmbeddedSessionQueue } from '../../src/adapters/embedded/queue';
 import { ItemCache } from '../../src/app/item-cache';
 import { putItem } from '../../src/app/items';
 import type { Services } from '../../src/app/services';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
-import { EmbeddedSessionQueue } from '../../src/adapters/embedded/session-queue';
+import { EmbeddedSessionQueue } from '../../src/adapters/embedded/queue';
 import { queryAll } from '../../src/app/queries';
 import { decide, type Decision } from '../../src/domain/decide';
 import { replayLedger, stockAdded } from '../../src/domain/events';

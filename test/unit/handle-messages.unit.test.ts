@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/adapters/embedded/database';
-import { EmbeddedSessionQueue } from '../../src/adapters/embedded/session-queue';
+import { EmbeddedSessionQueue } from '../../src/adapters/embedded/queue';
 import { ItemCache } from '../../src/app/item-cache';
 import { putItem } from '../../src/app/items';
 import type { ProcessorDeps } from '../../src/app/process-commands';

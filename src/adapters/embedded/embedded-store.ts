@@ -1,11 +1,18 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../ports/clock';
+import { decodeContinuation, encodeContinuation } from './continuation';
+import {
+  pageQuery,
+  prepareStoreStatements,
+  type ListedRow,
+  type Row,
+  type StoreStatements,
+} from './store-schema';
 import { WalSync, type Fsync } from './wal-sync';
 import { DISK_FULL_RETRY_SECONDS, isStorageFailure, WriteHealth } from './write-health';
 import {
   assertBatchShape,
-  InvalidContinuationError,
   type BatchOperation,
   type BatchResult,
   type DocumentStore,
@@ -32,12 +39,6 @@ interface PendingBatch {
   reject: (error: Error) => void;
 }
 
-interface Row {
-  body: string;
-  etag: string;
-  expires_at: number | null;
-}
-
 class BatchAbort extends Error {
   constructor(
     readonly failure: WriteFailure,
@@ -55,11 +56,9 @@ class BatchAbort extends Error {
 export class EmbeddedStore implements DocumentStore {
   private readonly bootId = randomBytes(4).toString('hex');
   private etagCounter = 0;
-  private readonly statements;
-  private readonly queries = new Map<
-    string,
-    Database.Statement<(string | number)[], { body: string; id: string; seq: number | null }>
-  >();
+  private readonly statements: StoreStatements;
+  /** Listing statements by their SQL: a handful of shapes, each prepared once. */
+  private readonly queries = new Map<string, Database.Statement<(string | number)[], ListedRow>>();
   private readonly wal: WalSync;
   private readonly health: WriteHealth;
   private lastPurge = 0;
@@ -77,43 +76,7 @@ export class EmbeddedStore implements DocumentStore {
     /** How the log is flushed to disk (tests inject a failing fsync). */
     fsync?: Fsync,
   ) {
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS store_docs (
-        pk TEXT NOT NULL,
-        id TEXT NOT NULL,
-        type TEXT NOT NULL,
-        status TEXT,
-        seq INTEGER,
-        body TEXT NOT NULL,
-        etag TEXT NOT NULL,
-        expires_at INTEGER,
-        PRIMARY KEY (pk, id)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS store_docs_by_seq ON store_docs (pk, type, seq, id);
-      CREATE INDEX IF NOT EXISTS store_docs_by_status ON store_docs (pk, type, status, id);
-      CREATE INDEX IF NOT EXISTS store_docs_by_expiry ON store_docs (expires_at) WHERE expires_at IS NOT NULL;
-    `);
-    this.statements = {
-      read: db.prepare<[string, string], Row>(
-        'SELECT body, etag, expires_at FROM store_docs WHERE pk = ? AND id = ?',
-      ),
-      // Also replaces an expired row, which counts as absent.
-      insert: db.prepare(
-        `INSERT INTO store_docs (pk, id, type, status, seq, body, etag, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (pk, id) DO UPDATE SET type = excluded.type, status = excluded.status, seq = excluded.seq,
-           body = excluded.body, etag = excluded.etag, expires_at = excluded.expires_at`,
-      ),
-      update: db.prepare(
-        'UPDATE store_docs SET type = ?, status = ?, seq = ?, body = ?, etag = ?, expires_at = ? WHERE pk = ? AND id = ?',
-      ),
-      delete: db.prepare('DELETE FROM store_docs WHERE pk = ? AND id = ?'),
-      // Expired documents are removed in the background, as Cosmos DB's TTL does; bounded per pass.
-      purgeExpired: db.prepare<[number, number]>(
-        `DELETE FROM store_docs WHERE (pk, id) IN (
-           SELECT pk, id FROM store_docs WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
-      ),
-      ping: db.prepare('SELECT 1'),
-    };
+    this.statements = prepareStoreStatements(db);
     this.runBatch = db.transaction(
       (pk: string, operations: readonly BatchOperation[], etags: (string | null)[]) => {
         operations.forEach((op, index) => {
@@ -167,7 +130,7 @@ export class EmbeddedStore implements DocumentStore {
    */
   batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
     try {
-      this.validate(partitionKey, operations);
+      assertBatchShape(partitionKey, operations);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -201,7 +164,7 @@ export class EmbeddedStore implements DocumentStore {
 
   /** Synchronous so that a batch can never interleave with another write of this process. */
   batchSync(partitionKey: string, operations: readonly BatchOperation[]): BatchResult {
-    this.validate(partitionKey, operations);
+    assertBatchShape(partitionKey, operations);
     const etags: (string | null)[] = [];
     try {
       this.runBatch.immediate(partitionKey, operations, etags);
@@ -233,10 +196,6 @@ export class EmbeddedStore implements DocumentStore {
     );
   }
 
-  private validate(partitionKey: string, operations: readonly BatchOperation[]): void {
-    assertBatchShape(partitionKey, operations);
-  }
-
   async query<T extends StoredDocument>(
     partitionKey: string,
     spec: QuerySpec,
@@ -245,32 +204,16 @@ export class EmbeddedStore implements DocumentStore {
     await Promise.resolve();
     const after =
       page.continuation === undefined ? undefined : decodeContinuation(page.continuation, spec.orderBy);
-    const clauses = ['pk = ?', 'type = ?', '(expires_at IS NULL OR expires_at > ?)'];
-    const params: (string | number)[] = [partitionKey, spec.type, this.clock.now().getTime()];
-    if (spec.status !== undefined) {
-      clauses.push('status = ?');
-      params.push(spec.status);
-    }
-    if (after) {
-      if (spec.orderBy === 'seq') {
-        clauses.push('(seq > ? OR (seq = ? AND id > ?))');
-        params.push(after.seq ?? 0, after.seq ?? 0, after.id);
-      } else {
-        clauses.push('id > ?');
-        params.push(after.id);
-      }
-    }
-    const order = spec.orderBy === 'seq' ? 'seq, id' : 'id';
     const limit = Math.max(1, Math.floor(page.limit));
-    const sql = `SELECT body, id, seq FROM store_docs WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ?`;
+    const { sql, params } = pageQuery(partitionKey, spec, after, this.clock.now().getTime(), limit);
     let statement = this.queries.get(sql);
     if (!statement) {
-      statement = this.db.prepare<(string | number)[], { body: string; id: string; seq: number | null }>(sql);
+      statement = this.db.prepare<(string | number)[], ListedRow>(sql);
       this.queries.set(sql, statement);
     }
-    let rows: { body: string; id: string; seq: number | null }[];
+    let rows: ListedRow[];
     try {
-      rows = statement.all(...params, limit + 1);
+      rows = statement.all(...params);
     } catch (error) {
       throw this.storageError(error);
     }
@@ -365,30 +308,4 @@ export class EmbeddedStore implements DocumentStore {
     this.etagCounter += 1;
     return `"${this.bootId}-${this.etagCounter.toString(36)}"`;
   }
-}
-
-interface Cursor {
-  id: string;
-  seq: number | null;
-  by: QuerySpec['orderBy'];
-}
-
-function encodeContinuation(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeContinuation(token: string, orderBy: QuerySpec['orderBy']): Cursor {
-  try {
-    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (
-      typeof value.id === 'string' &&
-      value.by === orderBy &&
-      (value.seq === null || typeof value.seq === 'number')
-    ) {
-      return { id: value.id, seq: value.seq, by: value.by };
-    }
-  } catch {
-    // fall through: not ours
-  }
-  throw new InvalidContinuationError();
 }

@@ -1,0 +1,207 @@
+import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../../../ports/clock';
+import { QueueUnavailableError, type OutgoingCommand } from '../../../ports/queue';
+import {
+  MAX_DELIVERY_COUNT,
+  SessionLockLostError,
+  type ReceivedMessage,
+  type SessionReceiver,
+} from '../../../ports/sessions';
+import { WalSync, type Fsync } from '../wal-sync';
+import { WriteHealth } from '../write-health';
+import { GroupCommit } from './group-commit';
+import { MessageTable, type DeadLetteredMessage } from './message-table';
+import { Receiver, type SessionLocks } from './receiver';
+import type { MessageRow } from './schema';
+import { SessionIndex } from './session-index';
+import type { Entry, Holder, SessionState } from './session-state';
+import { Settlement } from './settlement';
+import { SessionWaiters } from './waiters';
+
+export interface EmbeddedQueueOptions {
+  /** Every time decision (locks, schedules, duplicate window) uses this clock, so tests can fake it. */
+  clock?: Clock;
+  lockDurationMs?: number;
+  maxDeliveryCount?: number;
+  duplicateDetectionWindowMs?: number;
+  /** How the write-ahead log is flushed to disk before sends resolve (default: fs.fsync on the thread pool). */
+  fsync?: Fsync;
+  /** Awaited before completed messages are deleted: makes the decisions they completed durable. */
+  beforeComplete?: () => Promise<void>;
+}
+
+export interface QueueCounts {
+  active: number;
+  scheduled: number;
+  deadLettered: number;
+  lockedSessions: number;
+}
+
+/**
+ * Wires the parts together and owns the session locks and delivery; the exported queue exposes only
+ * the queue API, the receivers call the rest.
+ */
+export class QueueCore implements SessionLocks {
+  private readonly clock: Clock;
+  private readonly wal: WalSync;
+  private readonly health: WriteHealth;
+  private readonly table: MessageTable;
+  private readonly index: SessionIndex;
+  private readonly settlement: Settlement;
+  private readonly waiters: SessionWaiters;
+  private readonly accepts: GroupCommit;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    options: EmbeddedQueueOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.wal = new WalSync(this.db, options.fsync);
+    this.health = new WriteHealth(this.db);
+    this.table = new MessageTable(this.db, options.duplicateDetectionWindowMs ?? 600_000);
+    this.index = new SessionIndex(options.lockDurationMs ?? 60_000, (unsettled) => {
+      this.waiters.notify();
+      if (unsettled.length > 0) this.table.saveDeliveryCounts(unsettled);
+    });
+    this.settlement = new Settlement(
+      this.table,
+      this.index,
+      options.maxDeliveryCount ?? MAX_DELIVERY_COUNT,
+      options.beforeComplete ?? (() => Promise.resolve()),
+    );
+    this.waiters = new SessionWaiters({
+      take: (now) => this.take(now),
+      nextChange: () => this.index.nextChange(),
+      now: () => this.now(),
+      closed: () => this.closed,
+    });
+    this.accepts = new GroupCommit({
+      table: this.table,
+      wal: this.wal,
+      health: this.health,
+      now: () => this.now(),
+      publish: (entries, now) => {
+        for (const entry of entries) this.index.add(entry, now);
+        this.waiters.notify();
+      },
+    });
+    const now = this.now();
+    for (const entry of this.table.entries()) this.index.add(entry, now);
+  }
+
+  send(messages: readonly OutgoingCommand[]): Promise<void> {
+    if (this.closed) return Promise.reject(new QueueUnavailableError('The embedded queue is closed'));
+    return this.accepts.send(messages);
+  }
+
+  acceptNextSession(
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<SessionReceiver | null> {
+    if (this.closed || options.signal?.aborted) return Promise.resolve(null);
+    const receiver = this.take(this.now());
+    const timeoutMs = options.timeoutMs ?? 0;
+    if (receiver || timeoutMs <= 0) return Promise.resolve(receiver);
+    return this.waiters.wait(timeoutMs, options.signal);
+  }
+
+  deadLetters(sessionId?: string): DeadLetteredMessage[] {
+    return this.table.deadLetters(sessionId);
+  }
+
+  counts(): QueueCounts {
+    if (!this.closed) this.index.advance(this.now());
+    const { active, scheduled, lockedSessions } = this.index.counts();
+    return { active, scheduled, deadLettered: this.table.deadLettered, lockedSessions };
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new QueueUnavailableError('The embedded queue is closed');
+    try {
+      this.table.ping();
+      this.health.check();
+    } catch (error) {
+      throw new QueueUnavailableError('The embedded queue cannot read or write its database', 5, {
+        cause: error,
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Sends accepted before close are still written, while the caller's db is open.
+    this.accepts.flushNow();
+    this.closed = true;
+    await this.settlement.close();
+    await this.wal.close();
+    this.waiters.close();
+    for (const session of this.index.held()) {
+      try {
+        this.index.release(session);
+      } catch {
+        // The db is already closed: the counts of in-flight deliveries are lost, as on a crash.
+      }
+    }
+  }
+
+  checkLock(holder: Holder, session: SessionState): number {
+    if (this.closed || !holder.active) throw new SessionLockLostError(session.id);
+    const now = this.now();
+    this.index.advance(now);
+    if (!holder.active) throw new SessionLockLostError(session.id);
+    return now;
+  }
+
+  deliver(holder: Holder, session: SessionState, max: number, now: number): ReceivedMessage[] {
+    const out: ReceivedMessage[] = [];
+    if (!(max >= 1)) return out;
+    const exhausted: Entry[] = [];
+    for (const entry of session.deliverable()) {
+      if (this.settlement.exhausted(entry)) {
+        exhausted.push(entry);
+        continue;
+      }
+      const row = this.table.read(entry.seq);
+      if (!row) continue;
+      entry.deliveryCount++;
+      entry.holder = holder;
+      entry.lockToken = randomUUID();
+      holder.inflight.set(entry.seq, entry);
+      out.push(toReceived(row, entry));
+      if (out.length >= max) break;
+    }
+    for (const entry of exhausted) this.settlement.deadLetterExhausted(session, entry, now);
+    return out;
+  }
+
+  renew(session: SessionState, holder: Holder, now: number): number {
+    return this.index.renew(session, holder, now);
+  }
+
+  release(session: SessionState): void {
+    this.index.release(session);
+  }
+
+  private take(now: number): Receiver | null {
+    return this.index.take(now, (session) => new Receiver(this, this.settlement, session));
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+}
+
+function toReceived(row: MessageRow, entry: Entry): ReceivedMessage {
+  return {
+    messageId: row.message_id,
+    sessionId: row.session_id,
+    body: JSON.parse(row.body) as unknown,
+    subject: row.subject ?? undefined,
+    applicationProperties: row.properties ? (JSON.parse(row.properties) as Record<string, string>) : {},
+    deliveryCount: entry.deliveryCount,
+    enqueuedTimeUtc: new Date(row.available_at),
+    sequenceNumber: entry.seq,
+    lockToken: entry.lockToken,
+  };
+}

@@ -1,0 +1,3 @@
+export { EmbeddedSessionQueue } from './session-queue';
+export type { EmbeddedQueueOptions, QueueCounts } from './core';
+export type { DeadLetteredMessage } from './message-table';

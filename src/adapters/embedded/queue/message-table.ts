@@ -1,0 +1,157 @@
+import type Database from 'better-sqlite3';
+import { prepareStatements, SCHEMA, type MessageRow, type QueueStatements } from './schema';
+import { newEntry, type Entry } from './session-state';
+
+/** A message as accepted, ready to insert. */
+export interface PendingRow {
+  messageId: string;
+  sessionId: string;
+  body: string;
+  subject: string | null;
+  properties: string | null;
+  scheduledAt: number | null;
+}
+
+/** What one group commit wrote: the new entries, and the message ids whose duplicate records it created. */
+export interface Inserted {
+  entries: Entry[];
+  messageIds: string[];
+}
+
+export interface DeadLetteredMessage {
+  messageId: string;
+  sessionId: string;
+  body: unknown;
+  reason: string;
+  description: string;
+  deliveryCount: number;
+  deadLetteredAt: Date;
+  sequenceNumber: number;
+}
+
+type DeadLetterTx = (seq: number, reason: string, description: string, count: number, at: number) => void;
+
+/** The queue's durable side: every write to its tables, each one transaction. SQLite is the source of truth. */
+export class MessageTable {
+  private readonly sql: QueueStatements;
+  private readonly insertTx: (batch: readonly { rows: readonly PendingRow[] }[], now: number) => Inserted;
+  private readonly deleteTx: (seqs: readonly number[]) => void;
+  private readonly undoTx: (inserted: Inserted) => void;
+  private readonly countsTx: (entries: readonly Entry[]) => void;
+  private readonly deadLetterTx: DeadLetterTx;
+  private lastDedupPurge = 0;
+  /** Kept in memory so counts() never scans the table. */
+  deadLettered: number;
+
+  constructor(
+    db: Database.Database,
+    private readonly dedupWindowMs: number,
+  ) {
+    db.exec(SCHEMA);
+    const sql = (this.sql = prepareStatements(db));
+    this.insertTx = db.transaction((batch: readonly { rows: readonly PendingRow[] }[], now: number) =>
+      this.insertRows(batch, now),
+    );
+    this.deleteTx = db.transaction((seqs: readonly number[]) => {
+      for (const seq of seqs) sql.delete.run(seq);
+    });
+    this.undoTx = db.transaction((inserted: Inserted) => {
+      for (const entry of inserted.entries) sql.delete.run(entry.seq);
+      for (const id of inserted.messageIds) sql.forgetDedup.run(id);
+    });
+    this.countsTx = db.transaction((entries: readonly Entry[]) => {
+      for (const entry of entries) sql.setDeliveryCount.run(entry.deliveryCount, entry.seq);
+    });
+    this.deadLetterTx = db.transaction(
+      (seq: number, reason: string, description: string, count: number, at: number) => {
+        sql.moveToDeadLetter.run(count, reason, description, at, seq);
+        sql.delete.run(seq);
+      },
+    );
+    this.deadLettered = sql.countDeadLetters.get()?.n ?? 0;
+  }
+
+  /** Inserts every send's rows in one transaction, dropping duplicates within the window. */
+  insert(batch: readonly { rows: readonly PendingRow[] }[], now: number): Inserted {
+    return this.insertTx(batch, now);
+  }
+
+  /** Deletes what `insert` wrote, and its duplicate records, so a retry with the same ids is accepted. */
+  undo(inserted: Inserted): void {
+    this.undoTx(inserted);
+  }
+
+  delete(seqs: readonly number[]): void {
+    this.deleteTx(seqs);
+  }
+
+  saveDeliveryCounts(entries: readonly Entry[]): void {
+    this.countsTx(entries);
+  }
+
+  saveDeliveryCount(entry: Entry): void {
+    this.sql.setDeliveryCount.run(entry.deliveryCount, entry.seq);
+  }
+
+  moveToDeadLetters(entry: Entry, reason: string, description: string, at: number): void {
+    this.deadLetterTx(entry.seq, reason, description, entry.deliveryCount, at);
+    this.deadLettered++;
+  }
+
+  read(seq: number): MessageRow | undefined {
+    return this.sql.read.get(seq);
+  }
+
+  /** Every stored message in delivery order, to rebuild the in-memory index on start. */
+  *entries(): Generator<Entry> {
+    for (const row of this.sql.index.iterate()) {
+      yield newEntry(row.seq, row.session_id, row.available_at, row.delivery_count);
+    }
+  }
+
+  deadLetters(sessionId?: string): DeadLetteredMessage[] {
+    const rows = sessionId === undefined ? this.sql.deadLetters.all() : this.sql.deadLettersOf.all(sessionId);
+    return rows.map((row) => ({
+      messageId: row.message_id,
+      sessionId: row.session_id,
+      body: JSON.parse(row.body) as unknown,
+      reason: row.reason,
+      description: row.description,
+      deliveryCount: row.delivery_count,
+      deadLetteredAt: new Date(row.dead_lettered_at),
+      sequenceNumber: row.seq,
+    }));
+  }
+
+  ping(): void {
+    this.sql.ping.get();
+  }
+
+  private insertRows(batch: readonly { rows: readonly PendingRow[] }[], now: number): Inserted {
+    const sql = this.sql;
+    if (now - this.lastDedupPurge >= Math.min(this.dedupWindowMs, 60_000)) {
+      sql.purgeDedup.run(now - this.dedupWindowMs);
+      this.lastDedupPurge = now;
+    }
+    const inserted: Inserted = { entries: [], messageIds: [] };
+    for (const send of batch) {
+      for (const row of send.rows) {
+        // Within the window a resend is dropped silently, as Service Bus does; also within one batch.
+        if (sql.dedup.run(row.messageId, now, now - this.dedupWindowMs).changes === 0) continue;
+        const availableAt = Math.max(now, row.scheduledAt ?? now);
+        const { lastInsertRowid } = sql.insert.run(
+          row.messageId,
+          row.sessionId,
+          row.body,
+          row.subject,
+          row.properties,
+          now,
+          availableAt,
+        );
+        inserted.messageIds.push(row.messageId);
+        inserted.entries.push(newEntry(Number(lastInsertRowid), row.sessionId, availableAt, 0));
+      }
+    }
+    return inserted;
+  }
+}

@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+import type { QuerySpec } from '../../ports/store';
+import type { Cursor } from './continuation';
+
+/**
+ * One table for every document, keyed like the Cosmos DB container: (partition key, id). `type`,
+ * `status` and `seq` are copied out of the body only so one-partition listings can use an index.
+ */
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS store_docs (
+    pk TEXT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT,
+    seq INTEGER,
+    body TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (pk, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS store_docs_by_seq ON store_docs (pk, type, seq, id);
+  CREATE INDEX IF NOT EXISTS store_docs_by_status ON store_docs (pk, type, status, id);
+  CREATE INDEX IF NOT EXISTS store_docs_by_expiry ON store_docs (expires_at) WHERE expires_at IS NOT NULL;
+`;
+
+export interface Row {
+  body: string;
+  etag: string;
+  expires_at: number | null;
+}
+
+export interface ListedRow {
+  body: string;
+  id: string;
+  seq: number | null;
+}
+
+export type StoreStatements = ReturnType<typeof prepareStoreStatements>;
+
+/** Creates the table if needed and prepares the statements every write uses. */
+export function prepareStoreStatements(db: Database.Database) {
+  db.exec(SCHEMA);
+  return {
+    read: db.prepare<[string, string], Row>(
+      'SELECT body, etag, expires_at FROM store_docs WHERE pk = ? AND id = ?',
+    ),
+    // Also replaces an expired row, which counts as absent.
+    insert: db.prepare(
+      `INSERT INTO store_docs (pk, id, type, status, seq, body, etag, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pk, id) DO UPDATE SET type = excluded.type, status = excluded.status, seq = excluded.seq,
+         body = excluded.body, etag = excluded.etag, expires_at = excluded.expires_at`,
+    ),
+    update: db.prepare(
+      'UPDATE store_docs SET type = ?, status = ?, seq = ?, body = ?, etag = ?, expires_at = ? WHERE pk = ? AND id = ?',
+    ),
+    delete: db.prepare('DELETE FROM store_docs WHERE pk = ? AND id = ?'),
+    // Expired documents are removed in the background, as Cosmos DB's TTL does; bounded per pass.
+    purgeExpired: db.prepare<[number, number]>(
+      `DELETE FROM store_docs WHERE (pk, id) IN (
+         SELECT pk, id FROM store_docs WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
+    ),
+    ping: db.prepare('SELECT 1'),
+  };
+}
+
+/**
+ * The SQL and parameters of one page of a one-partition listing: live documents of one type (and status),
+ * after the cursor, in the listing's order, one row more than the page to tell whether another follows.
+ */
+export function pageQuery(
+  partitionKey: string,
+  spec: QuerySpec,
+  after: Cursor | undefined,
+  now: number,
+  limit: number,
+): { sql: string; params: (string | number)[] } {
+  const clauses = ['pk = ?', 'type = ?', '(expires_at IS NULL OR expires_at > ?)'];
+  const params: (string | number)[] = [partitionKey, spec.type, now];
+  if (spec.status !== undefined) {
+    clauses.push('status = ?');
+    params.push(spec.status);
+  }
+  if (after) {
+    if (spec.orderBy === 'seq') {
+      clauses.push('(seq > ? OR (seq = ? AND id > ?))');
+      params.push(after.seq ?? 0, after.seq ?? 0, after.id);
+    } else {
+      clauses.push('id > ?');
+      params.push(after.id);
+    }
+  }
+  const order = spec.orderBy === 'seq' ? 'seq, id' : 'id';
+  const sql = `SELECT body, id, seq FROM store_docs WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ?`;
+  return { sql, params: [...params, limit + 1] };
+}
