@@ -96,11 +96,11 @@ const envSchema = z.object({
     .refine((v) => v === v.trim(), 'DATA_DIR must not start or end with white space'),
   DISPATCH_CONCURRENCY: intSetting('DISPATCH_CONCURRENCY', 1, 256, 8),
   DISPATCH_BATCH_SIZE: intSetting('DISPATCH_BATCH_SIZE', 1, 1000, 1),
-  /** Where the local dispatcher runs: its own thread (default; HTTP keeps the event loop) or the main one. */
-  DISPATCH_THREAD: z
-    .enum(['worker', 'main'], { error: 'DISPATCH_THREAD must be worker or main' })
-    .optional()
-    .default('worker'),
+  /**
+   * Where the local dispatcher runs: its own thread (HTTP keeps the event loop), the default over the
+   * embedded store and queue, which is the only pair it opens; or the main one.
+   */
+  DISPATCH_THREAD: z.enum(['worker', 'main'], { error: 'DISPATCH_THREAD must be worker or main' }).optional(),
   ITEM_CACHE_SIZE: intSetting('ITEM_CACHE_SIZE', 0, 1_000_000, 10_000),
   PENDING_HORIZON_SECONDS: intSetting('PENDING_HORIZON_SECONDS', 60, 14 * 86_400, 86_400),
   /** 'many' hands the trigger a batch of one session's messages (group commit) for hot-item deployments. */
@@ -211,6 +211,9 @@ export function loadSettings(
   const e = parsed.data;
   const problems = combinationProblems(e, env, options.requireAzure ?? false);
   if (problems.length > 0) throw new SettingsError(problems);
+  const store = storeSettings(e);
+  const queue = queueSettings(e);
+  const embeddedPair = store.kind === 'embedded' && queue.kind === 'embedded';
   return {
     port: e.PORT,
     host: e.HOST,
@@ -220,15 +223,15 @@ export function loadSettings(
     dataDir: e.DATA_DIR,
     dispatchConcurrency: e.DISPATCH_CONCURRENCY,
     dispatchBatchSize: e.DISPATCH_BATCH_SIZE,
-    dispatchThread: e.DISPATCH_THREAD,
+    dispatchThread: e.DISPATCH_THREAD ?? (embeddedPair ? 'worker' : 'main'),
     itemCacheSize: e.ITEM_CACHE_SIZE,
     pendingHorizonMs: e.PENDING_HORIZON_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     triggerCardinality: e.SERVICEBUS_TRIGGER_CARDINALITY,
     telemetryTracesPerSecond: e.TELEMETRY_TRACES_PER_SECOND,
     transientRetryMs: e.TRANSIENT_RETRY_SECONDS * 1000,
-    store: storeSettings(e),
-    queue: queueSettings(e),
+    store,
+    queue,
     ...(e.AZURE_CLIENT_ID !== undefined ? { azureClientId: e.AZURE_CLIENT_ID } : {}),
   };
 }
@@ -260,6 +263,8 @@ function combinationProblems(e: EnvSettings, env: NodeJS.ProcessEnv, requireAzur
   ) {
     problems.push('COSMOS_ENDPOINT is required when other COSMOS_ settings are set');
   }
+  if (e.DISPATCH_THREAD === 'worker' && (e.COSMOS_ENDPOINT !== undefined || wantsServiceBus(e)))
+    problems.push('DISPATCH_THREAD=worker needs the embedded store and queue: unset it, or set it to main');
   if (wantsServiceBus(e)) require('SERVICEBUS_QUEUE', 'when a Service Bus namespace or connection is set');
   else if (e.SERVICEBUS_QUEUE !== undefined && !requireAzure) {
     // Refused rather than ignored: a half-configured Service Bus would silently use the embedded queue.

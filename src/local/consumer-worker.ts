@@ -1,13 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { BackgroundCheckpointer } from '../adapters/embedded/checkpointer';
-import { openDatabase } from '../adapters/embedded/database';
-import { EmbeddedStore } from '../adapters/embedded/embedded-store';
-import { EmbeddedSessionQueue } from '../adapters/embedded/queue';
 import { ItemCache } from '../app/item-cache';
 import type { Services } from '../app/services';
 import { systemClock } from '../ports/clock';
 import { QueueUnavailableError } from '../ports/queue';
 import { localDispatcher } from './dispatcher';
+import { DataFiles, openEmbeddedQueue, openEmbeddedStore } from './embedded-wiring';
 import { jsonLogSink } from './log';
 import type { FromWorker, ToWorker, WorkerData } from './worker-protocol';
 
@@ -19,11 +16,9 @@ import type { FromWorker, ToWorker, WorkerData } from './worker-protocol';
 function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
   const { settings } = data;
   const sink = jsonLogSink(settings.logLevel);
-  const storeDb = openDatabase(settings.dataDir, 'inventory.db');
-  const queueDb = openDatabase(settings.dataDir, 'queue.db');
-  const checkpointers = [new BackgroundCheckpointer(storeDb), new BackgroundCheckpointer(queueDb)];
-  const store = new EmbeddedStore(storeDb, systemClock);
-  const queue = new EmbeddedSessionQueue(queueDb, { beforeComplete: () => store.sync() });
+  const files = new DataFiles(settings.dataDir);
+  const store = openEmbeddedStore(files, systemClock);
+  const queue = openEmbeddedQueue(files, systemClock, store);
   const services: Services = {
     store,
     queue,
@@ -71,9 +66,7 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
             await dispatcher.stop();
             await queue.close();
             await store.close();
-            for (const checkpointer of checkpointers) await checkpointer.stop();
-            queueDb.close();
-            storeDb.close();
+            await files.close();
           })(),
         );
         break;

@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings';
-import { createServices, type ComposedServices } from './compose';
+import { createServices } from './compose';
+import type { ComposedServices } from './composed-services';
 import { bindRoutes } from '../http/routes';
 import type { Clock } from '../ports/clock';
 import { localDispatcher } from './dispatcher';

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Settings } from '../config/settings';
 import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../ports/queue';
@@ -33,10 +32,14 @@ export class WorkerQueue implements CommandQueue {
     worker.on('exit', (code) => this.fail(new Error(`the consumer thread exited with code ${code}`)));
   }
 
-  /** Starts the consumer thread (compiled JavaScript only) and waits until it is serving. */
-  static async start(settings: Settings, onFailure: (error: Error) => void): Promise<WorkerQueue> {
+  /** Starts the consumer thread from its compiled script and waits until it is serving. */
+  static async start(
+    script: string,
+    settings: Settings,
+    onFailure: (error: Error) => void,
+  ): Promise<WorkerQueue> {
     const data: WorkerData = { settings };
-    const worker = new Worker(path.join(__dirname, 'consumer-worker.js'), { workerData: data });
+    const worker = new Worker(script, { workerData: data });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
         if (message.kind === 'ready') resolve();

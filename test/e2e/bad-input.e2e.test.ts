@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { localSettings, startHost, type Host } from '../../src/local/host';
 import { ApiClient, loopback, type ProblemView } from '../support/http-client';
+import { embeddedQueueOf } from '../support/embedded-queue';
 
 /**
  * Bad input through HTTP against the in-process host: every refusal is a 4xx problem document naming the
@@ -21,8 +22,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-bad-'));
   host = await startHost(localSettings({ dataDir }), () => undefined);
   api = new ApiClient(loopback(host.url));
-  const queue = host.services.embeddedQueue;
-  if (!queue) throw new Error('this suite runs on the embedded queue');
+  const queue = embeddedQueueOf(host);
   sendCalls = jest.spyOn(queue, 'send');
   await api.createItem(SKU, 10);
 }, 20_000);
@@ -34,8 +34,7 @@ afterAll(async () => {
 
 /** What would change if anything had been accepted: queue sends, queued messages, the item's ledger. */
 async function footprint() {
-  const queue = host.services.embeddedQueue;
-  if (!queue) throw new Error('this suite runs on the embedded queue');
+  const queue = embeddedQueueOf(host);
   const counts = queue.counts();
   const { item } = await api.getItem(SKU);
   const reservations = await api.reservations(SKU);

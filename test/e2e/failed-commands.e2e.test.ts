@@ -4,6 +4,7 @@ import path from 'node:path';
 import { localSettings, startHost, type Host } from '../../src/local/host';
 import type { BatchOperation, BatchResult } from '../../src/ports/store';
 import { ApiClient, loopback } from '../support/http-client';
+import { embeddedQueueOf } from '../support/embedded-queue';
 
 /**
  * A command that fails on every delivery ends dead-lettered, and its status URL says `failed` with the
@@ -51,6 +52,6 @@ test('a reservation that fails on every delivery answers failed with its reason 
   expect((failed as unknown as { detail: string }).detail).toMatch(
     /10 deliveries: the store refuses this item/,
   );
-  const queue = host.services.embeddedQueue;
-  expect(queue?.deadLetters('doomed').map((m) => m.reason)).toEqual(['MaxDeliveryCountExceeded']);
+  const queue = embeddedQueueOf(host);
+  expect(queue.deadLetters('doomed').map((m) => m.reason)).toEqual(['MaxDeliveryCountExceeded']);
 }, 60_000);

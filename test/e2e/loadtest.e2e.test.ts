@@ -11,18 +11,18 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
-import { parseArgs } from '../../src/loadtest/args';
-import { buildReport, type LoadTestReport } from '../../src/loadtest/report';
-import { runLoadTest } from '../../src/loadtest/runner';
+import { parseArgs } from '../../tools/loadtest/args';
+import { buildReport, type LoadTestReport } from '../../tools/loadtest/report';
+import { runLoadTest } from '../../tools/loadtest/runner';
 import { localSettings, startHost, type Host } from '../../src/local/host';
 
 jest.setTimeout(60_000);
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** Transpiles src/loadtest to plain CommonJS so the CLI runs as a child process without a full build. */
+/** Transpiles tools/loadtest to plain CommonJS so the CLI runs as a child process without a full build. */
 function compileCli(outDir: string): string {
-  const srcDir = path.join(ROOT, 'src/loadtest');
+  const srcDir = path.join(ROOT, 'tools/loadtest');
   mkdirSync(outDir, { recursive: true });
   for (const file of readdirSync(srcDir).filter((f) => f.endsWith('.ts'))) {
     const source = readFileSync(path.join(srcDir, file), 'utf8');

@@ -136,7 +136,7 @@ describe('the package azd deploys', () => {
 
   it('loads nothing of the one-machine host on Azure: no SQLite, no embedded adapters, no telemetry distro', () => {
     const forbidden = probe.modules.filter((m) =>
-      /[\\/]dist[\\/]src[\\/](local|adapters[\\/]embedded|loadtest|bench)[\\/]|better-sqlite3|worker_threads|monitor-opentelemetry/.test(
+      /[\\/]dist[\\/]src[\\/](local|adapters[\\/]embedded|loadtest|bench)[\\/]|[\\/](dist-tools|tools)[\\/]|better-sqlite3|worker_threads|monitor-opentelemetry|cli-progress/.test(
         m,
       ),
     );
@@ -155,7 +155,7 @@ describe('the package azd deploys', () => {
     );
   });
 
-  it('ships no dev dependency, no native binary, and no test, source, doc or settings file', () => {
+  it('ships no dev dependency, no native binary, no tool, and no test, source, doc or settings file', () => {
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
       packages: Record<string, { dev?: boolean }>;
     };
@@ -174,6 +174,20 @@ describe('the package azd deploys', () => {
       outsideDeps.filter((f) => !/^(dist\/(functions|src)\/.+\.js|host\.json|package\.json)$/.test(f)),
     ).toEqual([]);
     expect(files.filter((f) => /\.(ts|map|md|node)$|(^|\/)local\.settings/.test(f))).toEqual([]);
+    // The load tool and the benchmark (tools/, built into dist-tools/) and their progress bar stay home.
+    expect(
+      files.filter((f) =>
+        /^(tools|dist-tools)\/|^dist\/(.+\/)?(loadtest|bench)\/|^node_modules\/cli-progress\//.test(f),
+      ),
+    ).toEqual([]);
+    // Staging copies dist/ only; .funcignore would still leave the tools out if they were ever staged.
+    const funcignore = ignore().add(readFileSync(join(ROOT, '.funcignore'), 'utf8'));
+    for (const file of [
+      'tools/loadtest/cli.ts',
+      'dist-tools/tools/loadtest/cli.js',
+      'dist-tools/tools/bench/main.js',
+    ])
+      expect(funcignore.ignores(file)).toBe(true);
     expect(statSync(join(unpacked, 'host.json')).isFile()).toBe(true);
   });
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { localSettings, startHost, type Host } from '../../src/local/host';
 import { ApiClient, loopback } from '../support/http-client';
+import { embeddedQueueOf } from '../support/embedded-queue';
 
 /**
  * A full disk: writes fail with a real SQLITE_FULL. Without a small filesystem to fill, the limit comes
@@ -81,7 +82,7 @@ describe('a full disk', () => {
   }, 30_000);
 
   it('queue full: a reservation answers 503 with Retry-After and nothing accepted; health reports the queue', async () => {
-    const queue = connection((host.services.embeddedQueue as unknown as { core: unknown }).core);
+    const queue = connection((embeddedQueueOf(host) as unknown as { core: unknown }).core);
     fill(queue);
     let res = await api.reserve({ inventoryId: 'sku-1', quantity: 1, userId: 'u' });
     for (let i = 0; i < 400 && res.status === 202; i++) {

@@ -2,7 +2,7 @@
  * A tiny client for the end-to-end tests: Node's global fetch (keep-alive), JSON in and out, plus
  * bounded helpers to poll a status resource and to page through an item's ledger.
  */
-import { mapLimit, sleep } from '../../src/loadtest/client';
+import { mapLimit, sleep } from '../../tools/loadtest/client';
 
 export interface ApiResponse<T = unknown> {
   status: number;

@@ -1,5 +1,5 @@
-import { parseArgs, UsageError, USAGE } from '../../src/bench/args';
-import { benchModes, benchRun, DEFAULT_CONFIG, type BenchConfig, type ModeSpec } from '../../src/bench/run';
+import { parseArgs, UsageError, USAGE } from '../../tools/bench/args';
+import { benchModes, benchRun, DEFAULT_CONFIG, type BenchConfig, type ModeSpec } from '../../tools/bench/run';
 import type { InventoryItem } from '../../src/domain/model';
 
 // A tiny configuration: it must finish by command count, not by the time cap. With 128 commands outstanding

@@ -1,4 +1,4 @@
-import { ArgsError, HelpRequested, parseArgs } from '../../src/loadtest/args';
+import { ArgsError, HelpRequested, parseArgs } from '../../tools/loadtest/args';
 
 const problems = (argv: string[]): string[] => {
   try {

@@ -1,5 +1,5 @@
-import { createSampler, seededRandom, shuffled, zipfCdf } from '../../src/loadtest/distribution';
-import { percentile, summarize } from '../../src/loadtest/stats';
+import { createSampler, seededRandom, shuffled, zipfCdf } from '../../tools/loadtest/distribution';
+import { percentile, summarize } from '../../tools/loadtest/stats';
 
 function histogram(sample: () => number, n: number, items: number): number[] {
   const counts = new Array<number>(items).fill(0);

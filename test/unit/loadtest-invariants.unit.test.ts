@@ -4,7 +4,7 @@ import {
   type ItemSnapshot,
   type LedgerEventView,
   type ViolationCode,
-} from '../../src/loadtest/invariants';
+} from '../../tools/loadtest/invariants';
 
 const AT = '2025-01-01T00:00:00.000Z';
 

@@ -131,6 +131,15 @@ describe('settings', () => {
     expect(settings.store).toMatchObject({ kind: 'cosmos', key: 'k', createIfMissing: true });
     expect(settings.queue).toEqual({ kind: 'embedded' });
   });
+
+  it('run the consumer on its own thread by default only over the embedded store and queue, which it opens', () => {
+    expect(loadSettings({}).dispatchThread).toBe('worker');
+    expect(loadSettings({ DISPATCH_THREAD: 'main' }).dispatchThread).toBe('main');
+    expect(loadSettings(AZURE).dispatchThread).toBe('main');
+    expect(problemsOf({ ...AZURE, DISPATCH_THREAD: 'worker' })).toEqual([
+      'DISPATCH_THREAD=worker needs the embedded store and queue: unset it, or set it to main',
+    ]);
+  });
 });
 
 describe('local.settings.example.json (func start against Azurite and the deployed Service Bus and Cosmos DB)', () => {

@@ -1,5 +1,5 @@
-import type { ReserveCommand } from '../domain/model';
-import type { Clock } from '../ports/clock';
+import type { ReserveCommand } from '../../src/domain/model';
+import type { Clock } from '../../src/ports/clock';
 import type { Workload } from './workload';
 
 export interface Pending {

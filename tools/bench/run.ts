@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../adapters/embedded/database';
-import { EmbeddedStore } from '../adapters/embedded/embedded-store';
-import { systemClock } from '../ports/clock';
+import { openDatabase } from '../../src/adapters/embedded/database';
+import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
+import { systemClock } from '../../src/ports/clock';
 import { checkRun, type CheckResult } from './check';
 import { DelayedStore } from './delayed-store';
 import type { Feeder } from './feeder';
@@ -146,33 +146,46 @@ export async function benchRun(
       settled: feeder.settled,
       settledTwice: feeder.settledTwice,
     });
-    const latencies = ascending(feeder.latencies);
-    const statuses = [...feeder.settled.values()];
-    const decided = feeder.decided;
-    const seconds = feeder.elapsedSeconds;
-    return {
-      scenario,
-      store: storeKind,
-      delayMs,
-      mode: mode.id,
-      label: mode.label,
-      generated: feeder.generated,
-      decided,
-      held: statuses.filter((s) => s.status === 'applied').length,
-      rejected: statuses.filter((s) => s.status === 'rejected').length,
-      seconds,
-      decidedPerSecond: seconds > 0 ? decided / seconds : 0,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-      conflicts: store.calls.conflicts,
-      readsPerDecision: decided > 0 ? store.calls.read / decided : 0,
-      batchesPerDecision: decided > 0 ? store.calls.batch / decided : 0,
-      check,
-    };
+    return measured(scenario, storeKind, delayMs, mode, feeder, store, check);
   } finally {
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The figures of a finished run, from what the feeder saw and the store counted. */
+function measured(
+  scenario: Scenario,
+  storeKind: StoreKind,
+  delayMs: number,
+  mode: ModeSpec,
+  feeder: Feeder,
+  store: DelayedStore,
+  check: CheckResult,
+): RunResult {
+  const latencies = ascending(feeder.latencies);
+  const statuses = [...feeder.settled.values()];
+  const decided = feeder.decided;
+  const seconds = feeder.elapsedSeconds;
+  return {
+    scenario,
+    store: storeKind,
+    delayMs,
+    mode: mode.id,
+    label: mode.label,
+    generated: feeder.generated,
+    decided,
+    held: statuses.filter((s) => s.status === 'applied').length,
+    rejected: statuses.filter((s) => s.status === 'rejected').length,
+    seconds,
+    decidedPerSecond: seconds > 0 ? decided / seconds : 0,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    conflicts: store.calls.conflicts,
+    readsPerDecision: decided > 0 ? store.calls.read / decided : 0,
+    batchesPerDecision: decided > 0 ? store.calls.batch / decided : 0,
+    check,
+  };
 }
 
 /** A run that threw (a processor or store error): recorded as a failed check so the report shows it. */

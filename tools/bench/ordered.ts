@@ -1,7 +1,7 @@
-import { ItemCache } from '../app/item-cache';
-import { processCommands } from '../app/process-commands';
-import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/store';
+import { ItemCache } from '../../src/app/item-cache';
+import { processCommands } from '../../src/app/process-commands';
+import type { Clock } from '../../src/ports/clock';
+import type { DocumentStore } from '../../src/ports/store';
 import { Feeder, type FeederLimits, type Pending } from './feeder';
 import type { Workload } from './workload';
 

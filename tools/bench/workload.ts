@@ -1,8 +1,8 @@
-import { newId } from '../app/ids';
-import { putItem } from '../app/items';
-import type { ReserveCommand } from '../domain/model';
-import type { Clock } from '../ports/clock';
-import type { DocumentStore } from '../ports/store';
+import { newId } from '../../src/app/ids';
+import { putItem } from '../../src/app/items';
+import type { ReserveCommand } from '../../src/domain/model';
+import type { Clock } from '../../src/ports/clock';
+import type { DocumentStore } from '../../src/ports/store';
 import { seededRandom, weightedSampler, zipfWeights } from './random';
 
 export const SCENARIOS = ['hot', 'uniform', 'zipf'] as const;

@@ -9,7 +9,7 @@ import {
   targetLines,
   type Report,
 } from './report';
-import { benchModes, benchRun, failedRun, type RunResult } from './run';
+import { benchModes, benchRun, failedRun, type ModeSpec, type RunResult } from './run';
 import { SCENARIO_TITLES } from './workload';
 
 const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
@@ -46,6 +46,28 @@ async function main(): Promise<number> {
       `${args.scenarios.length * args.stores.length * modes.length} runs of at most ${args.config.seconds} s\n`,
   );
   await warmUp(args);
+  const runs = await runAll(args, modes);
+  const targets = evaluateTargets(runs, args.config.delayMs);
+  const report: Report = {
+    machine,
+    config: args.config,
+    quick: args.quick,
+    groupSizes: args.groupSizes,
+    runs,
+    targets,
+    totalSeconds: (performance.now() - started) / 1000,
+  };
+  printReport(args, report);
+  const failed = runs.filter((r) => !r.check.ok);
+  for (const run of failed) {
+    process.stderr.write(`bench: correctness check failed for ${run.scenario}/${run.store}/${run.mode}:\n`);
+    for (const problem of run.check.problems) process.stderr.write(`  ${problem}\n`);
+  }
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** Every scenario x store x mode, one line each as it finishes; a run that throws is recorded as failed. */
+async function runAll(args: BenchArgs, modes: readonly ModeSpec[]): Promise<RunResult[]> {
   const runs: RunResult[] = [];
   for (const scenario of args.scenarios) {
     for (const store of args.stores) {
@@ -63,22 +85,17 @@ async function main(): Promise<number> {
       }
     }
   }
-  const targets = evaluateTargets(runs, args.config.delayMs);
-  const report: Report = {
-    machine,
-    config: args.config,
-    quick: args.quick,
-    groupSizes: args.groupSizes,
-    runs,
-    targets,
-    totalSeconds: (performance.now() - started) / 1000,
-  };
+  return runs;
+}
+
+/** The tables and targets on stdout, and with --write the Markdown and JSON under docs/. */
+function printReport(args: BenchArgs, report: Report): void {
   for (const scenario of args.scenarios) {
     process.stdout.write(
-      `\n${SCENARIO_TITLES[scenario]}\n${scenarioTable(runs.filter((r) => r.scenario === scenario))}\n`,
+      `\n${SCENARIO_TITLES[scenario]}\n${scenarioTable(report.runs.filter((r) => r.scenario === scenario))}\n`,
     );
   }
-  process.stdout.write(`\nTargets\n${targetLines(targets).join('\n')}\n`);
+  process.stdout.write(`\nTargets\n${targetLines(report.targets).join('\n')}\n`);
   if (args.write) {
     const docs = path.resolve(__dirname, '../../../docs');
     fs.mkdirSync(docs, { recursive: true });
@@ -90,12 +107,6 @@ async function main(): Promise<number> {
       '\nprinted only: add --write to update docs/BENCHMARKS.md and docs/benchmarks.json\n',
     );
   }
-  const failed = runs.filter((r) => !r.check.ok);
-  for (const run of failed) {
-    process.stderr.write(`bench: correctness check failed for ${run.scenario}/${run.store}/${run.mode}:\n`);
-    for (const problem of run.check.problems) process.stderr.write(`  ${problem}\n`);
-  }
-  return failed.length > 0 ? 1 : 0;
 }
 
 main().then(

@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { LedgerEventView, Violation } from './invariants';
+import type { ReserveRecord } from './reserve';
 import type { LoadTestRun } from './runner';
 import { countBy, summarize, type Summary } from './stats';
-import type { Violation } from './invariants';
 
 /** What a run measured and found, as written to the JSON file. */
 export interface LoadTestReport {
@@ -84,52 +85,12 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
   const { options } = run;
   const open = options.rate !== undefined;
   const accepted = run.reserves.filter((r) => r.reservationId);
-  const acceptedAt = new Map(accepted.map((r) => [r.reservationId as string, r.acceptedAt]));
-
-  const decisionEvents = run.snapshots.flatMap((s) =>
-    s.ledger.filter(
-      (e) =>
-        (e.kind === 'ReservationHeld' || e.kind === 'ReservationRejected') &&
-        e.reservationId &&
-        acceptedAt.has(e.reservationId),
-    ),
-  );
-  const seen = new Set<string>();
-  const firstDecisions = decisionEvents.filter(
-    (e) => !seen.has(e.reservationId as string) && seen.add(e.reservationId as string),
-  );
-  const decisionLatency: number[] = [];
-  let firstAccept = Number.POSITIVE_INFINITY;
-  let lastDecision = Number.NEGATIVE_INFINITY;
-  for (const r of accepted) if (r.acceptedAt) firstAccept = Math.min(firstAccept, Date.parse(r.acceptedAt));
-  for (const e of firstDecisions) {
-    const at = Date.parse(e.at);
-    lastDecision = Math.max(lastDecision, at);
-    const acc = acceptedAt.get(e.reservationId as string);
-    if (acc) decisionLatency.push(at - Date.parse(acc));
-  }
-  const decideWindow =
-    Number.isFinite(firstAccept) && Number.isFinite(lastDecision)
-      ? Math.max(0.001, (lastDecision - firstAccept) / 1000)
-      : 0;
+  const { firstDecisions, decisionLatency, decideWindow } = decisionTimes(run, accepted);
   const durationSeconds = run.loadDurationMs / 1000;
-
   const failures = run.reserves.filter((r) => !r.reservationId);
   const listed = new Map(
     run.snapshots.flatMap((s) => s.reservations.map((v) => [v.reservationId, v] as const)),
   );
-  let firstStart = Number.POSITIVE_INFINITY;
-  let lastStart = 0;
-  for (const r of run.reserves) {
-    firstStart = Math.min(firstStart, r.startedMs);
-    lastStart = Math.max(lastStart, r.startedMs);
-  }
-
-  const settleEvents = new Map<string, string>();
-  for (const s of run.snapshots) for (const e of s.ledger) settleEvents.set(e.commandId, e.kind);
-  const acceptedSettles = run.settles.filter((s) => s.commandId);
-
-  const byCode = countBy(run.violations, (v) => v.code);
   return {
     startedAt: new Date(run.loadStartedAt).toISOString(),
     finishedAt: new Date(run.finishedAt).toISOString(),
@@ -141,7 +102,7 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
       concurrency: options.concurrency ?? null,
       requests: options.requests,
       durationSeconds: round(durationSeconds),
-      sentPerSecond: round(run.reserves.length / Math.max(0.001, (lastStart - firstStart) / 1000)),
+      sentPerSecond: round(run.reserves.length / Math.max(0.001, startSpreadSeconds(run.reserves))),
     },
     throughput: {
       acceptedPerSecond: round(accepted.length / Math.max(0.001, durationSeconds)),
@@ -170,26 +131,86 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
       byStatus: countBy(failures, (r) => (r.status === 0 ? 'network' : String(r.status))),
       byError: countBy(failures, (r) => r.error ?? 'unknown'),
     },
-    settles: {
-      sent: run.settles.length,
-      accepted: acceptedSettles.length,
-      undecided: acceptedSettles.filter((s) => !settleEvents.has(s.commandId as string)).length,
-      byType: countBy(run.settles, (s) => s.type),
-      byOutcome: countBy(acceptedSettles, (s) => settleEvents.get(s.commandId as string) ?? 'undecided'),
-      httpErrors: countBy(
-        run.settles.filter((s) => !s.commandId),
-        (s) => (s.status === 0 ? `network ${s.error ?? ''}`.trim() : String(s.status)),
-      ),
-      acceptLatencyMs: run.settles.length > 0 ? summarize(run.settles.map((s) => s.latencyMs)) : null,
-    },
-    invariants: {
-      ok: run.violations.length === 0,
-      itemsChecked: run.snapshots.length,
-      checks: CHECKS,
-      violationCount: run.violations.length,
-      byCode,
-      violations: run.violations.slice(0, MAX_VIOLATIONS_IN_FILE),
-    },
+    settles: settleSection(run),
+    invariants: invariantSection(run),
+  };
+}
+
+/**
+ * The first Reserve decision of each accepted reservation in the ledgers, the latency from its 202's
+ * acceptedAt, and the window (seconds) from the first acceptance to the last decision, server clocks.
+ */
+function decisionTimes(
+  run: LoadTestRun,
+  accepted: readonly ReserveRecord[],
+): { firstDecisions: LedgerEventView[]; decisionLatency: number[]; decideWindow: number } {
+  const acceptedAt = new Map(accepted.map((r) => [r.reservationId as string, r.acceptedAt]));
+  const decisionEvents = run.snapshots.flatMap((s) =>
+    s.ledger.filter(
+      (e) =>
+        (e.kind === 'ReservationHeld' || e.kind === 'ReservationRejected') &&
+        e.reservationId &&
+        acceptedAt.has(e.reservationId),
+    ),
+  );
+  const seen = new Set<string>();
+  const firstDecisions = decisionEvents.filter(
+    (e) => !seen.has(e.reservationId as string) && seen.add(e.reservationId as string),
+  );
+  const decisionLatency: number[] = [];
+  let firstAccept = Number.POSITIVE_INFINITY;
+  let lastDecision = Number.NEGATIVE_INFINITY;
+  for (const r of accepted) if (r.acceptedAt) firstAccept = Math.min(firstAccept, Date.parse(r.acceptedAt));
+  for (const e of firstDecisions) {
+    const at = Date.parse(e.at);
+    lastDecision = Math.max(lastDecision, at);
+    const acc = acceptedAt.get(e.reservationId as string);
+    if (acc) decisionLatency.push(at - Date.parse(acc));
+  }
+  const decideWindow =
+    Number.isFinite(firstAccept) && Number.isFinite(lastDecision)
+      ? Math.max(0.001, (lastDecision - firstAccept) / 1000)
+      : 0;
+  return { firstDecisions, decisionLatency, decideWindow };
+}
+
+/** Seconds between the first and the last request start, client clock. */
+function startSpreadSeconds(reserves: readonly ReserveRecord[]): number {
+  let firstStart = Number.POSITIVE_INFINITY;
+  let lastStart = 0;
+  for (const r of reserves) {
+    firstStart = Math.min(firstStart, r.startedMs);
+    lastStart = Math.max(lastStart, r.startedMs);
+  }
+  return (lastStart - firstStart) / 1000;
+}
+
+function settleSection(run: LoadTestRun): LoadTestReport['settles'] {
+  const settleEvents = new Map<string, string>();
+  for (const s of run.snapshots) for (const e of s.ledger) settleEvents.set(e.commandId, e.kind);
+  const acceptedSettles = run.settles.filter((s) => s.commandId);
+  return {
+    sent: run.settles.length,
+    accepted: acceptedSettles.length,
+    undecided: acceptedSettles.filter((s) => !settleEvents.has(s.commandId as string)).length,
+    byType: countBy(run.settles, (s) => s.type),
+    byOutcome: countBy(acceptedSettles, (s) => settleEvents.get(s.commandId as string) ?? 'undecided'),
+    httpErrors: countBy(
+      run.settles.filter((s) => !s.commandId),
+      (s) => (s.status === 0 ? `network ${s.error ?? ''}`.trim() : String(s.status)),
+    ),
+    acceptLatencyMs: run.settles.length > 0 ? summarize(run.settles.map((s) => s.latencyMs)) : null,
+  };
+}
+
+function invariantSection(run: LoadTestRun): LoadTestReport['invariants'] {
+  return {
+    ok: run.violations.length === 0,
+    itemsChecked: run.snapshots.length,
+    checks: CHECKS,
+    violationCount: run.violations.length,
+    byCode: countBy(run.violations, (v) => v.code),
+    violations: run.violations.slice(0, MAX_VIOLATIONS_IN_FILE),
   };
 }
 

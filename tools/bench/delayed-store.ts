@@ -8,7 +8,7 @@ import type {
   StoredDocument,
   Versioned,
   WriteResult,
-} from '../ports/store';
+} from '../../src/ports/store';
 
 /** How many calls of each kind went through the store: round trips are what a remote store charges for. */
 export interface StoreCallCounts {

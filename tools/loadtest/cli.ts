@@ -1,7 +1,8 @@
 import { SingleBar } from 'cli-progress';
 import { ArgsError, HelpRequested, parseArgs, USAGE, type LoadTestOptions } from './args';
 import { buildReport, defaultOutPath, formatReport, writeReport } from './report';
-import { newProgress, runLoadTest, type Progress } from './runner';
+import { newProgress, type Progress } from './progress';
+import { runLoadTest } from './runner';
 
 /** `npm run loadtest -- --url ... --items ... --requests ...`: exit 0 ok, 1 violation or failure, 2 bad arguments. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {

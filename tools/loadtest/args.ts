@@ -132,6 +132,16 @@ const BOOLEAN_FLAGS = new Set(['progress']);
 
 /** Parses `--flag value`, `--flag=value`, `--no-progress`; the key may also come from LOADTEST_FUNCTION_KEY. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadTestOptions {
+  const { raw, problems } = readFlags(argv);
+  if (raw.key === undefined && env.LOADTEST_FUNCTION_KEY) raw.key = env.LOADTEST_FUNCTION_KEY;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => i.message));
+  if (problems.length > 0 || !parsed.success) throw new ArgsError(problems);
+  return toOptions(parsed.data);
+}
+
+/** The flags as given (values still strings), and every problem found on the way. */
+function readFlags(argv: readonly string[]): { raw: Record<string, string | boolean>; problems: string[] } {
   const raw: Record<string, string | boolean> = {};
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -171,11 +181,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     if (name in raw) problems.push(`--${name} given more than once`);
     raw[name] = value;
   }
-  if (raw.key === undefined && env.LOADTEST_FUNCTION_KEY) raw.key = env.LOADTEST_FUNCTION_KEY;
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => i.message));
-  if (problems.length > 0 || !parsed.success) throw new ArgsError(problems);
-  const o = parsed.data;
+  return { raw, problems };
+}
+
+function toOptions(o: z.infer<typeof schema>): LoadTestOptions {
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32) >>> 0;
   return {
     url: o.url,

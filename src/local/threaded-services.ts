@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { openDatabase } from '../adapters/embedded/database';
+import { EmbeddedStore } from '../adapters/embedded/embedded-store';
+import { ItemCache } from '../app/item-cache';
+import type { Settings } from '../config/settings';
+import { systemClock, type Clock } from '../ports/clock';
+import type { ComposedServices } from './composed-services';
+import { WorkerQueue } from './worker-queue';
+
+const CONSUMER_SCRIPT = path.join(__dirname, 'consumer-worker.js');
+
+/**
+ * The one-machine host with the consumer on its own thread (src/local/consumer-worker.ts): this thread
+ * serves HTTP, reads through its own connection and writes only admin changes and idempotency records;
+ * accepts go to the consumer thread, which commits and fsyncs them.
+ */
+export async function startThreadedServices(
+  settings: Settings,
+  options: { clock?: Clock },
+): Promise<ComposedServices> {
+  if (settings.store.kind !== 'embedded' || settings.queue.kind !== 'embedded')
+    throw new Error('DISPATCH_THREAD=worker needs the embedded store and queue');
+  if (options.clock)
+    throw new Error(
+      'an injected clock needs DISPATCH_THREAD=main: the consumer thread keeps the system clock',
+    );
+  if (!fs.existsSync(CONSUMER_SCRIPT))
+    throw new Error(
+      `DISPATCH_THREAD=worker runs the compiled consumer (${CONSUMER_SCRIPT}): build first, or use DISPATCH_THREAD=main`,
+    );
+  const db = openDatabase(settings.dataDir, 'inventory.db');
+  // The consumer thread checkpoints this file; this connection must not do it inside its commits.
+  db.pragma('wal_autocheckpoint = 0');
+  const store = new EmbeddedStore(db, systemClock);
+  let queue: WorkerQueue;
+  try {
+    queue = await WorkerQueue.start(CONSUMER_SCRIPT, settings, (error) => {
+      // Without its consumer the host would accept commands it never decides: stop, and let the
+      // supervisor restart it. Everything accepted is on disk and is processed after the restart.
+      process.stderr.write(
+        `${JSON.stringify({ level: 'critical', msg: 'consumer thread failed', error: error.message })}\n`,
+      );
+      process.exit(1);
+    });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return {
+    store,
+    queue,
+    clock: systemClock,
+    cache: new ItemCache(0), // decisions, and their item cache, live on the consumer thread
+    pendingHorizonMs: settings.pendingHorizonMs,
+    describe: { store: 'embedded SQLite', queue: 'embedded SQLite session queue (consumer thread)' },
+    sessions: null,
+    close: async () => {
+      await queue.close();
+      await store.close();
+      db.close();
+    },
+  };
+}
