@@ -84,7 +84,8 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
       }
       // TTL on, no default: only documents that carry a `ttl` field expire.
       defaultTtl: -1
-      // Queries filter on type and status and order by seq then id; nothing else is queried.
+      // Queries filter on type, status and (counting a user's holds for a per-user limit) userId, and order
+      // by seq then id; nothing else is queried.
       // id is always indexed. ORDER BY over two properties needs the composite index.
       indexingPolicy: {
         indexingMode: 'consistent'
@@ -101,6 +102,9 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
           }
           {
             path: '/inventoryId/?'
+          }
+          {
+            path: '/userId/?'
           }
         ]
         excludedPaths: [

@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from './logger';
 import { commitBatch } from './processing/commit-batch';
 import { withConflictRetry, type Attempt } from './processing/conflict-retry';
 import { decideInOrder, type Decided } from './processing/decide-in-order';
-import { loadItem, loadReservations, type PartitionState } from './processing/load';
+import { loadItem, loadReservations, loadTallies, type PartitionState } from './processing/load';
 import type { CommandOutcome } from './processing/outcome';
 import { packBatch, type PackLimits } from './processing/pack-batch';
 
@@ -56,6 +56,7 @@ export async function processCommands(
   const state: PartitionState = {
     item: await loadItem(inventoryId, deps.store, deps.cache, false),
     reservations: new Map(),
+    tallies: new Map(),
   };
   while (progress.next < commands.length) {
     const { settled, wrote } = await withConflictRetry(
@@ -70,6 +71,7 @@ export async function processCommands(
         });
         deps.cache.evict(inventoryId);
         state.reservations.clear();
+        state.tallies.clear();
         state.item = await loadItem(inventoryId, deps.store, deps.cache, true);
       },
     );
@@ -102,14 +104,17 @@ async function commitNext(
   };
   for (;;) {
     const pending = commands.slice(progress.next);
+    const now = deps.clock.now().toISOString();
     await loadReservations(inventoryId, pending, state, deps.store);
+    await loadTallies(inventoryId, pending, state, deps.store, now);
     const decided = decideInOrder({
       commands,
       start: progress.next,
       duplicates: progress.duplicates,
       item: state.item?.doc ?? null,
       reservations: new Map([...state.reservations].map(([id, r]) => [id, r?.doc ?? null])),
-      now: deps.clock.now().toISOString(),
+      tallies: new Map([...state.tallies].map(([userId, t]) => [userId, t.tally])),
+      now,
       markerTtlSeconds: deps.markerTtlSeconds ?? 30 * 24 * 3600,
     });
     const batch = packBatch(decided, state, limits);
@@ -123,6 +128,7 @@ async function commitNext(
           deps.cache.set(inventoryId, result.item);
         }
         for (const r of result.reservations) state.reservations.set(r.doc.id, r);
+        for (const t of result.tallies) state.tallies.set(t.doc.userId, { tally: t.doc, etag: t.etag });
         return { kind: 'done', value: { settled: batch.settled, wrote: true } };
       case 'duplicate':
         (deps.log ?? silentLogger).info('command already applied by an earlier delivery', {

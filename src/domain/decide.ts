@@ -10,7 +10,9 @@ import type {
   RejectionReason,
   Reservation,
   ReserveCommand,
+  UserTally,
 } from './model';
+import { changeTally, hasUserLimit, used } from './tally';
 
 /**
  * The outcome of deciding one command against the item and reservation as they are now.
@@ -23,6 +25,8 @@ export type Decision =
       item: InventoryItem | null;
       reservation: Reservation | null;
       events: LedgerEvent[];
+      /** The user's tally to write, when the item limits what one user may take. */
+      tally: UserTally | null;
     }
   /** Nothing to write: a duplicate Reserve, or an ExpireHold for a hold that is no longer active. */
   | { kind: 'noop'; why: 'duplicate' | 'hold-not-active' };
@@ -30,6 +34,11 @@ export type Decision =
 export interface DecisionInput<C extends Command = Command> {
   item: InventoryItem | null;
   reservation: Reservation | null;
+  /**
+   * The tally of the user the command is about, counted under the item's current limit; absent or null
+   * when the item has no limit.
+   */
+  tally?: UserTally | null;
   command: C;
   now: string;
 }
@@ -52,30 +61,18 @@ export function decide(input: DecisionInput): Decision {
   }
 }
 
-export function decideReserve({ item, reservation, command, now }: DecisionInput<ReserveCommand>): Decision {
+export function decideReserve({
+  item,
+  reservation,
+  tally,
+  command,
+  now,
+}: DecisionInput<ReserveCommand>): Decision {
   if (reservation) return { kind: 'noop', why: 'duplicate' };
-  const base: Reservation = {
-    type: 'reservation',
-    id: command.reservationId,
-    inventoryId: command.inventoryId,
-    quantity: command.quantity,
-    userId: command.userId,
-    status: 'held',
-    reason: null,
-    expiresAt: command.expiresAt,
-    requestedAt: command.requestedAt,
-    decidedAt: now,
-    updatedAt: now,
-    commandId: command.commandId,
-  };
+  const base = newReservation(command, now);
   if (!item)
     return rejectedWithoutItem('INVENTORY_NOT_FOUND', rejectedReservation(base, 'INVENTORY_NOT_FOUND'));
-  const reason: RejectionReason | null =
-    now >= command.expiresAt
-      ? 'HOLD_EXPIRED'
-      : item.available < command.quantity
-        ? 'INSUFFICIENT_STOCK'
-        : null;
+  const reason = reserveRefusal(item, tally ?? null, command, now);
   const q = command.quantity;
   if (reason) {
     const draft: EventDraft = {
@@ -92,6 +89,7 @@ export function decideReserve({ item, reservation, command, now }: DecisionInput
       item: next.item,
       reservation: rejectedReservation(base, reason),
       events: next.events,
+      tally: null,
     };
   }
   const draft: EventDraft = {
@@ -101,7 +99,44 @@ export function decideReserve({ item, reservation, command, now }: DecisionInput
     quantity: q,
   };
   const next = applyEvents(item, [draft], command.commandId, now);
-  return { kind: 'applied', reason: null, item: next.item, reservation: base, events: next.events };
+  return {
+    kind: 'applied',
+    reason: null,
+    item: next.item,
+    reservation: base,
+    events: next.events,
+    tally: changeTally(item, tally ?? null, command.userId, { held: q }, now),
+  };
+}
+
+function newReservation(command: ReserveCommand, now: string): Reservation {
+  return {
+    type: 'reservation',
+    id: command.reservationId,
+    inventoryId: command.inventoryId,
+    quantity: command.quantity,
+    userId: command.userId,
+    status: 'held',
+    reason: null,
+    expiresAt: command.expiresAt,
+    requestedAt: command.requestedAt,
+    decidedAt: now,
+    updatedAt: now,
+    commandId: command.commandId,
+  };
+}
+
+/** Why a Reserve cannot hold, checked in this order; null when it can. */
+function reserveRefusal(
+  item: InventoryItem,
+  tally: UserTally | null,
+  command: ReserveCommand,
+  now: string,
+): RejectionReason | null {
+  if (now >= command.expiresAt) return 'HOLD_EXPIRED';
+  if (hasUserLimit(item) && used(tally) + command.quantity > item.maxPerUser) return 'USER_LIMIT_EXCEEDED';
+  if (item.available < command.quantity) return 'INSUFFICIENT_STOCK';
+  return null;
 }
 
 export function decideConfirm(input: DecisionInput<ConfirmCommand>): Decision {
@@ -114,23 +149,12 @@ export function decideCancel(input: DecisionInput<CancelCommand>): Decision {
 
 /** Confirm and cancel share their guards: the hold must exist, be held, and not have run out. */
 function settleHold(
-  { item, reservation, command, now }: DecisionInput<ConfirmCommand | CancelCommand>,
+  { item, reservation, tally, command, now }: DecisionInput<ConfirmCommand | CancelCommand>,
   target: 'confirmed' | 'cancelled',
 ): Decision {
   if (!item) return rejectedWithoutItem('INVENTORY_NOT_FOUND', null);
-  const rejectedKind = target === 'confirmed' ? 'ConfirmRejected' : 'CancelRejected';
-  const reject = (
-    reason: RejectionReason,
-    extra: EventDraft[] = [],
-    res: Reservation | null = null,
-  ): Decision => {
-    const drafts: EventDraft[] = [
-      ...extra,
-      { kind: rejectedKind, delta: delta(0), reservationId: command.reservationId, reason },
-    ];
-    const next = applyEvents(item, drafts, command.commandId, now);
-    return { kind: 'rejected', reason, item: next.item, reservation: res, events: next.events };
-  };
+  const reject = (reason: RejectionReason, extra: EventDraft[] = [], res: Reservation | null = null) =>
+    rejectSettle({ item, tally: tally ?? null, command, now }, target, reason, extra, res);
   if (!reservation) return reject('RESERVATION_NOT_FOUND');
   // An expired hold says so, whether its ExpireHold was decided before this command or not.
   if (reservation.status === 'expired') return reject('HOLD_EXPIRED');
@@ -163,12 +187,52 @@ function settleHold(
     item: next.item,
     reservation: { ...reservation, status: target, updatedAt: now },
     events: next.events,
+    tally: changeTally(
+      item,
+      tally ?? null,
+      reservation.userId,
+      target === 'confirmed' ? { held: -q, confirmed: q } : { held: -q },
+      now,
+    ),
+  };
+}
+
+interface SettleInput {
+  item: InventoryItem;
+  tally: UserTally | null;
+  command: ConfirmCommand | CancelCommand;
+  now: string;
+}
+
+/** A refused confirm or cancel: its rejection event, after the release of a hold that ran out. */
+function rejectSettle(
+  { item, tally, command, now }: SettleInput,
+  target: 'confirmed' | 'cancelled',
+  reason: RejectionReason,
+  extra: EventDraft[],
+  expired: Reservation | null,
+): Decision {
+  const kind = target === 'confirmed' ? 'ConfirmRejected' : 'CancelRejected';
+  const drafts: EventDraft[] = [
+    ...extra,
+    { kind, delta: delta(0), reservationId: command.reservationId, reason },
+  ];
+  const next = applyEvents(item, drafts, command.commandId, now);
+  return {
+    kind: 'rejected',
+    reason,
+    item: next.item,
+    reservation: expired,
+    events: next.events,
+    // Only an expiry moves stock here: the hold's units go back and leave the user's tally.
+    tally: expired ? changeTally(item, tally, expired.userId, { held: -expired.quantity }, now) : null,
   };
 }
 
 export function decideExpireHold({
   item,
   reservation,
+  tally,
   command,
   now,
 }: DecisionInput<ExpireHoldCommand>): Decision {
@@ -188,6 +252,7 @@ export function decideExpireHold({
     item: next.item,
     reservation: { ...reservation, status: 'expired', reason: 'HOLD_EXPIRED', updatedAt: now },
     events: next.events,
+    tally: changeTally(item, tally ?? null, reservation.userId, { held: -q }, now),
   };
 }
 
@@ -208,6 +273,7 @@ export function decideAdjust({ item, command, now }: DecisionInput<AdjustCommand
       item: next.item,
       reservation: null,
       events: next.events,
+      tally: null,
     };
   }
   const draft: EventDraft = {
@@ -217,7 +283,14 @@ export function decideAdjust({ item, command, now }: DecisionInput<AdjustCommand
     note: command.reason,
   };
   const next = applyEvents(item, [draft], command.commandId, now);
-  return { kind: 'applied', reason: null, item: next.item, reservation: null, events: next.events };
+  return {
+    kind: 'applied',
+    reason: null,
+    item: next.item,
+    reservation: null,
+    events: next.events,
+    tally: null,
+  };
 }
 
 /** A rejected reservation never held stock, so nothing of it expires: no future expiresAt to show. */
@@ -226,7 +299,7 @@ function rejectedReservation(base: Reservation, reason: RejectionReason): Reserv
 }
 
 function rejectedWithoutItem(reason: RejectionReason, reservation: Reservation | null): Decision {
-  return { kind: 'rejected', reason, item: null, reservation, events: [] };
+  return { kind: 'rejected', reason, item: null, reservation, events: [], tally: null };
 }
 
 export function assertNever(value: never): never {

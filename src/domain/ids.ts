@@ -14,3 +14,8 @@ export function eventId(seq: number): string {
 export function commandMarkerId(commandId: string): string {
   return `cmd-${commandId}`;
 }
+
+/** A user's per-item tally lives beside the item's reservations, one document per user. */
+export function tallyId(userId: string): string {
+  return `tally-${userId}`;
+}

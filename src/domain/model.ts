@@ -10,6 +10,7 @@ export const REJECTION_REASONS = [
   'RESERVATION_NOT_FOUND',
   'HOLD_NOT_ACTIVE',
   'HOLD_EXPIRED',
+  'USER_LIMIT_EXCEEDED',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -26,6 +27,10 @@ export interface InventoryItem extends Counters {
   name: string;
   /** Sequence number of the last ledger event of this item. */
   seq: number;
+  /** Most a user may hold plus have confirmed of this item; absent or null: no limit. */
+  maxPerUser?: number | null;
+  /** The sequence number at which the current limit was set: tallies from an earlier limit are rebuilt. */
+  limitSince?: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -44,6 +49,19 @@ export interface Reservation {
   decidedAt: string;
   updatedAt: string;
   commandId: string;
+}
+
+/** What one user holds and has confirmed of one item, kept while the item has a per-user limit. */
+export interface UserTally {
+  type: 'tally';
+  id: string;
+  inventoryId: string;
+  userId: string;
+  held: number;
+  confirmed: number;
+  /** The item's `limitSince` this tally was counted under. */
+  since: number;
+  updatedAt: string;
 }
 
 export const EVENT_KINDS = [

@@ -43,6 +43,10 @@ export const Id = z.string(idRule).regex(ID_PATTERN, idRule).meta({ example: 'sk
 export const PutItemBody = body({
   available: intFrom(0, LIMITS.maxStock).describe('Units available for reservation'),
   name: text(0, LIMITS.maxNameLength).optional().describe('Display name'),
+  maxPerUser: intFrom(1, LIMITS.maxStock)
+    .nullable()
+    .optional()
+    .describe('Most one user may hold plus have confirmed; null removes the limit, absent keeps it'),
 }).meta({ id: 'PutItemBody' });
 
 const deltaRule = must(`a non-zero integer from ${-LIMITS.maxStock} to ${LIMITS.maxStock}`);
@@ -88,6 +92,7 @@ export const ItemView = z
     inventoryId: Id,
     name: z.string(),
     ...Counters,
+    maxPerUser: z.int().nullable().describe('Most one user may hold plus have confirmed (null: no limit)'),
     seq: z.int().describe('Sequence number of the last ledger event'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),

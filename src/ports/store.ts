@@ -37,6 +37,8 @@ export interface QuerySpec {
   type: 'reservation' | 'event';
   /** Only documents whose `status` equals this value. */
   status?: string;
+  /** Only documents whose `userId` equals this value. */
+  userId?: string;
   orderBy: 'id' | 'seq';
 }
 

@@ -18,6 +18,7 @@ interface TestDoc extends StoredDocument {
   value: number;
   status?: string;
   seq?: number;
+  userId?: string;
 }
 
 const doc = (inventoryId: string, id: string, value = 0, extra: Partial<TestDoc> = {}): TestDoc => ({
@@ -157,7 +158,13 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     it('pages through a partition returning every document exactly once, in order', async () => {
       const ids = Array.from({ length: 23 }, (_, i) => `r${String(i).padStart(3, '0')}`);
       for (const [i, id] of ids.entries()) {
-        await store.create(doc(pk, id, i, { status: i % 3 === 0 ? 'held' : 'rejected', seq: 100 - i }));
+        await store.create(
+          doc(pk, id, i, {
+            status: i % 3 === 0 ? 'held' : 'rejected',
+            seq: 100 - i,
+            userId: i % 2 === 0 ? 'even' : 'odd',
+          }),
+        );
       }
       await store.create({ id: 'ev', inventoryId: pk, type: 'event', seq: 1 } as StoredDocument);
       const collect = async (spec: Parameters<DocumentStore['query']>[1]) => {
@@ -182,6 +189,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       expect(bySeq.map((d) => d.seq)).toEqual([...ids.keys()].map((i) => 100 - i).sort((a, b) => a - b));
       const held = await collect({ type: 'reservation', status: 'held', orderBy: 'id' });
       expect(held.map((d) => d.id)).toEqual(ids.filter((_, i) => i % 3 === 0));
+      const heldByOne = await collect({ type: 'reservation', status: 'held', userId: 'even', orderBy: 'id' });
+      expect(heldByOne.map((d) => d.id)).toEqual(ids.filter((_, i) => i % 6 === 0));
     });
 
     it('rejects a continuation token it did not issue', async () => {

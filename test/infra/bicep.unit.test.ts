@@ -183,7 +183,7 @@ describe('what the code needs from the resources', () => {
     const indexing = block(container.body, 'indexingPolicy');
     const included = propertyValues(block(indexing, 'includedPaths'), 'path').map((p) => stringLiteral(p));
     const excluded = propertyValues(block(indexing, 'excludedPaths'), 'path').map((p) => stringLiteral(p));
-    expect(included.sort()).toEqual(['/inventoryId/?', '/seq/?', '/status/?', '/type/?']);
+    expect(included.sort()).toEqual(['/inventoryId/?', '/seq/?', '/status/?', '/type/?', '/userId/?']);
     expect(excluded).toEqual(['/*']);
     const composite = propertyValues(block(indexing, 'compositeIndexes'), 'path').map((p) =>
       stringLiteral(p),

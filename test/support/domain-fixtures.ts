@@ -9,6 +9,7 @@ import { queryAll } from '../../src/app/queries';
 import { decide, type Decision } from '../../src/domain/decide';
 import { replayLedger, stockAdded } from '../../src/domain/events';
 import { createItem, replaceItem } from '../../src/domain/item';
+import { tallyId } from '../../src/domain/ids';
 import type {
   AdjustCommand,
   CancelCommand,
@@ -18,6 +19,7 @@ import type {
   InventoryItem,
   LedgerEvent,
   Reservation,
+  UserTally,
   ReserveCommand,
 } from '../../src/domain/model';
 import type { Clock } from '../../src/ports/clock';
@@ -79,7 +81,9 @@ export function newItem(
 }
 
 export function item(
-  counters: Partial<Pick<InventoryItem, 'available' | 'reserved' | 'confirmed' | 'seq'>>,
+  counters: Partial<
+    Pick<InventoryItem, 'available' | 'reserved' | 'confirmed' | 'seq' | 'maxPerUser' | 'limitSince'>
+  >,
   inventoryId = ITEM,
 ): InventoryItem {
   return {
@@ -116,6 +120,24 @@ export function held(quantity: number, overrides: Partial<Reservation> = {}): Re
 }
 
 type Opt<C> = Partial<Omit<C, 'type'>>;
+
+/** A user's tally of the test item, counted under the limit set at sequence number 1. */
+export function tallyOf(
+  userId: string,
+  counts: Partial<Pick<UserTally, 'held' | 'confirmed'>> = {},
+): UserTally {
+  return {
+    type: 'tally',
+    id: tallyId(userId),
+    inventoryId: ITEM,
+    userId,
+    held: 0,
+    confirmed: 0,
+    since: 1,
+    updatedAt: T0,
+    ...counts,
+  };
+}
 
 export function reserve(
   reservationId: string,
@@ -175,19 +197,25 @@ export class MemoryModel {
   readonly items = new Map<string, InventoryItem>();
   readonly reservations = new Map<string, Reservation>();
   readonly ledgers = new Map<string, LedgerEvent[]>();
+  /** By `${inventoryId}/${userId}`, as the processor keeps them beside the item. */
+  readonly tallies = new Map<string, UserTally>();
 
-  create(inventoryId: string, available: number, now = T0): void {
-    const { item, events } = createItem({ inventoryId, available, name: inventoryId }, uid('c'), now);
+  create(inventoryId: string, available: number, now = T0, maxPerUser: number | null = null): void {
+    const { item, events } = createItem(
+      { inventoryId, available, name: inventoryId, maxPerUser },
+      uid('c'),
+      now,
+    );
     this.items.set(inventoryId, item);
     this.ledgers.set(inventoryId, [...events]);
   }
 
-  replace(inventoryId: string, available: number, now = T0): LedgerEvent[] {
+  replace(inventoryId: string, available: number, now = T0, maxPerUser?: number | null): LedgerEvent[] {
     const current = this.items.get(inventoryId);
     if (!current) throw new Error(`no item ${inventoryId}`);
     const { item, events } = replaceItem(
       current,
-      { inventoryId, available, name: current.name },
+      { inventoryId, available, name: current.name, ...(maxPerUser !== undefined ? { maxPerUser } : {}) },
       uid('c'),
       now,
     );
@@ -199,13 +227,13 @@ export class MemoryModel {
   /** Decides the command against the current state and writes the decision into memory. */
   apply(command: Command, now: string): Decision {
     const reservationId = 'reservationId' in command ? command.reservationId : null;
-    const decision = decide({
-      item: this.items.get(command.inventoryId) ?? null,
-      reservation: reservationId ? (this.reservations.get(reservationId) ?? null) : null,
-      command,
-      now,
-    });
+    const item = this.items.get(command.inventoryId) ?? null;
+    const reservation = reservationId ? (this.reservations.get(reservationId) ?? null) : null;
+    const userId = command.type === 'Reserve' ? command.userId : reservation?.userId;
+    const tally = item && userId !== undefined ? this.tallyFor(item, userId, now) : null;
+    const decision = decide({ item, reservation, tally, command, now });
     if (decision.kind === 'noop') return decision;
+    if (decision.tally) this.tallies.set(`${command.inventoryId}/${decision.tally.userId}`, decision.tally);
     if (decision.item) this.items.set(command.inventoryId, decision.item);
     if (decision.reservation) this.reservations.set(decision.reservation.id, decision.reservation);
     if (decision.events.length > 0) {
@@ -214,6 +242,28 @@ export class MemoryModel {
       ledger.push(...decision.events);
     }
     return decision;
+  }
+
+  /** What the user holds plus has confirmed of the item, from the reservations themselves. */
+  used(inventoryId: string, userId: string, status?: 'held' | 'confirmed'): number {
+    return [...this.reservations.values()]
+      .filter((r) => r.inventoryId === inventoryId && r.userId === userId)
+      .filter((r) => (status ? r.status === status : r.status === 'held' || r.status === 'confirmed'))
+      .reduce((sum, r) => sum + r.quantity, 0);
+  }
+
+  /** As the processor loads it: the kept tally under the current limit, else counted from the reservations. */
+  private tallyFor(item: InventoryItem, userId: string, now: string): UserTally | null {
+    if (typeof item.maxPerUser !== 'number') return null;
+    const since = item.limitSince ?? 0;
+    const kept = this.tallies.get(`${item.inventoryId}/${userId}`);
+    if (kept?.since === since) return kept;
+    const { inventoryId } = item;
+    const counted = {
+      held: this.used(inventoryId, userId, 'held'),
+      confirmed: this.used(inventoryId, userId, 'confirmed'),
+    };
+    return { type: 'tally', id: tallyId(userId), inventoryId, userId, ...counted, since, updatedAt: now };
   }
 
   /** Throws (with a message naming the broken rule) unless every invariant of the design holds. */
@@ -244,6 +294,18 @@ export class MemoryModel {
         if (e.seq !== i + 1 || e.inventoryId !== id)
           throw new Error(`${where}: ledger entry ${i} is out of place`);
       });
+    }
+    for (const tally of this.tallies.values()) {
+      const item = this.items.get(tally.inventoryId);
+      if (typeof item?.maxPerUser !== 'number' || tally.since !== item.limitSince) continue;
+      const { inventoryId, userId } = tally;
+      if (
+        tally.held !== this.used(inventoryId, userId, 'held') ||
+        tally.confirmed !== this.used(inventoryId, userId, 'confirmed')
+      )
+        throw new Error(
+          `tally of ${userId} on ${inventoryId} is not what the reservations hold: ${JSON.stringify(tally)}`,
+        );
     }
   }
 }

@@ -280,6 +280,7 @@ describe('decideConfirm and decideCancel', () => {
         item: null,
         reservation: null,
         events: [],
+        tally: null,
       });
     });
 
@@ -420,6 +421,7 @@ describe('decideAdjust', () => {
       item: null,
       reservation: null,
       events: [],
+      tally: null,
     });
   });
 });

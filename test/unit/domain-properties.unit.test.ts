@@ -13,10 +13,10 @@ import {
 
 /** Abstract steps: reservation ids are picked from the ones that exist when the step runs. */
 type Step =
-  | { op: 'reserve'; item: number; quantity: number; holdSeconds: number; lag: number }
+  | { op: 'reserve'; item: number; user: number; quantity: number; holdSeconds: number; lag: number }
   | { op: 'confirm' | 'cancel' | 'expire'; pick: number; unknown: boolean; lag: number }
   | { op: 'adjust'; item: number; delta: number; lag: number }
-  | { op: 'replace'; item: number; available: number }
+  | { op: 'replace'; item: number; available: number; limit: number | null | undefined }
   | { op: 'tick'; seconds: number };
 
 const lag = fc.integer({ min: 0, max: 8 });
@@ -26,6 +26,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant('reserve' as const),
       item: fc.nat(4),
+      user: fc.nat(2),
       quantity: fc.integer({ min: 1, max: 15 }),
       holdSeconds: fc.integer({ min: 1, max: 30 }),
       lag,
@@ -51,7 +52,13 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.record({ op: fc.constant('replace' as const), item: fc.nat(4), available: fc.nat(30) }),
+    arbitrary: fc.record({
+      op: fc.constant('replace' as const),
+      item: fc.nat(4),
+      available: fc.nat(30),
+      // Absent keeps the limit, null removes it: tallies then stop and are counted again when one returns.
+      limit: fc.option(fc.option(fc.integer({ min: 1, max: 12 })), { nil: undefined }),
+    }),
   },
   {
     weight: 2,
@@ -61,16 +68,17 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 const scenario = fc.record({
   stock: fc.array(fc.nat(20), { minLength: 3, maxLength: 5 }),
+  limits: fc.array(fc.option(fc.integer({ min: 1, max: 12 })), { minLength: 5, maxLength: 5 }),
   steps: fc.array(step, { minLength: 1, maxLength: 60 }),
 });
 
 describe('domain invariants over random command sequences', () => {
-  it('keep counters non-negative, stock conserved, counters equal to the reservations and to the replayed ledger', () => {
+  it('keep counters non-negative, stock conserved, counters equal to the reservations and to the replayed ledger, tallies exact and no hold past a per-user limit', () => {
     fc.assert(
-      fc.property(scenario, ({ stock, steps }) => {
+      fc.property(scenario, ({ stock, limits, steps }) => {
         const model = new MemoryModel();
         const ids = stock.map((_, i) => `sku-${i}`);
-        stock.forEach((available, i) => model.create(ids[i] as string, available, at(0)));
+        stock.forEach((available, i) => model.create(ids[i] as string, available, at(0), limits[i] ?? null));
         model.checkInvariants();
         let clock = 0;
         const reservationIds: { id: string; inventoryId: string }[] = [];
@@ -84,7 +92,7 @@ describe('domain invariants over random command sequences', () => {
           if (s.op === 'replace') {
             const id = ids[s.item % ids.length] as string;
             const before = model.items.get(id) as InventoryItem;
-            const events = model.replace(id, s.available, now);
+            const events = model.replace(id, s.available, now, s.limit);
             expect(model.items.get(id)?.seq).toBe(before.seq + events.length);
             model.checkInvariants();
             continue;
@@ -97,6 +105,7 @@ describe('domain invariants over random command sequences', () => {
             reservationIds.push({ id: reservationId, inventoryId });
             command = reserve(reservationId, s.quantity, {
               inventoryId,
+              userId: `user-${s.user}`,
               requestedAt,
               expiresAt: at(clock - s.lag + s.holdSeconds),
             });
@@ -133,6 +142,14 @@ describe('domain invariants over random command sequences', () => {
             expect(model.ledgers.get(command.inventoryId)?.length).toBe(
               ledgerBefore + decision.events.length,
             );
+          }
+          if (command.type === 'Reserve' && decision.kind === 'applied') {
+            const limit = after.maxPerUser;
+            if (typeof limit === 'number')
+              expect(model.used(command.inventoryId, command.userId)).toBeLessThanOrEqual(limit);
+          }
+          if (decision.kind === 'rejected' && decision.reason === 'USER_LIMIT_EXCEEDED') {
+            expect(after.available + after.reserved).toBe(before.available + before.reserved);
           }
           // Other items are never touched by a command for this one.
           model.checkInvariants();

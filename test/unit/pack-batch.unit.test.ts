@@ -1,7 +1,7 @@
 import { commitBatch } from '../../src/app/processing/commit-batch';
 import { decideInOrder } from '../../src/app/processing/decide-in-order';
 import { packBatch, type Batch } from '../../src/app/processing/pack-batch';
-import type { Command, InventoryItem } from '../../src/domain/model';
+import type { Command, InventoryItem, UserTally } from '../../src/domain/model';
 import {
   adjust,
   cancel,
@@ -12,11 +12,16 @@ import {
   openTestStore,
   reserve,
   T0,
+  tallyOf,
   type TestStore,
 } from '../support/domain-fixtures';
 
 const limits = { maxOperations: 100, rejectedTtlSeconds: 90_000 };
-const base = (doc: InventoryItem) => ({ item: { doc, etag: 'e-item' }, reservations: new Map() });
+const base = (doc: InventoryItem) => ({
+  item: { doc, etag: 'e-item' },
+  reservations: new Map(),
+  tallies: new Map(),
+});
 
 function decided(commands: Command[], stock = 1000) {
   return decideInOrder({
@@ -25,6 +30,7 @@ function decided(commands: Command[], stock = 1000) {
     duplicates: new Set(),
     item: item({ available: stock }),
     reservations: new Map(),
+    tallies: new Map(),
     now: T0,
     markerTtlSeconds: 60,
   });
@@ -78,12 +84,14 @@ describe('packBatch', () => {
       duplicates: new Set(),
       item: item({ available: 8, reserved: 2 }),
       reservations: new Map([['r-1', held]]),
+      tallies: new Map(),
       now: T0,
       markerTtlSeconds: 60,
     });
     const known = {
       item: { doc: item({ available: 8, reserved: 2 }), etag: 'e-item' },
       reservations: new Map([['r-1', { doc: held, etag: 'e-r1' }]]),
+      tallies: new Map(),
     };
     const batch = packBatch(steps, known, limits);
     expect(batch.operations.find((op) => op.op === 'replace' && op.doc.type === 'reservation')).toMatchObject(
@@ -92,6 +100,44 @@ describe('packBatch', () => {
         doc: { status: 'confirmed' },
       },
     );
+  });
+});
+
+describe('packBatch with a per-user limit', () => {
+  const limited = item({ available: 100, maxPerUser: 5, limitSince: 1 });
+  const decidedLimited = (commands: Command[], tallies: Map<string, UserTally>) =>
+    decideInOrder({
+      commands,
+      start: 0,
+      duplicates: new Set(),
+      item: limited,
+      reservations: new Map(),
+      tallies,
+      now: T0,
+      markerTtlSeconds: 60,
+    });
+
+  it("writes each user's tally once, in its last state: created when new, else replaced under its ETag", () => {
+    const stored = tallyOf('user-1', { held: 1 });
+    const steps = decidedLimited(
+      [reserve('r-1', 2), reserve('r-2', 1, { userId: 'user-2' }), reserve('r-3', 1)],
+      new Map([['user-1', stored]]),
+    );
+    const batch = packBatch(
+      steps,
+      { ...base(limited), tallies: new Map([['user-1', { tally: stored, etag: 'e-t1' }]]) },
+      limits,
+    );
+    const tallyOps = batch.operations.filter((op) => op.op !== 'delete' && op.doc.type === 'tally');
+    expect(tallyOps).toEqual([
+      { op: 'replace', ifMatch: 'e-t1', doc: expect.objectContaining({ userId: 'user-1', held: 4 }) },
+      { op: 'create', doc: expect.objectContaining({ userId: 'user-2', held: 1 }) },
+    ]);
+  });
+
+  it('writes no tally for an item without a limit', () => {
+    const batch = packBatch(decided([reserve('r-1', 2)]), base(item({ available: 10 })), limits);
+    expect(batch.roles.some((r) => r.of === 'tally')).toBe(false);
   });
 });
 

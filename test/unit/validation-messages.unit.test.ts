@@ -76,6 +76,13 @@ describe('validation messages say what the field must be, once per field', () =>
       'name',
       'must be a string of at most 200 characters',
     ],
+    [
+      'item: maxPerUser 0',
+      PutItemBody,
+      { available: 1, maxPerUser: 0 },
+      'maxPerUser',
+      'must be an integer from 1 to 1000000000',
+    ],
     ['adjustment: delta 0', AdjustmentBody, { delta: 0, reason: 'x' }, 'delta', DELTA_RULE],
     ['adjustment: delta 2e9', AdjustmentBody, { delta: 2e9, reason: 'x' }, 'delta', DELTA_RULE],
     [

@@ -141,7 +141,13 @@ export class CosmosStore implements DocumentStore {
     spec: QuerySpec,
     page: PageRequest,
   ): Promise<Page<T>> {
-    const cursor: Cursor = { p: partitionKey, t: spec.type, s: spec.status ?? null, o: spec.orderBy };
+    const cursor: Cursor = {
+      p: partitionKey,
+      t: spec.type,
+      s: spec.status ?? null,
+      u: spec.userId ?? null,
+      o: spec.orderBy,
+    };
     const sdkToken =
       page.continuation === undefined ? undefined : decodeContinuation(page.continuation, cursor);
     const limit = Math.max(1, Math.floor(page.limit));
@@ -155,6 +161,10 @@ export class CosmosStore implements DocumentStore {
     if (spec.status !== undefined) {
       where += ' AND c.status = @status';
       parameters.push({ name: '@status', value: spec.status });
+    }
+    if (spec.userId !== undefined) {
+      where += ' AND c.userId = @userId';
+      parameters.push({ name: '@userId', value: spec.userId });
     }
     const orderBy = spec.orderBy === 'seq' ? 'c.seq' : 'c.id';
     let response;
@@ -271,6 +281,7 @@ interface Cursor {
   p: string;
   t: QuerySpec['type'];
   s: string | null;
+  u: string | null;
   o: QuerySpec['orderBy'];
 }
 
@@ -292,6 +303,7 @@ function decodeContinuation(token: string, expected: Cursor): string {
       value.p === expected.p &&
       value.t === expected.t &&
       value.s === expected.s &&
+      (value.u ?? null) === expected.u &&
       value.o === expected.o
     ) {
       return value.c;

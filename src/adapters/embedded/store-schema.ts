@@ -80,6 +80,10 @@ export function pageQuery(
     clauses.push('status = ?');
     params.push(spec.status);
   }
+  if (spec.userId !== undefined) {
+    clauses.push("json_extract(body, '$.userId') = ?");
+    params.push(spec.userId);
+  }
   if (after) {
     if (spec.orderBy === 'seq') {
       clauses.push('(seq > ? OR (seq = ? AND id > ?))');

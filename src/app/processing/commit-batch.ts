@@ -1,4 +1,4 @@
-import type { InventoryItem, Reservation } from '../../domain/model';
+import type { InventoryItem, Reservation, UserTally } from '../../domain/model';
 import type { DocumentStore, Versioned, WriteFailure } from '../../ports/store';
 import { UnexpectedWriteError } from './outcome';
 import type { Batch } from './pack-batch';
@@ -9,6 +9,7 @@ export type CommitResult =
       /** The item as written, with its new ETag (null when the batch left it alone). */
       item: Versioned<InventoryItem> | null;
       reservations: Versioned<Reservation>[];
+      tallies: Versioned<UserTally>[];
     }
   /** The command at this position was applied by an earlier delivery: its reservation or marker exists. */
   | { kind: 'duplicate'; command: number }
@@ -25,18 +26,20 @@ export async function commitBatch(
   if (result.ok) {
     let item: Versioned<InventoryItem> | null = null;
     const reservations: Versioned<Reservation>[] = [];
+    const tallies: Versioned<UserTally>[] = [];
     batch.roles.forEach((role, i) => {
       const etag = result.etags[i];
       if (typeof etag !== 'string') return;
       if (role.of === 'item' && batch.item) item = { doc: batch.item, etag };
       if (role.of === 'reservation') reservations.push({ doc: role.doc, etag });
+      if (role.of === 'tally') tallies.push({ doc: role.doc, etag });
     });
-    return { kind: 'committed', item, reservations };
+    return { kind: 'committed', item, reservations, tallies };
   }
   const role = batch.roles[result.index];
   switch (result.failure) {
     case 'duplicate':
-      // A taken event sequence means the item moved on; a taken reservation or marker, a redelivery.
+      // A taken event sequence or tally means someone else wrote; a taken reservation or marker, a redelivery.
       if (role && (role.of === 'reservation' || role.of === 'marker'))
         return { kind: 'duplicate', command: role.command };
       return { kind: 'conflict', failure: result.failure };

@@ -1,6 +1,13 @@
 import { decide } from '../../domain/decide';
 import { commandMarker } from '../../domain/markers';
-import type { Command, CommandMarker, InventoryItem, LedgerEvent, Reservation } from '../../domain/model';
+import type {
+  Command,
+  CommandMarker,
+  InventoryItem,
+  LedgerEvent,
+  Reservation,
+  UserTally,
+} from '../../domain/model';
 import type { CommandOutcome } from './outcome';
 
 /** What one command's decision writes. */
@@ -10,6 +17,8 @@ export interface Writes {
   reservation: Reservation | null;
   events: LedgerEvent[];
   marker: CommandMarker | null;
+  /** The user's tally after the decision, when the item limits what one user may take. */
+  tally: UserTally | null;
 }
 
 export interface Decided {
@@ -29,6 +38,8 @@ export interface DecideInput {
   item: InventoryItem | null;
   /** Stored reservations by id (null: absent); those not here are taken as absent. */
   reservations: ReadonlyMap<string, Reservation | null>;
+  /** Users' tallies by user id, while the item has a per-user limit. */
+  tallies: ReadonlyMap<string, UserTally>;
   now: string;
   markerTtlSeconds: number;
 }
@@ -41,6 +52,7 @@ export function decideInOrder(input: DecideInput): Decided[] {
   const decided: Decided[] = [];
   let item = input.item;
   const touched = new Map<string, Reservation>();
+  const tallies = new Map(input.tallies);
   for (let index = input.start; index < input.commands.length; index++) {
     const command = input.commands[index];
     if (!command) break;
@@ -53,7 +65,9 @@ export function decideInOrder(input: DecideInput): Decided[] {
     const reservation = reservationId
       ? (touched.get(reservationId) ?? input.reservations.get(reservationId) ?? null)
       : null;
-    const decision = decide({ item, reservation, command, now: input.now });
+    const userId = command.type === 'Reserve' ? command.userId : (reservation?.userId ?? null);
+    const tally = userId === null ? null : (tallies.get(userId) ?? null);
+    const decision = decide({ item, reservation, tally, command, now: input.now });
     if (decision.kind === 'noop') {
       const status = decision.why === 'duplicate' ? 'duplicate' : 'noop';
       decided.push({ index, outcome: { status, reason: null, ...ids }, writes: null });
@@ -61,6 +75,7 @@ export function decideInOrder(input: DecideInput): Decided[] {
     }
     if (decision.item) item = decision.item;
     if (decision.reservation) touched.set(decision.reservation.id, decision.reservation);
+    if (decision.tally) tallies.set(decision.tally.userId, decision.tally);
     decided.push({
       index,
       outcome: { status: decision.kind, reason: decision.reason, ...ids },
@@ -69,6 +84,7 @@ export function decideInOrder(input: DecideInput): Decided[] {
         reservation: decision.reservation,
         events: decision.events,
         marker: commandMarker(command, decision, input.now, input.markerTtlSeconds),
+        tally: decision.tally,
       },
     });
   }

@@ -1,11 +1,13 @@
-import type { InventoryItem, Reservation } from '../../domain/model';
+import type { InventoryItem, Reservation, UserTally } from '../../domain/model';
 import type { BatchOperation, Versioned } from '../../ports/store';
 import type { Decided } from './decide-in-order';
+import type { TallyState } from './load';
 
 /** Why an operation is in the batch: a failure at it is read by what it is, not by its document. */
 export type OperationRole =
   | { of: 'item' }
   | { of: 'reservation'; command: number; doc: Reservation }
+  | { of: 'tally'; doc: UserTally }
   | { of: 'event'; command: number }
   | { of: 'marker'; command: number };
 
@@ -28,20 +30,22 @@ export interface PackLimits {
 interface Base {
   item: Versioned<InventoryItem> | null;
   reservations: ReadonlyMap<string, Versioned<Reservation> | null>;
+  tallies: ReadonlyMap<string, TallyState>;
 }
 
 /**
  * Packs decisions, in order, into one atomic batch (pure): as many as fit under the operation limit. The
  * item is replaced once under its ETag with its last state; each reservation is written once with its last
- * state (created, or replaced under its ETag); every event and marker is created.
+ * state (created, or replaced under its ETag), and so is each user's tally; every event and marker is created.
  */
 export function packBatch(decided: readonly Decided[], base: Base, limits: PackLimits): Batch {
   let item: InventoryItem | null = null;
   const reservations = new Map<string, { doc: Reservation; command: number }>();
+  const tallies = new Map<string, UserTally>();
   const events: OperationRole[] = [];
   const eventOps: BatchOperation[] = [];
   const settled: Decided[] = [];
-  const count = () => (item ? 1 : 0) + reservations.size + eventOps.length;
+  const count = () => (item ? 1 : 0) + reservations.size + tallies.size + eventOps.length;
 
   for (const step of decided) {
     const w = step.writes;
@@ -49,6 +53,7 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
       const added =
         (w.item && !item ? 1 : 0) +
         (w.reservation && !reservations.has(w.reservation.id) ? 1 : 0) +
+        (w.tally && !tallies.has(w.tally.userId) ? 1 : 0) +
         w.events.length +
         (w.marker ? 1 : 0);
       if (count() + added > limits.maxOperations) break;
@@ -57,6 +62,7 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
         const first = reservations.get(w.reservation.id)?.command ?? step.index;
         reservations.set(w.reservation.id, { doc: w.reservation, command: first });
       }
+      if (w.tally) tallies.set(w.tally.userId, w.tally);
       for (const event of w.events) {
         eventOps.push({ op: 'create', doc: event });
         events.push({ of: 'event', command: step.index });
@@ -82,6 +88,11 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
       existing ? { op: 'replace', doc: stored, ifMatch: existing.etag } : { op: 'create', doc: stored },
     );
     roles.push({ of: 'reservation', command, doc });
+  }
+  for (const [userId, doc] of tallies) {
+    const etag = base.tallies.get(userId)?.etag ?? null;
+    operations.push(etag ? { op: 'replace', doc, ifMatch: etag } : { op: 'create', doc });
+    roles.push({ of: 'tally', doc });
   }
   operations.push(...eventOps);
   roles.push(...events);

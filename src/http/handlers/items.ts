@@ -44,7 +44,12 @@ export const putInventory: RouteDef = {
     const ifMatch = request.headers.get('if-match') ?? undefined;
     const result = await putItem(
       services,
-      { inventoryId, available: body.available, ...(body.name !== undefined ? { name: body.name } : {}) },
+      {
+        inventoryId,
+        available: body.available,
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.maxPerUser !== undefined ? { maxPerUser: body.maxPerUser } : {}),
+      },
       ifMatch,
     );
     switch (result.kind) {

@@ -9,6 +9,7 @@ export function itemView(item: InventoryItem) {
     available: item.available,
     reserved: item.reserved,
     confirmed: item.confirmed,
+    maxPerUser: item.maxPerUser ?? null,
     seq: item.seq,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
