@@ -1,4 +1,6 @@
-// Cosmos DB for NoSQL: one account, one database, one container partitioned by inventory item.
+// Cosmos DB for NoSQL: one account, one database, one container partitioned on `/pk`, a property the
+// store adds to every document it writes: an item's id for that item's documents (the item, its
+// reservations, ledger events, command markers and user tallies), a key of its own for other records.
 // Keys are disabled; the app (and optionally a developer) get the built-in Data Contributor
 // data-plane role through sqlRoleAssignments.
 param accountName string
@@ -75,17 +77,18 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
   properties: {
     resource: {
       id: containerName
+      // The code's PARTITION_KEY_PATH (src/adapters/cosmos/partition.ts).
       partitionKey: {
         paths: [
-          '/inventoryId'
+          '/pk'
         ]
         kind: 'Hash'
         version: 2
       }
       // TTL on, no default: only documents that carry a `ttl` field expire.
       defaultTtl: -1
-      // Queries filter on type, status and (counting a user's holds for a per-user limit) userId, and order
-      // by seq then id; nothing else is queried.
+      // Queries filter on the partition key (pk), type, status and (counting a user's holds for a per-user
+      // limit) userId, and order by seq then id; nothing else is queried.
       // id is always indexed. ORDER BY over two properties needs the composite index.
       indexingPolicy: {
         indexingMode: 'consistent'
@@ -101,7 +104,7 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
             path: '/seq/?'
           }
           {
-            path: '/inventoryId/?'
+            path: '/pk/?'
           }
           {
             path: '/userId/?'

@@ -14,6 +14,8 @@ export const FAILURE_REASONS = [MAX_DELIVERY_COUNT_EXCEEDED] as const;
  */
 export interface FailureRecord extends StoredDocument {
   type: 'failure';
+  /** The item the command was for (whose partition holds this record). */
+  inventoryId: string;
   commandId: string;
   commandType: Command['type'];
   reservationId: string | null;
@@ -63,7 +65,7 @@ export async function recordFailures(
       failedAt: now.toISOString(),
     };
     try {
-      const written = await store.create(record);
+      const written = await store.create(command.inventoryId, record);
       if (!written.ok && written.failure !== 'duplicate') {
         log.warn('could not record a failed command', {
           commandId: command.commandId,

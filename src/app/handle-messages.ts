@@ -20,7 +20,10 @@ export type Settlement =
   | { action: 'complete'; outcome: CommandOutcome }
   | { action: 'deadLetter'; reason: string; description: string };
 
-/** A message that could not be applied, kept with its reason in the item's partition. */
+/**
+ * A message that could not be applied, kept with its reason in its session's partition (the item's), or in
+ * POISON_PARTITION when the session id is not a valid inventory id.
+ */
 export interface PoisonRecord extends StoredDocument {
   type: 'poison';
   messageId: string;
@@ -102,7 +105,6 @@ async function recordPoison(
   const record: PoisonRecord = {
     type: 'poison',
     id,
-    inventoryId: partition,
     messageId: message.messageId,
     sessionId: message.sessionId,
     reason: poison.reason,
@@ -111,7 +113,7 @@ async function recordPoison(
     deliveryCount: message.deliveryCount,
     recordedAt: now.toISOString(),
   };
-  const result = await store.create(record);
+  const result = await store.create(partition, record);
   if (!result.ok && result.failure !== 'duplicate') {
     log.warn('could not record poison message', { messageId: message.messageId, failure: result.failure });
   }

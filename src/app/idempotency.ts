@@ -51,7 +51,6 @@ export async function record<R>(
 ): Promise<Claim<R>> {
   const doc: IdempotencyRecord<R> = {
     id: 'record',
-    inventoryId: keyPartition(key),
     type: 'idempotency',
     requestHash: hash,
     response,
@@ -59,7 +58,7 @@ export async function record<R>(
     createdAt: now.toISOString(),
     ttl: IDEMPOTENCY_TTL_SECONDS,
   };
-  const created = await store.create(doc);
+  const created = await store.create(keyPartition(key), doc);
   if (created.ok) return { kind: 'fresh' };
   // A concurrent request with the same key won the race: answer as it did.
   return lookup<R>(store, key, hash);

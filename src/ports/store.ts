@@ -1,11 +1,16 @@
 /**
  * The document store the use cases need: the subset of Cosmos DB for NoSQL semantics we rely on.
  * Every adapter (embedded SQLite, Cosmos DB) passes the same contract suite (test/contract).
+ *
+ * Documents are grouped by a partition key that every call names explicitly (an item's id for its
+ * item, reservations, ledger events, markers and tallies; a partition of its own for other records).
+ * The key is the store's business, not the document's: it is kept beside the document (Cosmos DB: the
+ * container partition key path `/pk`, a property the adapter adds on write and strips on read), so a
+ * document carries no storage field and is read back exactly as it was written.
  */
 export interface StoredDocument {
+  /** Unique within its partition. */
   id: string;
-  /** The partition key value (container partition key path `/inventoryId`). */
-  inventoryId: string;
   type: string;
   /** Optional per-document time to live in seconds, as Cosmos DB's `ttl`. */
   ttl?: number;
@@ -55,10 +60,17 @@ export interface Page<T> {
 
 export interface DocumentStore {
   read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null>;
-  create(doc: StoredDocument): Promise<WriteResult>;
-  /** Replace an existing document; with `ifMatch`, only if its ETag is still that value. */
-  replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult>;
-  /** All operations in one partition, applied atomically; at most MAX_BATCH_OPERATIONS. */
+  /** Create a document in the partition `partitionKey`; `duplicate` if its id is taken there. */
+  create(partitionKey: string, doc: StoredDocument): Promise<WriteResult>;
+  /**
+   * Replace an existing document of the partition `partitionKey`; with `ifMatch`, only if its ETag is
+   * still that value.
+   */
+  replace(partitionKey: string, doc: StoredDocument, ifMatch?: string): Promise<WriteResult>;
+  /**
+   * All operations in the partition `partitionKey`, applied atomically; at most MAX_BATCH_OPERATIONS.
+   * Every document written lands in that partition.
+   */
   batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult>;
   query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>>;
   /**
@@ -83,7 +95,7 @@ export class TransientStoreError extends Error {
   }
 }
 
-/** A batch over the operation limit, or spanning partitions: a programming error, refused before any write. */
+/** An empty batch or one over the operation limit: a programming error, refused before any write. */
 export class BatchLimitError extends Error {
   constructor(message: string) {
     super(message);
@@ -99,19 +111,15 @@ export class InvalidContinuationError extends Error {
   }
 }
 
-/** The shape every store refuses before writing anything: empty, over the limit, or across partitions. */
-export function assertBatchShape(partitionKey: string, operations: readonly BatchOperation[]): void {
+/**
+ * The shape every store refuses before writing anything: empty or over the limit. (A batch cannot span
+ * partitions: it names its one partition, and the documents carry none of their own.)
+ */
+export function assertBatchShape(operations: readonly BatchOperation[]): void {
   if (operations.length === 0) throw new BatchLimitError('a batch needs at least one operation');
   if (operations.length > MAX_BATCH_OPERATIONS) {
     throw new BatchLimitError(
       `a batch holds at most ${MAX_BATCH_OPERATIONS} operations, got ${operations.length}`,
     );
-  }
-  for (const op of operations) {
-    if (op.op !== 'delete' && op.doc.inventoryId !== partitionKey) {
-      throw new BatchLimitError(
-        `a batch spans one partition: "${op.doc.inventoryId}" is not "${partitionKey}"`,
-      );
-    }
   }
 }

@@ -61,12 +61,12 @@ describe('Cosmos DB adapter specifics', () => {
     pk = `item-${randomUUID()}`;
   });
 
-  const doc = (id: string, value: number): Doc => ({ id, inventoryId: pk, type: 'reservation', value });
+  const doc = (id: string, value: number): Doc => ({ id, type: 'reservation', value });
 
   it('resolves a batch that hits 412 on a later operation to a conflict at that index (no throw)', async () => {
-    const created = await store.create(doc('item', 1));
+    const created = await store.create(pk, doc('item', 1));
     if (!created.ok) throw new Error('create failed');
-    await store.replace(doc('item', 2));
+    await store.replace(pk, doc('item', 2));
     const result = await store.batch(pk, [
       { op: 'create', doc: doc('r1', 10) },
       { op: 'replace', doc: doc('item', 3), ifMatch: created.etag },
@@ -77,7 +77,7 @@ describe('Cosmos DB adapter specifics', () => {
   });
 
   it('honours ifMatch on a delete inside a batch and answers null as its ETag', async () => {
-    const created = await store.create(doc('gone', 1));
+    const created = await store.create(pk, doc('gone', 1));
     if (!created.ok) throw new Error('create failed');
     const stale = await store.batch(pk, [{ op: 'delete', id: 'gone', ifMatch: '"stale"' }]);
     expect(stale).toEqual({ ok: false, failure: 'conflict', index: 0 });
@@ -89,20 +89,29 @@ describe('Cosmos DB adapter specifics', () => {
     expect(await store.read(pk, 'gone')).toBeNull();
   });
 
-  it('strips the Cosmos DB system properties from reads and query results', async () => {
-    await store.create(doc('a', 1));
+  it('stores the partition key as `pk` and strips it, with the system properties, from reads and queries', async () => {
+    await store.create(pk, doc('a', 1));
+    await store.batch(pk, [{ op: 'create', doc: doc('b', 2) }]);
     const read = await store.read<Doc>(pk, 'a');
-    expect(read?.doc).toEqual({ id: 'a', inventoryId: pk, type: 'reservation', value: 1 });
+    expect(read?.doc).toEqual({ id: 'a', type: 'reservation', value: 1 });
     expect(read?.etag).toEqual(expect.any(String));
     const page = await store.query<Doc>(pk, { type: 'reservation', orderBy: 'id' }, { limit: 10 });
-    expect(page.items).toEqual([{ id: 'a', inventoryId: pk, type: 'reservation', value: 1 }]);
+    expect(page.items).toEqual([
+      { id: 'a', type: 'reservation', value: 1 },
+      { id: 'b', type: 'reservation', value: 2 },
+    ]);
     const raw = (await store.container.item('a', pk).read<Record<string, unknown>>()).resource;
     expect(raw).toHaveProperty('_etag', read?.etag);
     expect(raw).toHaveProperty('_rid');
+    expect(raw).toHaveProperty('pk', pk);
+    const batched = (await store.container.item('b', pk).read<Record<string, unknown>>()).resource;
+    expect(batched).toHaveProperty('pk', pk);
+    const { resource: definition } = await store.container.read();
+    expect(definition?.partitionKey?.paths).toEqual(['/pk']);
   });
 
   it('rejects a continuation token issued for another query or partition', async () => {
-    for (let i = 0; i < 3; i += 1) await store.create(doc(`r${i}`, i));
+    for (let i = 0; i < 3; i += 1) await store.create(pk, doc(`r${i}`, i));
     const first = await store.query(pk, { type: 'reservation', orderBy: 'id' }, { limit: 1 });
     expect(first.continuation).toEqual(expect.any(String));
     const continuation = first.continuation ?? '';
@@ -115,7 +124,7 @@ describe('Cosmos DB adapter specifics', () => {
   });
 
   it('turns the service refusing a forged continuation token (400) into InvalidContinuationError', async () => {
-    await store.create(doc('a', 1));
+    await store.create(pk, doc('a', 1));
     // Our token format, wrapping an SDK token the service cannot parse: it answers 400 Bad Request.
     const forged = Buffer.from(
       JSON.stringify({ v: 1, p: pk, t: 'reservation', s: null, o: 'id', c: '[]' }),

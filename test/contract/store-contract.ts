@@ -21,9 +21,9 @@ interface TestDoc extends StoredDocument {
   userId?: string;
 }
 
-const doc = (inventoryId: string, id: string, value = 0, extra: Partial<TestDoc> = {}): TestDoc => ({
+/** A document carries no partition key: every write names the partition it goes to. */
+const doc = (id: string, value = 0, extra: Partial<TestDoc> = {}): TestDoc => ({
   id,
-  inventoryId,
   type: 'reservation',
   value,
   ...extra,
@@ -48,36 +48,37 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     });
 
     it('reads back a created document with an ETag, and null for an unknown id', async () => {
-      const created = await store.create(doc(pk, 'a', 1));
+      const created = await store.create(pk, doc('a', 1));
       expect(created.ok).toBe(true);
       const read = await store.read<TestDoc>(pk, 'a');
-      expect(read?.doc).toMatchObject({ id: 'a', inventoryId: pk, value: 1 });
+      // Exactly as written: the store keeps the partition key beside the document, never in it.
+      expect(read?.doc).toEqual({ id: 'a', type: 'reservation', value: 1 });
       expect(read?.etag).toBe(created.ok ? created.etag : undefined);
       expect(await store.read(pk, 'missing')).toBeNull();
     });
 
     it('rejects a duplicate create and keeps the original', async () => {
-      await store.create(doc(pk, 'a', 1));
-      const again = await store.create(doc(pk, 'a', 2));
+      await store.create(pk, doc('a', 1));
+      const again = await store.create(pk, doc('a', 2));
       expect(again).toEqual({ ok: false, failure: 'duplicate' });
       expect((await store.read<TestDoc>(pk, 'a'))?.doc.value).toBe(1);
     });
 
     it('changes the ETag on every write', async () => {
-      const first = await store.create(doc(pk, 'a', 1));
-      const second = await store.replace(doc(pk, 'a', 2));
-      const third = await store.replace(doc(pk, 'a', 3));
+      const first = await store.create(pk, doc('a', 1));
+      const second = await store.replace(pk, doc('a', 2));
+      const third = await store.replace(pk, doc('a', 3));
       const etags = [first, second, third].map((r) => (r.ok ? r.etag : 'failed'));
       expect(new Set(etags).size).toBe(3);
       expect(etags).not.toContain('failed');
     });
 
     it('rejects a replace with a stale ETag and writes nothing', async () => {
-      const created = await store.create(doc(pk, 'a', 1));
+      const created = await store.create(pk, doc('a', 1));
       if (!created.ok) throw new Error('create failed');
-      const fresh = await store.replace(doc(pk, 'a', 2), created.etag);
+      const fresh = await store.replace(pk, doc('a', 2), created.etag);
       expect(fresh.ok).toBe(true);
-      const stale = await store.replace(doc(pk, 'a', 3), created.etag);
+      const stale = await store.replace(pk, doc('a', 3), created.etag);
       expect(stale).toEqual({ ok: false, failure: 'conflict' });
       const read = await store.read<TestDoc>(pk, 'a');
       expect(read?.doc.value).toBe(2);
@@ -85,17 +86,17 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     });
 
     it('answers notFound when replacing a document that does not exist', async () => {
-      expect(await store.replace(doc(pk, 'nope', 1))).toEqual({ ok: false, failure: 'notFound' });
+      expect(await store.replace(pk, doc('nope', 1))).toEqual({ ok: false, failure: 'notFound' });
       expect(await store.read(pk, 'nope')).toBeNull();
     });
 
     it('applies a batch whole and returns an ETag per written document', async () => {
-      const created = await store.create(doc(pk, 'item', 1));
+      const created = await store.create(pk, doc('item', 1));
       if (!created.ok) throw new Error('create failed');
       const result = await store.batch(pk, [
-        { op: 'replace', doc: doc(pk, 'item', 2), ifMatch: created.etag },
-        { op: 'create', doc: doc(pk, 'r1', 10) },
-        { op: 'upsert', doc: doc(pk, 'r2', 20) },
+        { op: 'replace', doc: doc('item', 2), ifMatch: created.etag },
+        { op: 'create', doc: doc('r1', 10) },
+        { op: 'upsert', doc: doc('r2', 20) },
       ]);
       expect(result.ok).toBe(true);
       if (!result.ok) return;
@@ -106,12 +107,12 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     });
 
     it('fails a batch whose first operation has a stale ETag and writes none of it', async () => {
-      const created = await store.create(doc(pk, 'item', 1));
+      const created = await store.create(pk, doc('item', 1));
       if (!created.ok) throw new Error('create failed');
-      await store.replace(doc(pk, 'item', 2), created.etag);
+      await store.replace(pk, doc('item', 2), created.etag);
       const result = await store.batch(pk, [
-        { op: 'replace', doc: doc(pk, 'item', 3), ifMatch: created.etag },
-        { op: 'create', doc: doc(pk, 'r1', 10) },
+        { op: 'replace', doc: doc('item', 3), ifMatch: created.etag },
+        { op: 'create', doc: doc('r1', 10) },
       ]);
       expect(result).toEqual({ ok: false, failure: 'conflict', index: 0 });
       expect((await store.read<TestDoc>(pk, 'item'))?.doc.value).toBe(2);
@@ -119,15 +120,15 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     });
 
     it('reports the failing operation of a batch that creates an existing id', async () => {
-      await store.create(doc(pk, 'r1', 1));
-      const result = await store.batch(pk, [{ op: 'create', doc: doc(pk, 'r1', 2) }]);
+      await store.create(pk, doc('r1', 1));
+      const result = await store.batch(pk, [{ op: 'create', doc: doc('r1', 2) }]);
       expect(result).toEqual({ ok: false, failure: 'duplicate', index: 0 });
     });
 
     it('refuses a batch of more than 100 operations before writing anything', async () => {
       const ops: BatchOperation[] = Array.from({ length: 101 }, (_, i) => ({
         op: 'create',
-        doc: doc(pk, `d${i}`),
+        doc: doc(`d${i}`),
       }));
       await expect(store.batch(pk, ops)).rejects.toThrow(BatchLimitError);
       expect(await store.read(pk, 'd0')).toBeNull();
@@ -135,38 +136,68 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       expect(hundred.ok).toBe(true);
     });
 
-    it('refuses a batch that spans two partitions', async () => {
-      await expect(
-        store.batch(pk, [
-          { op: 'create', doc: doc(pk, 'a') },
-          { op: 'create', doc: doc(`${pk}-other`, 'b') },
-        ]),
-      ).rejects.toThrow(BatchLimitError);
-      expect(await store.read(pk, 'a')).toBeNull();
+    it("writes every document of a batch to the batch's partition, and to no other", async () => {
+      const other = `${pk}-other`;
+      await store.create(other, doc('same', 7));
+      const result = await store.batch(pk, [
+        { op: 'create', doc: doc('a', 1) },
+        { op: 'upsert', doc: doc('b', 2) },
+      ]);
+      expect(result.ok).toBe(true);
+      expect((await store.read<TestDoc>(pk, 'a'))?.doc).toEqual({ id: 'a', type: 'reservation', value: 1 });
+      expect((await store.read<TestDoc>(pk, 'b'))?.doc.value).toBe(2);
+      expect(await store.read(other, 'a')).toBeNull();
+      expect(await store.read(other, 'b')).toBeNull();
+      const listed = async (partitionKey: string) =>
+        (await store.query<TestDoc>(partitionKey, { type: 'reservation', orderBy: 'id' }, { limit: 10 }))
+          .items;
+      expect((await listed(pk)).map((d) => d.id)).toEqual(['a', 'b']);
+      expect((await listed(other)).map((d) => d.id)).toEqual(['same']);
+      // Replace and delete address the batch's partition too: a document of another partition is not there.
+      expect(await store.batch(pk, [{ op: 'replace', doc: doc('same', 8) }])).toEqual({
+        ok: false,
+        failure: 'notFound',
+        index: 0,
+      });
+      expect(await store.batch(pk, [{ op: 'delete', id: 'same' }])).toEqual({
+        ok: false,
+        failure: 'notFound',
+        index: 0,
+      });
+      expect((await store.read<TestDoc>(other, 'same'))?.doc.value).toBe(7);
+    });
+
+    it('refuses an empty batch before writing anything', async () => {
+      await expect(store.batch(pk, [])).rejects.toThrow(BatchLimitError);
     });
 
     it('keeps partitions isolated: the same id lives independently in two partitions', async () => {
       const other = `${pk}-other`;
-      await store.create(doc(pk, 'same', 1));
-      expect((await store.create(doc(other, 'same', 2))).ok).toBe(true);
+      await store.create(pk, doc('same', 1));
+      expect((await store.create(other, doc('same', 2))).ok).toBe(true);
       expect((await store.read<TestDoc>(pk, 'same'))?.doc.value).toBe(1);
       expect((await store.read<TestDoc>(other, 'same'))?.doc.value).toBe(2);
       const page = await store.query<TestDoc>(pk, { type: 'reservation', orderBy: 'id' }, { limit: 10 });
-      expect(page.items.map((d) => d.value)).toEqual([1]);
+      expect(page.items).toEqual([{ id: 'same', type: 'reservation', value: 1 }]);
+      const replaced = await store.replace(other, doc('same', 3));
+      expect(replaced.ok).toBe(true);
+      expect((await store.read<TestDoc>(pk, 'same'))?.doc.value).toBe(1);
+      expect(await store.replace(other, doc('only-in-pk', 1))).toEqual({ ok: false, failure: 'notFound' });
     });
 
     it('pages through a partition returning every document exactly once, in order', async () => {
       const ids = Array.from({ length: 23 }, (_, i) => `r${String(i).padStart(3, '0')}`);
       for (const [i, id] of ids.entries()) {
         await store.create(
-          doc(pk, id, i, {
+          pk,
+          doc(id, i, {
             status: i % 3 === 0 ? 'held' : 'rejected',
             seq: 100 - i,
             userId: i % 2 === 0 ? 'even' : 'odd',
           }),
         );
       }
-      await store.create({ id: 'ev', inventoryId: pk, type: 'event', seq: 1 } as StoredDocument);
+      await store.create(pk, { id: 'ev', type: 'event', seq: 1 } as StoredDocument);
       const collect = async (spec: Parameters<DocumentStore['query']>[1]) => {
         const seen: TestDoc[] = [];
         let continuation: string | undefined;
@@ -194,7 +225,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     });
 
     it('rejects a continuation token it did not issue', async () => {
-      await store.create(doc(pk, 'a'));
+      await store.create(pk, doc('a'));
       await expect(
         store.query(pk, { type: 'reservation', orderBy: 'id' }, { limit: 1, continuation: 'not-a-token' }),
       ).rejects.toThrow(InvalidContinuationError);
@@ -212,13 +243,13 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       });
 
     rollbackIt('leaves no trace of a batch whose later operation fails', async () => {
-      const created = await store.create(doc(pk, 'item', 1));
-      await store.create(doc(pk, 'taken', 1));
+      const created = await store.create(pk, doc('item', 1));
+      await store.create(pk, doc('taken', 1));
       if (!created.ok) throw new Error('create failed');
       const result = await store.batch(pk, [
-        { op: 'replace', doc: doc(pk, 'item', 2), ifMatch: created.etag },
-        { op: 'create', doc: doc(pk, 'fresh', 5) },
-        { op: 'create', doc: doc(pk, 'taken', 9) },
+        { op: 'replace', doc: doc('item', 2), ifMatch: created.etag },
+        { op: 'create', doc: doc('fresh', 5) },
+        { op: 'create', doc: doc('taken', 9) },
       ]);
       expect(result).toEqual({ ok: false, failure: 'duplicate', index: 2 });
       const item = await store.read<TestDoc>(pk, 'item');

@@ -29,15 +29,13 @@ it('removes expired documents from the file in the background of later writes', 
   const store = new EmbeddedStore(db, clock);
   const rows = () => (db.prepare('SELECT COUNT(*) AS n FROM store_docs').get() as { n: number }).n;
   for (let i = 0; i < 50; i++) {
-    await store.batch(`junk-${i}`, [
-      { op: 'create', doc: { id: 'r', inventoryId: `junk-${i}`, type: 'reservation', ttl: 60 } },
-    ]);
+    await store.batch(`junk-${i}`, [{ op: 'create', doc: { id: 'r', type: 'reservation', ttl: 60 } }]);
   }
-  await store.batch('keep', [{ op: 'create', doc: { id: 'k', inventoryId: 'keep', type: 'item' } }]);
+  await store.batch('keep', [{ op: 'create', doc: { id: 'k', type: 'item' } }]);
   expect(rows()).toBe(51);
 
   clock.t += 61_000;
-  await store.batch('keep', [{ op: 'create', doc: { id: 'k2', inventoryId: 'keep', type: 'item' } }]);
+  await store.batch('keep', [{ op: 'create', doc: { id: 'k2', type: 'item' } }]);
   expect(rows()).toBe(2);
   expect(await store.read('keep', 'k')).not.toBeNull();
   await store.close();

@@ -10,21 +10,21 @@ describe('embedded store TTL and durability', () => {
     const db = openDatabase(dir);
     let now = Date.parse('2026-01-01T00:00:00Z');
     const store = new EmbeddedStore(db, { now: () => new Date(now) });
-    await store.create({ id: 'k', inventoryId: 'p', type: 'idempotency', ttl: 60 });
-    await store.create({ id: 'forever', inventoryId: 'p', type: 'idempotency' });
+    await store.create('p', { id: 'k', type: 'idempotency', ttl: 60 });
+    await store.create('p', { id: 'forever', type: 'idempotency' });
     now += 59_000;
     expect(await store.read('p', 'k')).not.toBeNull();
     now += 2_000;
     expect(await store.read('p', 'k')).toBeNull();
     expect(await store.read('p', 'forever')).not.toBeNull();
-    expect((await store.create({ id: 'k', inventoryId: 'p', type: 'idempotency' })).ok).toBe(true);
+    expect((await store.create('p', { id: 'k', type: 'idempotency' })).ok).toBe(true);
     db.close();
   });
 
   it('keeps every committed document across a reopen of the file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reopen-'));
     const first = openDatabase(dir);
-    const written = await new EmbeddedStore(first).create({ id: 'a', inventoryId: 'p', type: 'inventory' });
+    const written = await new EmbeddedStore(first).create('p', { id: 'a', type: 'inventory' });
     first.close();
     const second = openDatabase(dir);
     const read = await new EmbeddedStore(second).read('p', 'a');

@@ -41,7 +41,7 @@ export class ProcessorHarness {
   async touchItem(inventoryId = ITEM): Promise<void> {
     const current = await this.itemDoc(inventoryId);
     const renamed: InventoryItem = { ...current.doc, name: `${current.doc.name}!` };
-    const written = await this.t.store.replace(renamed, current.etag);
+    const written = await this.t.store.replace(inventoryId, renamed, current.etag);
     if (!written.ok) throw new Error('touch failed');
   }
 }

@@ -49,7 +49,7 @@ describe('the correctness check flags a corrupted run', () => {
         const item = await store.read<InventoryItem>(id, id);
         if (!item) throw new Error('item missing');
         const tampered: InventoryItem = { ...item.doc, available: item.doc.available + 1 };
-        const result = await store.replace(tampered, item.etag);
+        const result = await store.replace(id, tampered, item.etag);
         expect(result.ok).toBe(true);
       },
     });

@@ -1,15 +1,7 @@
 import fc from 'fast-check';
 import type { Command, InventoryItem } from '../../src/domain/model';
-import {
-  adjust,
-  at,
-  cancel,
-  confirm,
-  expireHold,
-  MemoryModel,
-  reserve,
-  uid,
-} from '../support/domain-fixtures';
+import { adjust, at, cancel, confirm, expireHold, reserve, uid } from '../support/domain-fixtures';
+import { MemoryModel } from '../support/memory-model';
 
 /** Abstract steps: reservation ids are picked from the ones that exist when the step runs. */
 type Step =

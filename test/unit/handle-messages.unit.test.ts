@@ -125,7 +125,6 @@ describe('handleSessionMessages', () => {
     for (const p of poison) {
       expect(p).toMatchObject({
         pk: ITEM,
-        inventoryId: ITEM,
         sessionId: ITEM,
         deliveryCount: 1,
         recordedAt: fixedClock.now().toISOString(),

@@ -47,16 +47,16 @@ export class DelayedStore implements DocumentStore {
     return this.inner.read<T>(partitionKey, id);
   }
 
-  async create(doc: StoredDocument): Promise<WriteResult> {
+  async create(partitionKey: string, doc: StoredDocument): Promise<WriteResult> {
     this.calls.create += 1;
     await this.roundTrip();
-    return this.inner.create(doc);
+    return this.inner.create(partitionKey, doc);
   }
 
-  async replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
+  async replace(partitionKey: string, doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
     this.calls.replace += 1;
     await this.roundTrip();
-    const result = await this.inner.replace(doc, ifMatch);
+    const result = await this.inner.replace(partitionKey, doc, ifMatch);
     if (!result.ok && result.failure === 'conflict') this.calls.conflicts += 1;
     return result;
   }

@@ -141,7 +141,8 @@ async function ensureContainer(client: CosmosClient, settings: CosmosStoreSettin
 /**
  * The Cosmos DB store for the settings: one CosmosClient per endpoint per process (shared between stores;
  * the store's close() releases its share and the last one disposes the client). On Azure it never creates
- * anything; `createIfMissing` (emulators) creates the database and the `/inventoryId` container.
+ * anything; `createIfMissing` (emulators) creates the database and the container
+ * (partition key path `/pk`).
  *
  * Settings for the same endpoint are expected to agree: the first caller's credential and options build the
  * shared client.

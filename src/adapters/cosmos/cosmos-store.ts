@@ -13,6 +13,7 @@ import {
   type WriteResult,
 } from '../../ports/store';
 import { statusOf, transientErrorOf, translateError, writeFailureForStatus, writeFailureOf } from './errors';
+import { PARTITION_KEY_PROPERTY } from './partition';
 
 /** Properties Cosmos DB adds to every item; never handed to the use cases. */
 export const SYSTEM_PROPERTIES = ['_rid', '_self', '_etag', '_attachments', '_ts'] as const;
@@ -33,10 +34,12 @@ export interface CosmosStoreOptions {
 type CosmosItem = Record<string, unknown>;
 
 /**
- * The DocumentStore over one Cosmos DB for NoSQL container (partition key `/inventoryId`), through the
+ * The DocumentStore over one Cosmos DB for NoSQL container (partition key path `/pk`), through the
  * @azure/cosmos v4 SDK. Point reads and writes, conditional replace (IfMatch), transactional batches with
- * `ifMatch` on each operation, and one-partition queries with opaque continuation tokens. SDK errors are
- * translated once, in ./errors; the SDK's own retries (429, 449, session, endpoint failover) stay on.
+ * `ifMatch` on each operation, and one-partition queries with opaque continuation tokens. Every item is
+ * stored as the document plus `pk` (the partition key the caller named); reads hand the document back
+ * without it, as without Cosmos DB's system properties. SDK errors are translated once, in ./errors; the
+ * SDK's own retries (429, 449, session, endpoint failover) stay on.
  */
 export class CosmosStore implements DocumentStore {
   private closed = false;
@@ -67,21 +70,21 @@ export class CosmosStore implements DocumentStore {
     return { doc: stripSystemProperties(response.resource) as unknown as T, etag };
   }
 
-  async create(doc: StoredDocument): Promise<WriteResult> {
+  async create(partitionKey: string, doc: StoredDocument): Promise<WriteResult> {
     try {
-      const response = await this.container.items.create<CosmosItem>(toItem(doc));
+      const response = await this.container.items.create<CosmosItem>(toItem(partitionKey, doc));
       return { ok: true, etag: etagOf(response.resource, response.etag) };
     } catch (error) {
       return writeFailed(error);
     }
   }
 
-  async replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
+  async replace(partitionKey: string, doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
     try {
       const response = await this.container
-        .item(doc.id, doc.inventoryId)
+        .item(doc.id, partitionKey)
         .replace<CosmosItem>(
-          toItem(doc),
+          toItem(partitionKey, doc),
           ifMatch === undefined ? {} : { accessCondition: { type: 'IfMatch', condition: ifMatch } },
         );
       return { ok: true, etag: etagOf(response.resource, response.etag) };
@@ -91,7 +94,7 @@ export class CosmosStore implements DocumentStore {
   }
 
   async batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
-    assertBatchShape(partitionKey, operations);
+    assertBatchShape(operations);
     let response;
     try {
       response = await this.container.items.batch(
@@ -157,7 +160,7 @@ export class CosmosStore implements DocumentStore {
       { name: '@pk', value: partitionKey },
       { name: '@type', value: spec.type },
     ];
-    let where = 'c.inventoryId = @pk AND c.type = @type';
+    let where = `c.${PARTITION_KEY_PROPERTY} = @pk AND c.type = @type`;
     if (spec.status !== undefined) {
       where += ' AND c.status = @status';
       parameters.push({ name: '@status', value: spec.status });
@@ -211,10 +214,11 @@ export class CosmosStore implements DocumentStore {
   }
 }
 
-/** The item without Cosmos DB's system properties. */
+/** The document as written: the item without Cosmos DB's system properties and without its `pk`. */
 export function stripSystemProperties(item: CosmosItem): CosmosItem {
   const copy: CosmosItem = { ...item };
   for (const key of SYSTEM_PROPERTIES) delete copy[key];
+  delete copy[PARTITION_KEY_PROPERTY];
   return copy;
 }
 
@@ -224,9 +228,12 @@ function etagOf(resource: CosmosItem | undefined, headerEtag: string | undefined
   return etag;
 }
 
-/** A shallow copy, so the SDK never decorates the caller's object. */
-function toItem(doc: StoredDocument): JSONObject {
-  return { ...doc };
+/**
+ * The item stored for a document: a shallow copy (so the SDK never decorates the caller's object) with the
+ * partition key under `pk`, which is where the container's partition key path points.
+ */
+function toItem(partitionKey: string, doc: StoredDocument): JSONObject {
+  return { ...doc, [PARTITION_KEY_PROPERTY]: partitionKey };
 }
 
 function writeFailed(error: unknown): WriteResult {
@@ -259,15 +266,15 @@ function toOperationInput(partitionKey: string, op: BatchOperation): OperationIn
   const ifMatch = 'ifMatch' in op && op.ifMatch !== undefined ? { ifMatch: op.ifMatch } : {};
   switch (op.op) {
     case 'create':
-      return { operationType: 'Create', partitionKey, resourceBody: toItem(op.doc) };
+      return { operationType: 'Create', partitionKey, resourceBody: toItem(partitionKey, op.doc) };
     case 'upsert':
-      return { operationType: 'Upsert', partitionKey, resourceBody: toItem(op.doc) };
+      return { operationType: 'Upsert', partitionKey, resourceBody: toItem(partitionKey, op.doc) };
     case 'replace':
       return {
         operationType: 'Replace',
         partitionKey,
         id: op.doc.id,
-        resourceBody: toItem(op.doc),
+        resourceBody: toItem(partitionKey, op.doc),
         ...ifMatch,
       };
     case 'delete':

@@ -113,13 +113,16 @@ export class EmbeddedStore implements DocumentStore {
     }
   }
 
-  create(doc: StoredDocument): Promise<WriteResult> {
-    return Promise.resolve(this.single({ op: 'create', doc }));
+  create(partitionKey: string, doc: StoredDocument): Promise<WriteResult> {
+    return Promise.resolve(this.single(partitionKey, { op: 'create', doc }));
   }
 
-  replace(doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
+  replace(partitionKey: string, doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
     return Promise.resolve(
-      this.single(ifMatch === undefined ? { op: 'replace', doc } : { op: 'replace', doc, ifMatch }),
+      this.single(
+        partitionKey,
+        ifMatch === undefined ? { op: 'replace', doc } : { op: 'replace', doc, ifMatch },
+      ),
     );
   }
 
@@ -130,7 +133,7 @@ export class EmbeddedStore implements DocumentStore {
    */
   batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult> {
     try {
-      assertBatchShape(partitionKey, operations);
+      assertBatchShape(operations);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -164,7 +167,7 @@ export class EmbeddedStore implements DocumentStore {
 
   /** Synchronous so that a batch can never interleave with another write of this process. */
   batchSync(partitionKey: string, operations: readonly BatchOperation[]): BatchResult {
-    assertBatchShape(partitionKey, operations);
+    assertBatchShape(operations);
     const etags: (string | null)[] = [];
     try {
       this.runBatch.immediate(partitionKey, operations, etags);
@@ -255,10 +258,8 @@ export class EmbeddedStore implements DocumentStore {
     await this.wal.close();
   }
 
-  private single(op: BatchOperation): WriteResult {
-    const doc = op.op === 'delete' ? undefined : op.doc;
-    if (!doc) throw new Error('single writes take a document');
-    const result = this.batchSync(doc.inventoryId, [op]);
+  private single(partitionKey: string, op: BatchOperation): WriteResult {
+    const result = this.batchSync(partitionKey, [op]);
     if (!result.ok) return { ok: false, failure: result.failure };
     const etag = result.etags[0];
     if (typeof etag !== 'string') throw new Error('a write returned no ETag');

@@ -3,7 +3,8 @@ import type { QuerySpec } from '../../ports/store';
 import type { Cursor } from './continuation';
 
 /**
- * One table for every document, keyed like the Cosmos DB container: (partition key, id). `type`,
+ * One table for every document, keyed like the Cosmos DB container: (partition key, id). `pk` is the
+ * partition key the write named; the body is the document as written, which carries none. `type`,
  * `status` and `seq` are copied out of the body only so one-partition listings can use an index.
  */
 const SCHEMA = `

@@ -1,67 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { localSettings, startHost, type Host } from '../../src/local/host';
-import {
-  ApiClient,
-  loopback,
-  sleep,
-  type AcceptedView,
-  type ApiResponse,
-  type LedgerEventView,
-  type ProblemView,
-  type StatusView,
-} from '../support/http-client';
-import { checkLedger, DECISION_KINDS } from './ledger-checks';
+import type { AcceptedView, ApiClient, ProblemView, StatusView } from '../support/http-client';
+import { expectAccepted, itemChecks, newItemId } from '../support/flow-steps';
+import { useInProcessHost } from '../support/in-process-host';
 
-/** The whole flow through HTTP against the in-process host (HTTP server + dispatcher + SQLite). */
+/**
+ * The life of holds and items through HTTP against the in-process host: confirm, cancel, expiry, the
+ * admin's conditional PUT, unknown ids, adjustments.
+ */
 
-let host: Host;
 let api: ApiClient;
-let dataDir: string;
-let itemCounter = 0;
-
-/** A fresh item id per test, so the tests of this file do not see each other's stock. */
-const newItemId = (label: string) => `flow-${label}-${++itemCounter}-${Date.now().toString(36)}`;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-flow-'));
-  host = await startHost(localSettings({ dataDir }), () => undefined);
-  api = new ApiClient(loopback(host.url));
-}, 20_000);
-
-afterAll(async () => {
-  await host?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-}, 20_000);
-
-/** Polls the item's ledger until it holds `count` decision events (bounded), then returns it. */
-async function ledgerWithDecisions(
-  inventoryId: string,
-  count: number,
-  deadlineMs = 20_000,
-): Promise<LedgerEventView[]> {
-  const deadline = Date.now() + deadlineMs;
-  let events: LedgerEventView[] = [];
-  while (Date.now() < deadline) {
-    events = await api.ledger(inventoryId);
-    const decided = events.filter((e) => DECISION_KINDS.has(e.kind)).length;
-    if (decided >= count) return events;
-    await sleep(50);
-  }
-  throw new Error(
-    `${inventoryId}: ${count} decisions not recorded within ${deadlineMs} ms (ledger has ${events.length})`,
-  );
-}
-
-function expectAccepted(res: ApiResponse<AcceptedView>, inventoryId: string): AcceptedView {
-  if (res.status !== 202) throw new Error(`expected 202, got ${res.status}: ${res.text}`);
-  expect(res.body).toMatchObject({ status: 'pending', inventoryId });
-  expect(res.body.reservationId).toMatch(/^r-/);
-  expect(res.headers.get('location')).toBe(res.body.statusUrl);
-  expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-  return res.body;
-}
+useInProcessHost('e2e-flow-', (started) => {
+  api = started.api;
+});
+const { counters, checkItemLedger } = itemChecks(() => api);
 
 async function reserveAndWait(inventoryId: string, quantity: number, holdSeconds?: number) {
   const accepted = expectAccepted(
@@ -87,90 +37,7 @@ async function settle(
   return api.pollUntilDecided(location);
 }
 
-async function counters(inventoryId: string) {
-  const { item } = await api.getItem(inventoryId);
-  return { available: item.available, reserved: item.reserved, confirmed: item.confirmed };
-}
-
-async function checkItemLedger(inventoryId: string) {
-  const { item } = await api.getItem(inventoryId);
-  return checkLedger(item, await api.ledger(inventoryId));
-}
-
 describe('reservation flow (in-process host)', () => {
-  test('200 concurrent requests for the last 50 units: exactly 50 held, 150 rejected, ledger consistent', async () => {
-    const inventoryId = newItemId('hot');
-    await api.createItem(inventoryId, 50);
-    const responses = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => api.reserve({ inventoryId, quantity: 1, userId: `u${i}` })),
-    );
-    const accepted = responses.map((r) => expectAccepted(r, inventoryId));
-    const ids = accepted.map((a) => a.reservationId ?? '');
-    expect(new Set(ids).size).toBe(200);
-
-    const events = await ledgerWithDecisions(inventoryId, 200);
-    const { item } = await api.getItem(inventoryId);
-    const summary = checkLedger(item, events);
-    expect(summary.held).toBe(50);
-    expect(summary.rejected).toBe(150);
-    expect([...summary.decisions.keys()].sort()).toEqual([...ids].sort());
-    expect(item).toMatchObject({ available: 0, reserved: 50, confirmed: 0, seq: 201 });
-    expect(
-      events.filter((e) => e.kind === 'ReservationRejected').every((e) => e.reason === 'INSUFFICIENT_STOCK'),
-    ).toBe(true);
-
-    // Every status resource agrees with the ledger.
-    const statuses = await Promise.all(accepted.map((a) => api.get<StatusView>(a.statusUrl)));
-    const byStatus = { held: 0, rejected: 0 };
-    statuses.forEach((res, i) => {
-      expect(res.status).toBe(200);
-      const id = ids[i] ?? '';
-      const kind = summary.decisions.get(id);
-      if (res.body.status === 'held') {
-        byStatus.held += 1;
-        expect(kind).toBe('ReservationHeld');
-        expect(res.body.reason).toBeNull();
-      } else {
-        byStatus.rejected += 1;
-        expect(res.body).toMatchObject({ status: 'rejected', reason: 'INSUFFICIENT_STOCK' });
-        expect(kind).toBe('ReservationRejected');
-      }
-    });
-    expect(byStatus).toEqual({ held: 50, rejected: 150 });
-    // And the paged listing by status.
-    expect(await api.reservations(inventoryId, 'held', 7)).toHaveLength(50);
-    expect(await api.reservations(inventoryId, 'rejected', 40)).toHaveLength(150);
-  }, 45_000);
-
-  test('20 items at once (stock 10, 30 requests each): exactly 10 held per item, no cross-talk', async () => {
-    const items = Array.from({ length: 20 }, () => newItemId('many'));
-    await Promise.all(items.map((id) => api.createItem(id, 10)));
-    const requests = items.flatMap((inventoryId) =>
-      Array.from({ length: 30 }, (_, i) => ({ inventoryId, quantity: 1, userId: `u${i}` })),
-    );
-    // Interleave the items so every session is contended at the same time.
-    requests.sort((a, b) => Number(a.userId.slice(1)) - Number(b.userId.slice(1)));
-    const responses = await Promise.all(requests.map((body) => api.reserve(body)));
-    const idsByItem = new Map<string, string[]>(items.map((id) => [id, []]));
-    responses.forEach((res, i) => {
-      const inventoryId = requests[i]?.inventoryId ?? '';
-      idsByItem.get(inventoryId)?.push(expectAccepted(res, inventoryId).reservationId ?? '');
-    });
-
-    for (const inventoryId of items) {
-      const events = await ledgerWithDecisions(inventoryId, 30);
-      const { item } = await api.getItem(inventoryId);
-      const summary = checkLedger(item, events);
-      expect({ id: inventoryId, held: summary.held, rejected: summary.rejected }).toEqual({
-        id: inventoryId,
-        held: 10,
-        rejected: 20,
-      });
-      expect([...summary.decisions.keys()].sort()).toEqual([...(idsByItem.get(inventoryId) ?? [])].sort());
-      expect(item).toMatchObject({ available: 0, reserved: 10, confirmed: 0 });
-    }
-  }, 50_000);
-
   test('confirm, cancel and expiry each move the counters; settling an ended hold is rejected', async () => {
     const inventoryId = newItemId('life');
     await api.createItem(inventoryId, 10);
@@ -234,87 +101,6 @@ describe('reservation flow (in-process host)', () => {
     expect(kinds.filter((k) => k === 'ReservationConfirmed')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'ReservationCancelled')).toHaveLength(1);
   }, 40_000);
-
-  test('a reservation retried with the same Idempotency-Key is created once, with the same answer every time', async () => {
-    const inventoryId = newItemId('idem');
-    await api.createItem(inventoryId, 10);
-    const key = `key-${inventoryId}`;
-    const body = { inventoryId, quantity: 2, userId: 'user-7', holdSeconds: 600 };
-    const concurrent = await Promise.all([
-      api.reserve(body, key),
-      api.reserve(body, key),
-      api.reserve(body, key),
-    ]);
-    const sequential = [await api.reserve(body, key)];
-    // Key order in the JSON body does not make it a different request.
-    sequential.push(await api.reserve({ holdSeconds: 600, userId: 'user-7', quantity: 2, inventoryId }, key));
-    const all = [...concurrent, ...sequential];
-    for (const res of all) expectAccepted(res, inventoryId);
-    const first = all[0]?.body;
-    for (const res of all) {
-      expect(res.body).toEqual(first);
-      expect(res.headers.get('location')).toBe(first?.statusUrl);
-    }
-    expect(all.filter((r) => r.headers.get('idempotent-replayed') !== 'true')).toHaveLength(1);
-
-    const decided = await api.pollUntilDecided(first?.statusUrl ?? '');
-    expect(decided).toMatchObject({ status: 'held', quantity: 2 });
-    // Once more after the decision: still the same answer, still one reservation.
-    const late = await api.reserve(body, key);
-    expect(late.status).toBe(202);
-    expect(late.body).toEqual(first);
-    await sleep(200);
-    const summary = await checkItemLedger(inventoryId);
-    expect([...summary.decisions.keys()]).toEqual([first?.reservationId]);
-    expect(await counters(inventoryId)).toEqual({ available: 8, reserved: 2, confirmed: 0 });
-    expect(await api.reservations(inventoryId)).toHaveLength(1);
-
-    // The same key with another body (or another target) is refused, and nothing is accepted.
-    for (const other of [
-      { ...body, quantity: 3 },
-      { ...body, holdSeconds: 60 },
-      { inventoryId, quantity: 2, userId: 'user-7' },
-    ]) {
-      const res = await api.reserve(other, key);
-      expect(res.status).toBe(422);
-      expect(res.headers.get('content-type')).toContain('application/problem+json');
-      expect((res.body as unknown as ProblemView).errors?.map((e) => e.field)).toContain('Idempotency-Key');
-    }
-    const cancelWithKey = await api.post(
-      `/inventory/${inventoryId}/reservations/${first?.reservationId}/cancel`,
-      undefined,
-      {
-        'idempotency-key': key,
-      },
-    );
-    expect(cancelWithKey.status).toBe(422);
-    await sleep(200);
-    expect(await api.reservations(inventoryId)).toHaveLength(1);
-    expect((await api.getItem(inventoryId)).item.seq).toBe(2);
-
-    // Confirm retried with its own key: one command id, applied once.
-    const confirmKey = `confirm-${inventoryId}`;
-    const confirms = await Promise.all(
-      [0, 1, 2].map(() =>
-        api.post<AcceptedView>(
-          `/inventory/${inventoryId}/reservations/${first?.reservationId}/confirm`,
-          undefined,
-          {
-            'idempotency-key': confirmKey,
-          },
-        ),
-      ),
-    );
-    expect(new Set(confirms.map((r) => `${r.status} ${r.body.commandId}`)).size).toBe(1);
-    expect(confirms[0]?.status).toBe(202);
-    expect(await api.pollUntilDecided(confirms[0]?.body.statusUrl ?? '')).toMatchObject({
-      status: 'applied',
-    });
-    await sleep(200);
-    expect(await counters(inventoryId)).toEqual({ available: 8, reserved: 0, confirmed: 2 });
-    const kinds = (await api.ledger(inventoryId)).map((e) => e.kind);
-    expect(kinds).toEqual(['ItemCreated', 'ReservationHeld', 'ReservationConfirmed']);
-  }, 30_000);
 
   test('admin PUT: 428 without If-Match, 412 with a stale ETag, 200 with the current one and a StockSet event', async () => {
     const inventoryId = newItemId('admin');

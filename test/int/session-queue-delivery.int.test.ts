@@ -1,88 +1,15 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EmbeddedSessionQueue, type EmbeddedQueueOptions } from '../../src/adapters/embedded/queue';
-import { SessionLockLostError, type ReceivedMessage, type SessionReceiver } from '../../src/ports/sessions';
-import type { Clock } from '../../src/ports/clock';
+import { EmbeddedSessionQueue } from '../../src/adapters/embedded/queue';
+import { SessionLockLostError, type SessionReceiver } from '../../src/ports/sessions';
 import type { AdjustCommand } from '../../src/domain/model';
 import { QueueUnavailableError, type OutgoingCommand } from '../../src/ports/queue';
+import { accept, closeQueuesAfterEach, ids, msg, openDb, queues, setup } from '../support/session-queue';
 
-class FakeClock implements Clock {
-  t = Date.parse('2030-01-01T00:00:00Z');
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+/** Sessions of the embedded queue: order, locks, delivery counts, dead letters, waiting consumers. */
 
-const opened: Database.Database[] = [];
-const queues: EmbeddedSessionQueue[] = [];
-
-function openDb(file: string): Database.Database {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  opened.push(db);
-  return db;
-}
-
-function setup(options: EmbeddedQueueOptions = {}) {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'q-')), 'queue.db');
-  const clock = new FakeClock();
-  const db = openDb(file);
-  const queue = new EmbeddedSessionQueue(db, { clock, ...options });
-  queues.push(queue);
-  /** Closes the queue and the db, then opens both again on the same file (a process restart). */
-  const restart = async (): Promise<EmbeddedSessionQueue> => {
-    await queue.close();
-    db.close();
-    const again = new EmbeddedSessionQueue(openDb(file), { clock, ...options });
-    queues.push(again);
-    return again;
-  };
-  return { db, queue, clock, file, restart };
-}
-
-afterEach(async () => {
-  for (const q of queues.splice(0)) await q.close();
-  for (const db of opened.splice(0)) if (db.open) db.close();
-});
-
-function msg(sessionId: string, n: number, extra: Partial<OutgoingCommand> = {}): OutgoingCommand {
-  const body: AdjustCommand = {
-    type: 'Adjust',
-    commandId: `${sessionId}-${n}`,
-    inventoryId: sessionId,
-    requestedAt: '2030-01-01T00:00:00.000Z',
-    delta: n,
-    reason: 'test',
-  };
-  return { sessionId, messageId: `${sessionId}-${n}`, body, ...extra };
-}
-
-const ids = (messages: ReceivedMessage[]) => messages.map((m) => m.messageId);
-
-async function accept(queue: EmbeddedSessionQueue): Promise<SessionReceiver> {
-  const receiver = await queue.acceptNextSession();
-  if (!receiver) throw new Error('expected a session');
-  return receiver;
-}
-
-/** Receives and completes everything the session has now, in the order delivered. */
-async function drain(receiver: SessionReceiver, batch = 7): Promise<string[]> {
-  const seen: string[] = [];
-  for (;;) {
-    const got = await receiver.receiveMessages(batch);
-    if (got.length === 0) return seen;
-    for (const m of got) {
-      seen.push(m.messageId);
-      await receiver.complete(m);
-    }
-  }
-}
+closeQueuesAfterEach();
 
 describe('EmbeddedSessionQueue', () => {
   it('delivers each session in send order while sessions are interleaved', async () => {
@@ -258,127 +185,6 @@ describe('EmbeddedSessionQueue', () => {
     await expect(receiver.complete(m!)).rejects.toThrow(/not locked/);
   });
 
-  it('holds scheduled messages until their time and then places them by that time', async () => {
-    const { queue, clock } = setup();
-    const start = clock.t;
-    await queue.send([msg('s', 1, { scheduledEnqueueTime: new Date(start + 10_000) }), msg('s', 2)]);
-    await queue.send([msg('only-later', 1, { scheduledEnqueueTime: new Date(start + 5_000) })]);
-    expect(queue.counts()).toMatchObject({ active: 1, scheduled: 2 });
-
-    const r = await accept(queue);
-    expect(r.sessionId).toBe('s');
-    const [two] = await r.receiveMessages(10);
-    expect(two?.messageId).toBe('s-2');
-    await r.complete(two!);
-    expect(await queue.acceptNextSession()).toBeNull();
-
-    clock.advance(5_000);
-    const later = await accept(queue);
-    expect(later.sessionId).toBe('only-later');
-    expect((await later.receiveMessages(1))[0]?.enqueuedTimeUtc).toEqual(new Date(start + 5_000));
-
-    expect(await r.receiveMessages(10)).toEqual([]);
-    await r.renewLock();
-    clock.advance(5_000);
-    await queue.send([msg('s', 3)]);
-    expect(ids(await r.receiveMessages(10))).toEqual(['s-1', 's-3']);
-    expect(queue.counts().scheduled).toBe(0);
-  });
-
-  it('drops a duplicate messageId within the window, also within one send, and accepts it after the window', async () => {
-    const { queue, clock } = setup({ duplicateDetectionWindowMs: 60_000 });
-    await queue.send([msg('k', 1), msg('k', 1), msg('k', 2)]);
-    clock.advance(59_000);
-    await queue.send([msg('k', 1)]);
-    expect(queue.counts().active).toBe(2);
-
-    clock.advance(1_000);
-    await queue.send([msg('k', 1)]);
-    expect(queue.counts().active).toBe(3);
-    expect(await drain(await accept(queue))).toEqual(['k-1', 'k-2', 'k-1']);
-  });
-
-  it('commits concurrent sends in one transaction, resolves them only after the WAL is fsynced, and keeps them', async () => {
-    const syncs: { fd: number; done: (error: NodeJS.ErrnoException | null) => void }[] = [];
-    const { file, queue, restart } = setup({ fsync: (fd, done) => syncs.push({ fd, done }) });
-    let resolved = 0;
-    const sends = Array.from({ length: 100 }, (_, i) =>
-      queue.send([msg(`c${i % 5}`, i)]).then(() => resolved++),
-    );
-    await new Promise((r) => setTimeout(r, 20));
-    expect(syncs).toHaveLength(1);
-    // Committed but not yet on disk: nobody has been told "accepted".
-    expect(resolved).toBe(0);
-    expect(fs.fstatSync(syncs[0]!.fd).ino).toBe(fs.statSync(`${file}-wal`).ino);
-    syncs[0]!.done(null);
-    await new Promise((r) => setTimeout(r, 20));
-    // One transaction, one fsync: a send committed separately would still be waiting on a second fsync.
-    expect(syncs).toHaveLength(1);
-    expect(resolved).toBe(100);
-    await Promise.all(sends);
-    expect(resolved).toBe(100);
-    expect(queue.counts().active).toBe(100);
-
-    const reopened = await restart();
-    expect(reopened.counts().active).toBe(100);
-    const perSession = new Map<string, string[]>();
-    for (let r = await reopened.acceptNextSession(); r; r = await reopened.acceptNextSession()) {
-      perSession.set(r.sessionId, await drain(r));
-    }
-    for (let s = 0; s < 5; s++) {
-      const expected = Array.from({ length: 20 }, (_, k) => `c${s}-${k * 5 + s}`);
-      expect(perSession.get(`c${s}`)).toEqual(expected);
-    }
-  });
-
-  it('keeps order, delivery counts, dead letters, schedules and duplicate records across a restart', async () => {
-    const { queue, clock, restart } = setup({ maxDeliveryCount: 5 });
-    const start = clock.t;
-    await queue.send([
-      msg('a', 1),
-      msg('a', 2),
-      msg('a', 3),
-      msg('b', 1, { scheduledEnqueueTime: new Date(start + 60_000) }),
-    ]);
-    const r = await accept(queue);
-    const [a1, a2] = await r.receiveMessages(2);
-    await r.abandon(a1!);
-    await r.deadLetter(a2!, 'Poison', 'bad');
-    const [again] = await r.receiveMessages(1);
-    expect(again?.deliveryCount).toBe(2);
-    await r.abandon(again!);
-
-    const q2 = await restart();
-    expect(q2.counts()).toEqual({ active: 2, scheduled: 1, deadLettered: 1, lockedSessions: 0 });
-    expect(q2.deadLetters()).toMatchObject([{ messageId: 'a-2', reason: 'Poison', description: 'bad' }]);
-    await q2.send([msg('a', 1)]); // still a duplicate after the restart
-    const r2 = await accept(q2);
-    const got = await r2.receiveMessages(10);
-    expect(got.map((m) => [m.messageId, m.deliveryCount])).toEqual([
-      ['a-1', 3],
-      ['a-3', 1],
-    ]);
-    for (const m of got) await r2.complete(m);
-    await r2.close();
-    expect(await q2.acceptNextSession()).toBeNull();
-    clock.advance(60_000);
-    const b = await accept(q2);
-    expect(ids(await b.receiveMessages(1))).toEqual(['b-1']);
-  });
-
-  it.each([false, true])(
-    'places a due scheduled message by its scheduled time, not its send order (restart: %s)',
-    async (restartFirst) => {
-      const { queue, clock, restart } = setup();
-      const start = clock.t;
-      await queue.send([msg('o', 1, { scheduledEnqueueTime: new Date(start + 1_000) }), msg('o', 2)]);
-      clock.advance(2_000);
-      await queue.send([msg('o', 3)]);
-      const q = restartFirst ? await restart() : queue;
-      expect(await drain(await accept(q))).toEqual(['o-2', 'o-1', 'o-3']);
-    },
-  );
-
   it('resolves a waiting acceptNextSession when a message is sent meanwhile', async () => {
     const { queue } = setup();
     const started = Date.now();
@@ -413,14 +219,6 @@ describe('EmbeddedSessionQueue', () => {
     await expect(queue.ping()).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
-  it('rejects sends with QueueUnavailableError when the database cannot commit', async () => {
-    const { db, queue } = setup();
-    await queue.ping();
-    db.close();
-    await expect(queue.send([msg('z', 1)])).rejects.toBeInstanceOf(QueueUnavailableError);
-    await expect(queue.ping()).rejects.toBeInstanceOf(QueueUnavailableError);
-  });
-
   it('accepts other sessions quickly while a hot session with a 5,000-message backlog is held', async () => {
     const { queue } = setup();
     const hot = Array.from({ length: 5_000 }, (_, i) => msg('hot', i));
@@ -444,30 +242,5 @@ describe('EmbeddedSessionQueue', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(queue.counts()).toMatchObject({ active: 4_995, lockedSessions: 1 });
     expect(ids(await holder.receiveMessages(2))).toEqual(['hot-10', 'hot-11']);
-  });
-});
-
-describe('durable accepts', () => {
-  it('rejects the sends of a flush whose fsync fails, with QueueUnavailableError', async () => {
-    const { queue } = setup({ fsync: (_fd, done) => done(Object.assign(new Error('EIO'), { code: 'EIO' })) });
-    await expect(queue.send([msg('s', 1)])).rejects.toBeInstanceOf(QueueUnavailableError);
-  });
-
-  it('shares one fsync among flushes that happen while another fsync is running', async () => {
-    const syncs: ((error: NodeJS.ErrnoException | null) => void)[] = [];
-    const { queue } = setup({ fsync: (_fd, done) => syncs.push(done) });
-    const first = queue.send([msg('a', 1)]);
-    await new Promise((r) => setImmediate(r));
-    const later = [queue.send([msg('b', 1)])];
-    await new Promise((r) => setImmediate(r));
-    later.push(queue.send([msg('c', 1)]));
-    await new Promise((r) => setImmediate(r));
-    expect(syncs).toHaveLength(1);
-    syncs[0]!(null);
-    await first;
-    await new Promise((r) => setImmediate(r));
-    expect(syncs).toHaveLength(2);
-    syncs[1]!(null);
-    await Promise.all(later);
   });
 });
