@@ -1,3 +1,4 @@
+import { cartPartition, type CartCommand } from '../domain/cart-model';
 import type { AdjustCommand, CancelCommand, Command, ConfirmCommand, ReserveCommand } from '../domain/model';
 import type { Clock } from '../ports/clock';
 import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../ports/queue';
@@ -25,8 +26,8 @@ export interface Accepted {
   acceptedAt: string;
 }
 
-export type AcceptResult =
-  ({ kind: 'accepted'; replayed: boolean } & Accepted) | { kind: 'idempotency-mismatch' };
+export type AcceptResult<R = Accepted> =
+  ({ kind: 'accepted'; replayed: boolean } & R) | { kind: 'idempotency-mismatch' };
 
 export interface ReserveInput {
   inventoryId: string;
@@ -129,9 +130,10 @@ export function acceptAdjustment(
   });
 }
 
-interface Draft {
-  accepted: Accepted;
-  commands: { command: Command; at: Date | undefined }[];
+export interface Draft<R = Accepted> {
+  accepted: R;
+  /** Each command and, when scheduled, when it is due. */
+  commands: { command: Command | CartCommand; at: Date | undefined }[];
 }
 
 /**
@@ -139,18 +141,18 @@ interface Draft {
  * body resends the very same messages (queue duplicate detection and the consumer's 409s absorb them)
  * and answers the same 202, and a retry with another body is refused.
  */
-async function accept(
+export async function accept<R extends object = Accepted>(
   deps: AcceptDeps,
   scope: string,
   body: object,
   key: string | undefined,
   trace: TraceContext | undefined,
-  draft: (now: Date) => Draft,
-): Promise<AcceptResult> {
+  draft: (now: Date) => Draft<R>,
+): Promise<AcceptResult<R>> {
   const now = deps.clock.now();
   if (key !== undefined) {
     const hash = requestHash(scope, body);
-    let claim = await lookup<Accepted>(deps.store, key, hash);
+    let claim = await lookup<R>(deps.store, key, hash);
     if (claim.kind === 'fresh') {
       const fresh = draft(now);
       const messages = toMessages(fresh, trace);
@@ -185,7 +187,7 @@ async function accept(
   return { kind: 'accepted', replayed: false, ...fresh.accepted };
 }
 
-function toMessages(draft: Draft, trace: TraceContext | undefined): OutgoingCommand[] {
+function toMessages<R>(draft: Draft<R>, trace: TraceContext | undefined): OutgoingCommand[] {
   const applicationProperties: Record<string, string> = {};
   if (trace?.traceparent) {
     applicationProperties.traceparent = trace.traceparent;
@@ -194,7 +196,8 @@ function toMessages(draft: Draft, trace: TraceContext | undefined): OutgoingComm
   }
   if (trace?.tracestate) applicationProperties.tracestate = trace.tracestate;
   return draft.commands.map(({ command, at }) => ({
-    sessionId: command.inventoryId,
+    // An item's commands go to its session, a cart's to the cart's.
+    sessionId: 'inventoryId' in command ? command.inventoryId : cartPartition(command.cartId),
     messageId: command.commandId,
     body: command,
     applicationProperties,

@@ -10,25 +10,28 @@ export const LIMITS = {
   defaultHoldSeconds: 900,
   maxNameLength: 200,
   maxReasonLength: 500,
+  maxCartLines: 50,
 } as const;
 
 const id = z.string().regex(ID_PATTERN);
 const timestamp = z.iso.datetime();
 const base = { commandId: id, inventoryId: id, requestedAt: timestamp };
+/** A cart's line commands name their cart. */
+const line = { ...base, cartId: id.exactOptional() };
 
 /** The schema of a command message body: anything else on the queue is poison. */
 export const commandSchema: z.ZodType<Command> = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('Reserve'),
-    ...base,
+    ...line,
     reservationId: id,
     quantity: z.int().min(1).max(LIMITS.maxQuantity),
     userId: id,
     expiresAt: timestamp,
   }),
-  z.object({ type: z.literal('Confirm'), ...base, reservationId: id }),
-  z.object({ type: z.literal('Cancel'), ...base, reservationId: id }),
-  z.object({ type: z.literal('ExpireHold'), ...base, reservationId: id, expiresAt: timestamp }),
+  z.object({ type: z.literal('Confirm'), ...line, reservationId: id }),
+  z.object({ type: z.literal('Cancel'), ...line, reservationId: id }),
+  z.object({ type: z.literal('ExpireHold'), ...line, reservationId: id, expiresAt: timestamp }),
   z.object({
     type: z.literal('Adjust'),
     ...base,
@@ -41,11 +44,15 @@ export const commandSchema: z.ZodType<Command> = z.discriminatedUnion('type', [
   }),
 ]);
 
-export type ParsedMessage =
-  { ok: true; command: Command } | { ok: false; reason: string; description: string };
+export type ParsedMessage<C = Command> =
+  { ok: true; command: C } | { ok: false; reason: string; description: string };
+
+export function parseCommandMessage(body: unknown): ParsedMessage {
+  return parseMessage(body, commandSchema);
+}
 
 /** Accepts the body as the host hands it over: an object, a JSON string, or bytes. */
-export function parseCommandMessage(body: unknown): ParsedMessage {
+export function parseMessage<C>(body: unknown, schema: z.ZodType<C>): ParsedMessage<C> {
   let value: unknown = body;
   try {
     if (Buffer.isBuffer(body) || body instanceof Uint8Array)
@@ -58,7 +65,7 @@ export function parseCommandMessage(body: unknown): ParsedMessage {
       description: error instanceof Error ? error.message : String(error),
     };
   }
-  const parsed = commandSchema.safeParse(value);
+  const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const description = parsed.error.issues
       .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)

@@ -1,43 +1,17 @@
-import { createHash } from 'node:crypto';
-import { isValidId } from '../domain/ids';
+import { cartIdOfSession } from '../domain/cart-model';
 import type { Command } from '../domain/model';
 import type { CommandQueue } from '../ports/queue';
-import type { DocumentStore, StoredDocument } from '../ports/store';
+import type { DocumentStore } from '../ports/store';
 import { parseCommandMessage } from './command-schema';
-import { silentLogger, type Logger } from './logger';
+import { silentLogger } from './logger';
+import type { IncomingMessage, Settlement } from './messages';
+import { recordPoison } from './poison';
+
+export type { IncomingMessage, Settlement } from './messages';
 import { processCommands, type ProcessorDeps } from './process-commands';
-import type { CommandOutcome } from './processing/outcome';
+import { handleCartMessages } from './process-cart';
+import { reportLines } from './report-lines';
 import { scheduleExpiries } from './schedule-expiries';
-
-export interface IncomingMessage {
-  body: unknown;
-  messageId: string;
-  sessionId: string;
-  deliveryCount: number;
-}
-
-export type Settlement =
-  | { action: 'complete'; outcome: CommandOutcome }
-  | { action: 'deadLetter'; reason: string; description: string };
-
-/**
- * A message that could not be applied, kept with its reason in its session's partition (the item's), or in
- * POISON_PARTITION when the session id is not a valid inventory id.
- */
-export interface PoisonRecord extends StoredDocument {
-  type: 'poison';
-  messageId: string;
-  sessionId: string;
-  reason: string;
-  description: string;
-  /** The body as received, cut at 16 KiB. */
-  body: string;
-  deliveryCount: number;
-  recordedAt: string;
-}
-
-/** Where poison messages whose session id is not a valid inventory id are recorded. */
-export const POISON_PARTITION = '~poison~';
 
 /**
  * Handles messages of one session in order. Poison messages (unparseable, schema violations, a command
@@ -48,6 +22,8 @@ export async function handleSessionMessages(
   messages: readonly IncomingMessage[],
   deps: ProcessorDeps & { store: DocumentStore; queue: CommandQueue },
 ): Promise<Settlement[]> {
+  const cartId = cartIdOfSession(messages[0]?.sessionId ?? '');
+  if (cartId !== null) return handleCartMessages(cartId, messages, deps);
   const log = deps.log ?? silentLogger;
   const settlements = new Map<number, Settlement>();
   const valid: { index: number; command: Command }[] = [];
@@ -66,6 +42,7 @@ export async function handleSessionMessages(
     const outcomes = await processCommands(inventoryId, commands, deps);
     for (const outcome of outcomes) log.debug('command decided', { inventoryId, ...outcome });
     await scheduleExpiries(deps.queue, commands, outcomes);
+    await reportLines(deps.store, deps.queue, inventoryId, commands, deps.clock.now());
     outcomes.forEach((outcome, i) => {
       const target = valid[i];
       if (target) settlements.set(target.index, { action: 'complete', outcome });
@@ -89,40 +66,4 @@ function commandOf(message: IncomingMessage): { command: Command } | { reason: s
     };
   }
   return { command: parsed.command };
-}
-
-async function recordPoison(
-  store: DocumentStore,
-  message: IncomingMessage,
-  poison: { reason: string; description: string },
-  now: Date,
-  log: Logger,
-): Promise<void> {
-  const partition = isValidId(message.sessionId) ? message.sessionId : POISON_PARTITION;
-  const id = `poison-${createHash('sha256').update(message.messageId).digest('hex').slice(0, 32)}`;
-  const body = typeof message.body === 'string' ? message.body : safeJson(message.body);
-  log.error('poison message', { sessionId: message.sessionId, messageId: message.messageId, ...poison });
-  const record: PoisonRecord = {
-    type: 'poison',
-    id,
-    messageId: message.messageId,
-    sessionId: message.sessionId,
-    reason: poison.reason,
-    description: poison.description,
-    body: body.slice(0, 16_384),
-    deliveryCount: message.deliveryCount,
-    recordedAt: now.toISOString(),
-  };
-  const result = await store.create(partition, record);
-  if (!result.ok && result.failure !== 'duplicate') {
-    log.warn('could not record poison message', { messageId: message.messageId, failure: result.failure });
-  }
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return Buffer.isBuffer(value) ? value.toString('utf8') : (JSON.stringify(value) ?? String(value));
-  } catch {
-    return String(value);
-  }
 }

@@ -12,7 +12,7 @@ const RANDOM_CHARS = 14;
  * recently from one that was never accepted; the check makes a typo, or a real id asked about under
  * another item, a 404 at once instead of `pending` until the horizon.
  */
-export function newId(prefix: 'r' | 'c', now: Date, inventoryId: string): string {
+export function newId(prefix: 'r' | 'c' | 'k', now: Date, inventoryId: string): string {
   let time = now.getTime();
   let timePart = '';
   for (let i = 0; i < TIME_CHARS; i++) {
@@ -41,7 +41,7 @@ function check(inventoryId: string, body: string): string {
   return ALPHABET.charAt(sum & 31) + ALPHABET.charAt((both[0] ?? 0) & 31);
 }
 
-const ID_SHAPE = /^([rc]-([0-9A-HJKMNP-TV-Z]{10})[0-9A-HJKMNP-TV-Z]{14})([0-9A-HJKMNP-TV-Z]{2})$/;
+const ID_SHAPE = /^([rck]-([0-9A-HJKMNP-TV-Z]{10})[0-9A-HJKMNP-TV-Z]{14})([0-9A-HJKMNP-TV-Z]{2})$/;
 
 /** When an id of ours was issued for this item, or null when the id is not one we issued for it. */
 export function issuedAt(id: string, inventoryId: string): Date | null {

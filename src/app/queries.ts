@@ -1,7 +1,9 @@
+import { cartPartition, type Cart } from '../domain/cart-model';
 import { commandMarkerId } from '../domain/ids';
 import type { CommandMarker, InventoryItem, LedgerEvent, Reservation } from '../domain/model';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, Page, QuerySpec, StoredDocument, Versioned } from '../ports/store';
+import { CART_ID_SCOPE } from './accept-cart';
 import { failureId, type FailureRecord } from './failures';
 import { issuedAt } from './ids';
 
@@ -55,6 +57,13 @@ async function failedPendingOrUnknown<T>(
   const failure = await deps.store.read<FailureRecord>(inventoryId, failureId(statusId));
   if (failure && failure.doc.type === 'failure') return { kind: 'failed', failure: failure.doc };
   return pendingOrUnknown(deps, inventoryId, statusId);
+}
+
+/** A cart as its session last decided it, `pending` while its PlaceCart waits, or unknown. */
+export async function getCart(deps: QueryDeps, cartId: string): Promise<StatusResult<Cart>> {
+  const read = await deps.store.read<Cart>(cartPartition(cartId), cartId);
+  if (read && read.doc.type === 'cart') return { kind: 'decided', doc: read.doc };
+  return pendingOrUnknown(deps, CART_ID_SCOPE, cartId);
 }
 
 function pendingOrUnknown<T>(deps: QueryDeps, inventoryId: string, id: string): StatusResult<T> {

@@ -23,6 +23,8 @@ export async function scheduleExpiries(
   commands.forEach((command, i) => {
     const status = outcomes[i]?.status;
     if (command.type !== 'Reserve' || (status !== 'applied' && status !== 'duplicate')) return;
+    // A cart's line expires with its cart (ExpireCart), never on its own.
+    if (command.cartId !== undefined) return;
     const expire: ExpireHoldCommand = {
       type: 'ExpireHold',
       commandId: expiryMessageId(command),

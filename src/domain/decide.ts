@@ -123,6 +123,7 @@ function newReservation(command: ReserveCommand, now: string): Reservation {
     decidedAt: now,
     updatedAt: now,
     commandId: command.commandId,
+    ...(command.cartId !== undefined ? { cartId: command.cartId } : {}),
   };
 }
 
@@ -156,6 +157,7 @@ function settleHold(
   const reject = (reason: RejectionReason, extra: EventDraft[] = [], res: Reservation | null = null) =>
     rejectSettle({ item, tally: tally ?? null, command, now }, target, reason, extra, res);
   if (!reservation) return reject('RESERVATION_NOT_FOUND');
+  if (reservation.cartId !== command.cartId) return reject('PART_OF_CART');
   // An expired hold says so, whether its ExpireHold was decided before this command or not.
   if (reservation.status === 'expired') return reject('HOLD_EXPIRED');
   if (reservation.status !== 'held') return reject('HOLD_NOT_ACTIVE');
@@ -238,6 +240,7 @@ export function decideExpireHold({
 }: DecisionInput<ExpireHoldCommand>): Decision {
   // Scheduled at expiresAt into the same session: whatever happened to the hold before wins.
   if (!item || !reservation || reservation.status !== 'held') return { kind: 'noop', why: 'hold-not-active' };
+  if (reservation.cartId !== command.cartId) return { kind: 'noop', why: 'hold-not-active' };
   const q = reservation.quantity;
   const draft: EventDraft = {
     kind: 'HoldExpired',

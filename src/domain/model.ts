@@ -11,6 +11,8 @@ export const REJECTION_REASONS = [
   'HOLD_NOT_ACTIVE',
   'HOLD_EXPIRED',
   'USER_LIMIT_EXCEEDED',
+  /** A cart's line is confirmed, cancelled and expired by its cart, never on its own. */
+  'PART_OF_CART',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -49,6 +51,8 @@ export interface Reservation {
   decidedAt: string;
   updatedAt: string;
   commandId: string;
+  /** Set on a cart's line: only that cart confirms, cancels or expires it. */
+  cartId?: string;
 }
 
 /** What one user holds and has confirmed of one item, kept while the item has a per-user limit. */
@@ -118,22 +122,27 @@ interface CommandBase {
   requestedAt: string;
 }
 
-export interface ReserveCommand extends CommandBase {
+/** A cart's line commands carry its id: the item tells the cart what became of the line. */
+interface LineOfCart {
+  cartId?: string;
+}
+
+export interface ReserveCommand extends CommandBase, LineOfCart {
   type: 'Reserve';
   reservationId: string;
   quantity: number;
   userId: string;
   expiresAt: string;
 }
-export interface ConfirmCommand extends CommandBase {
+export interface ConfirmCommand extends CommandBase, LineOfCart {
   type: 'Confirm';
   reservationId: string;
 }
-export interface CancelCommand extends CommandBase {
+export interface CancelCommand extends CommandBase, LineOfCart {
   type: 'Cancel';
   reservationId: string;
 }
-export interface ExpireHoldCommand extends CommandBase {
+export interface ExpireHoldCommand extends CommandBase, LineOfCart {
   type: 'ExpireHold';
   reservationId: string;
   expiresAt: string;

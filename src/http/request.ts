@@ -51,10 +51,12 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, prefix:
 }
 
 function toFieldError(issue: z.core.$ZodIssue, prefix: string): FieldError {
-  if (issue.code === 'unrecognized_keys') {
-    return { field: issue.keys.map((k) => prefix + k).join(', '), message: 'unknown field' };
-  }
   const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    // Named where they are: `price` at the top, `lines.0.price` inside a line.
+    const at = prefix + (path === '' ? '' : `${path}.`);
+    return { field: issue.keys.map((k) => at + k).join(', '), message: 'unknown field' };
+  }
   const field = path === '' ? (prefix === '' ? '(body)' : prefix.replace(/\.$/, '')) : prefix + path;
   return { field, message: issue.message };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ServicesProvider } from '../app/services';
 import { InvalidContinuationError, TransientStoreError } from '../ports/store';
 import { QueueUnavailableError } from '../ports/queue';
+import { cancelCart, confirmCart, getCartStatus, postCart } from './handlers/carts';
 import { getInventory, getLedger, postAdjustment, putInventory } from './handlers/items';
 import { json } from './handlers/respond';
 import {
@@ -43,6 +44,10 @@ export const ROUTES: readonly RouteDef[] = [
   cancelReservation,
   listItemReservations,
   getCommandStatus,
+  postCart,
+  getCartStatus,
+  confirmCart,
+  cancelCart,
   health,
   openApiRoute,
 ];

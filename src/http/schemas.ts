@@ -13,13 +13,13 @@ import { EVENT_KINDS, REJECTION_REASONS, RESERVATION_STATUSES } from '../domain/
  * A refusal says what the field must be (zod's own texts name the failed check, e.g. "Too small: expected
  * number to be >=1"). `abort` stops at the first failed check, so each field gets one message.
  */
-const must = (rule: string) => ({
+export const must = (rule: string) => ({
   error: (issue: { input?: unknown }) =>
     issue.input === undefined ? `is required and must be ${rule}` : `must be ${rule}`,
   abort: true,
 });
 
-const intFrom = (min: number, max: number) => {
+export const intFrom = (min: number, max: number) => {
   const rule = must(`an integer from ${min} to ${max}`);
   return z.int(rule).min(min, rule).max(max, rule);
 };
@@ -32,7 +32,7 @@ const text = (min: number, max: number) => {
 };
 
 /** A request body: a JSON object with exactly these fields (request.ts names each unknown one). */
-const body = <T extends z.core.$ZodLooseShape>(shape: T) =>
+export const body = <T extends z.core.$ZodLooseShape>(shape: T) =>
   z.strictObject(shape, {
     error: (issue) => (issue.code === 'unrecognized_keys' ? 'unknown field' : 'must be a JSON object'),
   });

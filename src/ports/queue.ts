@@ -1,11 +1,12 @@
+import type { CartCommand } from '../domain/cart-model';
 import type { Command } from '../domain/model';
 
 export interface OutgoingCommand {
-  /** Service Bus session id: the inventory id, so one item's commands are applied in order. */
+  /** Service Bus session id: the inventory id (or `cart:<cartId>`), so one item's (one cart's) commands are applied in order. */
   sessionId: string;
   /** The command id: queue duplicate detection drops a resend with the same id. */
   messageId: string;
-  body: Command;
+  body: Command | CartCommand;
   /** Deliver no earlier than this (ExpireHold at the hold's expiry). */
   scheduledEnqueueTime?: Date;
   /** Trace context and other string properties carried to the consumer. */

@@ -1,3 +1,4 @@
+import { CART_CASES } from '../support/bad-cart-cases';
 import { ADJUST_CASES, BODY_CASES, PUT_CASES, SKU, VALID } from '../support/bad-input-cases';
 import { expectProblem, testEachRefused, useBadInputHost } from '../support/bad-input-host';
 import type { ProblemView } from '../support/http-client';
@@ -12,7 +13,7 @@ const suite = useBadInputHost();
 const { footprint } = suite;
 
 describe('bad input (in-process host)', () => {
-  testEachRefused(suite, [...BODY_CASES, ...PUT_CASES, ...ADJUST_CASES]);
+  testEachRefused(suite, [...BODY_CASES, ...CART_CASES, ...PUT_CASES, ...ADJUST_CASES]);
 
   test('bodies over 64 KiB are 413, declared or streamed, and the host keeps serving', async () => {
     const before = await footprint();

@@ -30,6 +30,10 @@ describe('bad input (in-process host)', () => {
       '/api/inventory/{inventoryId}/reservations/{reservationId}/confirm': ['post'],
       '/api/inventory/{inventoryId}/reservations/{reservationId}/cancel': ['post'],
       '/api/inventory/{inventoryId}/commands/{commandId}': ['get'],
+      '/api/carts': ['post'],
+      '/api/carts/{cartId}': ['get'],
+      '/api/carts/{cartId}/confirm': ['post'],
+      '/api/carts/{cartId}/cancel': ['post'],
       '/api/health': ['get'],
       '/api/openapi.json': ['get'],
     };
@@ -49,7 +53,7 @@ describe('bad input (in-process host)', () => {
           expect(param).toMatchObject({ required: true, schema: { type: 'string' } });
       }
     }
-    expect(operationIds.size).toBe(12);
+    expect(operationIds.size).toBe(16);
 
     // Every $ref resolves inside this document (relative refs resolve against the document root).
     const refs = collectRefs(doc);
@@ -77,6 +81,9 @@ describe('bad input (in-process host)', () => {
       type: 'string',
       pattern: expect.any(String),
     });
+    const cart = bodyOf('/api/carts', 'post');
+    expect([...(cart?.required ?? [])].sort()).toEqual(['lines', 'userId']);
+    expect(cart?.properties?.lines).toMatchObject({ type: 'array', minItems: 1, maxItems: 50 });
     const put = bodyOf('/api/inventory/{inventoryId}', 'put');
     expect(put?.required).toEqual(['available']);
     expect(put?.properties?.available).toMatchObject({ type: 'integer', minimum: 0 });

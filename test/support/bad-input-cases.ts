@@ -3,6 +3,8 @@
  * problem document naming `fields` (none for route-level 404/405).
  */
 
+import { CART_CASES } from './bad-cart-cases';
+
 export const SKU = 'bad-input-sku';
 export const VALID = { inventoryId: SKU, quantity: 1, userId: 'user-1' };
 
@@ -303,6 +305,7 @@ export const ROUTE_CASES: Case[] = [
 
 export const ALL_CASES: Case[] = [
   ...BODY_CASES,
+  ...CART_CASES,
   ...PUT_CASES,
   ...ADJUST_CASES,
   ...PATH_CASES,

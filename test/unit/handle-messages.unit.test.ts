@@ -1,10 +1,5 @@
-import {
-  handleSessionMessages,
-  POISON_PARTITION,
-  type IncomingMessage,
-  type PoisonRecord,
-  type Settlement,
-} from '../../src/app/handle-messages';
+import { handleSessionMessages, type IncomingMessage, type Settlement } from '../../src/app/handle-messages';
+import { POISON_PARTITION, type PoisonRecord } from '../../src/app/poison';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -14,8 +14,8 @@ import {
   Problem,
   PutItemBody,
 } from '../schemas';
-import { accepted, json, pageLinks, traceOf } from './respond';
-import { eventView, itemView } from './views';
+import { accepted, json, keyHeader, pageLinks, traceOf } from './respond';
+import { acceptedView, eventView, itemView } from './views';
 
 const problems = {
   400: { description: 'Invalid input; the problem names the field', schema: Problem },
@@ -130,7 +130,7 @@ export const postAdjustment: RouteDef = {
   doc: {
     summary: 'Restock or write off through the ordered path',
     body: AdjustmentBody,
-    headers: [{ name: 'Idempotency-Key', description: 'Makes retries safe: same key and body, same answer' }],
+    headers: keyHeader,
     responses: {
       202: {
         description: 'Accepted; poll Location',
@@ -155,7 +155,7 @@ export const postAdjustment: RouteDef = {
       result.kind === 'accepted'
         ? `${baseUrl(request)}/api/inventory/${inventoryId}/commands/${result.commandId}`
         : '';
-    return accepted(result, url);
+    return accepted(result, url, acceptedView);
   },
 };
 

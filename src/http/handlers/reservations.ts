@@ -13,22 +13,18 @@ import {
   ReservationView,
 } from '../schemas';
 import { notFound } from './items';
-import { accepted, json, pageLinks, RETRY_AFTER_SECONDS, traceOf } from './respond';
-import { commandView, failedView, reservationView } from './views';
+import {
+  accepted,
+  acceptedResponsesOf,
+  json,
+  keyHeader,
+  pageLinks,
+  RETRY_AFTER_SECONDS,
+  traceOf,
+} from './respond';
+import { acceptedView, commandView, failedView, reservationView } from './views';
 
-const acceptedResponses = {
-  202: {
-    description: 'Accepted and durable; poll Location',
-    schema: AcceptedView,
-    headers: ['Location', 'Retry-After'],
-  },
-  400: { description: 'Invalid input; the problem names the field', schema: Problem },
-  422: { description: 'Idempotency-Key reused with a different request', schema: Problem },
-  503: { description: 'Queue unavailable; nothing was accepted', schema: Problem, headers: ['Retry-After'] },
-};
-const keyHeader = [
-  { name: 'Idempotency-Key', description: 'Makes retries safe: same key and body, same answer' },
-];
+const acceptedResponses = acceptedResponsesOf(AcceptedView, 'Accepted and durable; poll Location');
 
 export const postReservation: RouteDef = {
   name: 'postReservation',
@@ -49,7 +45,7 @@ export const postReservation: RouteDef = {
       result.kind === 'accepted'
         ? `${baseUrl(request)}/api/inventory/${result.inventoryId}/reservations/${result.reservationId ?? ''}`
         : '';
-    return accepted(result, url);
+    return accepted(result, url, acceptedView);
   },
 };
 
@@ -79,7 +75,7 @@ const settleRoute = (type: 'Confirm' | 'Cancel'): RouteDef => ({
       result.kind === 'accepted'
         ? `${baseUrl(request)}/api/inventory/${inventoryId}/commands/${result.commandId}`
         : '';
-    return accepted(result, url);
+    return accepted(result, url, acceptedView);
   },
 });
 
@@ -87,7 +83,7 @@ export const confirmReservation = settleRoute('Confirm');
 export const cancelReservation = settleRoute('Cancel');
 
 /** The async request-reply status resource: the decision, `failed`, `pending` with Retry-After, or 404. */
-function statusResponse<T>(
+export function statusResponse<T>(
   status: StatusResult<T>,
   view: (doc: T) => object,
   ids: Record<string, string>,
