@@ -168,4 +168,28 @@ describe('holds and their expiries', () => {
     const message = await refusal(dataDir);
     expect(message).toMatch(/1 active hold\(s\) have no expiry message in queue\.db \(sku-1\/r-/);
   });
+
+  it('starts with a held cart whose ExpireCart is queued, and refuses one whose queue lost it and every line command', async () => {
+    const dataDir = newDir();
+    const host = await start(dataDir);
+    const api = new ApiClient(loopback(host.url));
+    await api.createItem('sku-1', 5);
+    await api.createItem('sku-2', 5);
+    const lines = [
+      { inventoryId: 'sku-1', quantity: 1 },
+      { inventoryId: 'sku-2', quantity: 1 },
+    ];
+    const res = await api.post<{ statusUrl: string }>('/carts', { userId: 'u1', holdSeconds: 600, lines });
+    await api.pollUntil(res.body.statusUrl, (s) => s.status === 'held');
+    await host.stop();
+    hosts.splice(hosts.indexOf(host), 1);
+    expect(await start(dataDir).then((h) => h.stop())).toBeUndefined(); // the cart's expiry is queued
+    hosts.splice(-1, 1);
+
+    const queue = new Database(path.join(dataDir, 'queue.db'));
+    const removed = queue.prepare("DELETE FROM queue_messages WHERE message_id LIKE 'k-%'").run().changes;
+    queue.close();
+    expect(removed).toBe(1); // only the scheduled ExpireCart was left
+    expect(await refusal(dataDir)).toMatch(/2 active hold\(s\) have no expiry message/);
+  });
 });

@@ -194,13 +194,15 @@ interface Hold {
   pk: string;
   id: string;
   commandId: string;
+  /** Set on a cart's line, which expires with its cart. */
+  cartId: string | null;
 }
 
 function activeHolds(db: Database.Database): Hold[] {
   if (!hasTable(db, 'store_docs')) return [];
   return db
     .prepare(
-      "SELECT pk, id, json_extract(body, '$.commandId') AS commandId FROM store_docs WHERE type = 'reservation' AND status = 'held'",
+      "SELECT pk, id, json_extract(body, '$.commandId') AS commandId, json_extract(body, '$.cartId') AS cartId FROM store_docs WHERE type = 'reservation' AND status = 'held'",
     )
     .all() as Hold[];
 }
@@ -208,6 +210,8 @@ function activeHolds(db: Database.Database): Hold[] {
 /**
  * Every active hold must still be able to end: its ExpireHold is in the queue, or its Reserve is (a
  * redelivery schedules the expiry); a dead-lettered one is not lost either, it is there to be resubmitted.
+ * A cart's line ends with its cart: the cart's scheduled ExpireCart, or a line command it sent (their ids
+ * all start with the cart id), is in the queue.
  */
 function holdsWithoutExpiry(db: Database.Database, holds: readonly Hold[]): Hold[] {
   if (holds.length === 0) return [];
@@ -217,7 +221,13 @@ function holdsWithoutExpiry(db: Database.Database, holds: readonly Hold[]): Hold
     ? db.prepare('SELECT 1 FROM queue_dead_letters WHERE message_id = ? LIMIT 1')
     : null;
   const present = (id: string) => live.get(id) !== undefined || letters?.get(id) !== undefined;
-  return holds.filter((h) => !present(`${h.commandId}.expire`) && !present(h.commandId));
+  const ofCart = db.prepare('SELECT 1 FROM queue_messages WHERE substr(message_id, 1, ?) = ? LIMIT 1');
+  const cartMessage = (cartId: string) => ofCart.get(cartId.length + 1, `${cartId}.`) !== undefined;
+  return holds.filter((h) =>
+    h.cartId !== null
+      ? !cartMessage(h.cartId) && !present(h.commandId)
+      : !present(`${h.commandId}.expire`) && !present(h.commandId),
+  );
 }
 
 /**
