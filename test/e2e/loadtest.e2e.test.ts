@@ -39,6 +39,16 @@ function compileCli(outDir: string): string {
   return path.join(outDir, 'cli.js');
 }
 
+/** Runs the compiled CLI as a child process: its exit code and output. */
+function runCli(cli: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { env, timeout: 40_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
 describe('load test against the one-machine host', () => {
   let host: Host;
   let dir: string;
@@ -128,16 +138,62 @@ describe('load test against the one-machine host', () => {
     expect(report.latencyMs.scheduleLag?.count).toBe(150);
   });
 
+  it('runs 60 carts of 3 lines on 5 short items: carts held and rejected whole, confirms and cancels', async () => {
+    const options = parseArgs(
+      [
+        '--url',
+        host.url.replace('localhost', '127.0.0.1'),
+        '--cart-lines',
+        '3',
+        '--items',
+        '5',
+        '--stock',
+        '12',
+        '--requests',
+        '60',
+        '--concurrency',
+        '8',
+        '--confirm-fraction',
+        '0.4',
+        '--cancel-fraction',
+        '0.4',
+        '--decide-timeout',
+        '30',
+        '--seed',
+        '21',
+        '--no-progress',
+      ],
+      {},
+    );
+    const run = await runLoadTest(options);
+    const report = buildReport(run);
+
+    expect(run.violations).toEqual([]);
+    expect(report.invariants.ok).toBe(true);
+    expect(report.invariants.checks.join('\n')).toMatch(/CART_LINE_STATUS_MISMATCH/);
+    const carts = report.carts!;
+    expect(carts).toMatchObject({ linesPerCart: 3, sent: 60, accepted: 60, decided: 60, undecided: 0 });
+    // 5 items x 12 units for 180 line units: the first carts are held, the later ones cannot be.
+    expect(carts.byDecision.held).toBeGreaterThan(0);
+    expect(carts.byDecision.rejected).toBeGreaterThan(0);
+    expect(carts.rejectedLineReasons.INSUFFICIENT_STOCK).toBeGreaterThan(0);
+    expect(carts.settles.accepted).toBeGreaterThan(0);
+    expect(carts.settles.undecided).toBe(0);
+    expect(carts.byFinalStatus.confirmed).toBeGreaterThan(0);
+    expect(carts.byFinalStatus.cancelled).toBeGreaterThan(0);
+    expect(carts.latencyMs.acceptToDecided.count).toBe(60);
+    // The lines are reservations: counted, decided and checked at their items like single ones.
+    expect(report.outcomes).toMatchObject({ sent: 180, accepted: 180, decided: 180, undecided: 0 });
+    expect(report.outcomes.byFinalStatus.confirmed).toBe(3 * carts.byFinalStatus.confirmed!);
+    expect(report.httpErrors.total).toBe(0);
+    expect(report.latencyMs.accept.count).toBe(60);
+    expect(report.invariants.itemsChecked).toBe(5);
+  });
+
   it('runs as a CLI: exit 0 and the JSON results written; exit 2 on bad arguments', async () => {
     const cli = compileCli(path.join(dir, 'cli'));
     const out = path.join(dir, 'results', 'run.json');
-    const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
-    const exec = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, [cli, ...args], { env, timeout: 40_000 }, (error, stdout, stderr) => {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-        });
-      });
+    const exec = (args: string[]) => runCli(cli, args);
 
     const ok = await exec([
       '--url',
@@ -167,5 +223,43 @@ describe('load test against the one-machine host', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--confirm-fraction/);
     expect(bad.stderr).toMatch(/unknown flag --nope/);
+  });
+
+  it('runs carts open loop as a CLI against a host that wants a key; refuses more lines than items', async () => {
+    const keyed = await startHost(
+      localSettings({ dataDir: path.join(dir, 'keyed'), apiKey: 'loadtest-e2e-key-0123' }),
+      () => undefined,
+    );
+    try {
+      const cli = compileCli(path.join(dir, 'cli-carts'));
+      const out = path.join(dir, 'results', 'carts.json');
+      const args = ['--cart-lines', '2', '--items', '3', '--stock', '6', '--requests', '20', '--rate', '100'];
+      const run = await runCli(cli, [
+        '--url',
+        keyed.url,
+        ...args,
+        '--cancel-fraction',
+        '0.5',
+        '--key',
+        'loadtest-e2e-key-0123',
+        '--out',
+        out,
+      ]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/carts {7}sent 20 of 2 lines, accepted 20/);
+      expect(run.stdout).toMatch(/invariants {2}OK/);
+      const report = JSON.parse(readFileSync(out, 'utf8')) as LoadTestReport;
+      expect(report.carts?.byDecision.held).toBeGreaterThan(0);
+      expect(report.carts?.byDecision.rejected).toBeGreaterThan(0);
+
+      const keyless = await runCli(cli, ['--url', keyed.url, ...args, '--out', out]);
+      expect(keyless.code).toBe(1);
+
+      const tooMany = await runCli(cli, ['--url', keyed.url, '--cart-lines', '4', '--items', '3']);
+      expect(tooMany.code).toBe(2);
+      expect(tooMany.stderr).toMatch(/--cart-lines 4 needs at least 4 items, but --items is 3/);
+    } finally {
+      await keyed.stop();
+    }
   });
 });

@@ -27,6 +27,7 @@ describe('parseArgs', () => {
       cancelFraction: 0,
       progress: true,
     });
+    expect(o.cartLines).toBeUndefined();
     expect(o.runId).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
   });
 
@@ -43,6 +44,8 @@ describe('parseArgs', () => {
         '30000',
         '--quantity',
         '2',
+        '--cart-lines',
+        '3',
         '--distribution',
         'zipf',
         '--zipf-skew',
@@ -78,6 +81,7 @@ describe('parseArgs', () => {
       stock: 5,
       requests: 30000,
       quantity: 2,
+      cartLines: 3,
       distribution: 'zipf',
       zipfSkew: 1.5,
       rate: 6000,
@@ -141,5 +145,35 @@ describe('parseArgs', () => {
 
   it('signals --help', () => {
     expect(() => parseArgs(['--help'], {})).toThrow(HelpRequested);
+  });
+
+  describe('--cart-lines', () => {
+    it('turns on cart mode with 1 to 50 lines, with either load shape', () => {
+      expect(parseArgs(['--cart-lines', '1'], {}).cartLines).toBe(1);
+      expect(parseArgs(['--cart-lines=50', '--items', '50'], {}).cartLines).toBe(50);
+      const open = parseArgs(['--cart-lines', '3', '--rate', '100', '--items', '3'], {});
+      expect(open).toMatchObject({ cartLines: 3, rate: 100, concurrency: undefined, items: 3 });
+      const closed = parseArgs(['--cart-lines', '3', '--concurrency', '8', '--confirm-fraction', '0.5'], {});
+      expect(closed).toMatchObject({ cartLines: 3, concurrency: 8, confirmFraction: 0.5 });
+    });
+
+    it('refuses 0, more than 50, fractions and words', () => {
+      expect(problems(['--cart-lines', '0'])).toEqual(['--cart-lines must be between 1 and 50']);
+      expect(problems(['--cart-lines', '51'])).toEqual(['--cart-lines must be between 1 and 50']);
+      expect(problems(['--cart-lines', '2.5'])).toEqual(['--cart-lines must be an integer']);
+      expect(problems(['--cart-lines', 'three'])).toEqual(['--cart-lines must be a number, got "three"']);
+      expect(problems(['--cart-lines'])).toEqual(['--cart-lines needs a value']);
+    });
+
+    it("refuses more lines than there are items, since a cart's lines are on distinct items", () => {
+      expect(problems(['--cart-lines', '5', '--items', '4'])).toEqual([
+        "--cart-lines 5 needs at least 5 items, but --items is 4 (a cart's lines are on distinct items)",
+      ]);
+      // The default is 100 items, so 50 lines fit; exactly as many lines as items is fine.
+      expect(parseArgs(['--cart-lines', '4', '--items', '4'], {}).cartLines).toBe(4);
+      expect(problems(['--cart-lines', '2', '--items', '1', '--distribution', 'hot'])[0]).toMatch(
+        /--cart-lines 2 needs at least 2 items/,
+      );
+    });
   });
 });

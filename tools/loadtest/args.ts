@@ -12,6 +12,8 @@ export interface LoadTestOptions {
   stock: number;
   requests: number;
   quantity: number;
+  /** Cart mode: each request is a cart of this many lines on distinct items (undefined: single reservations). */
+  cartLines: number | undefined;
   distribution: Distribution;
   zipfSkew: number;
   /** Open loop: requests started per second. Exactly one of rate and concurrency is set. */
@@ -72,6 +74,9 @@ const real = (name: string, min: number, max: number, exclusiveMin = false) =>
 
 const fraction = (name: string) => real(name, 0, 1);
 
+/** The service's limit on lines per cart. */
+export const MAX_CART_LINES = 50;
+
 const ID_PART = /^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/;
 
 const schema = z
@@ -96,6 +101,7 @@ const schema = z
     stock: int('stock', 0, 1_000_000_000).default(100),
     requests: int('requests', 1, 100_000_000).default(1000),
     quantity: int('quantity', 1, 1_000_000).default(1),
+    'cart-lines': int('cart-lines', 1, MAX_CART_LINES).optional(),
     distribution: z
       .enum(DISTRIBUTIONS, { error: `--distribution must be one of ${DISTRIBUTIONS.join(', ')}` })
       .default('uniform'),
@@ -118,6 +124,13 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         message: '--rate (open loop) and --concurrency (closed loop) are exclusive',
+      });
+    }
+    const lines = o['cart-lines'];
+    if (lines !== undefined && lines > o.items) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `--cart-lines ${lines} needs at least ${lines} items, but --items is ${o.items} (a cart's lines are on distinct items)`,
       });
     }
     if (o['confirm-fraction'] + o['cancel-fraction'] > 1 + 1e-9) {
@@ -193,6 +206,7 @@ function toOptions(o: z.infer<typeof schema>): LoadTestOptions {
     stock: o.stock,
     requests: o.requests,
     quantity: o.quantity,
+    cartLines: o['cart-lines'],
     distribution: o.distribution,
     zipfSkew: o['zipf-skew'],
     rate: o.rate,
@@ -220,9 +234,10 @@ export function defaultRunId(now = new Date()): string {
 
 export const USAGE = `Usage: npm run loadtest -- [flags]
 
-Creates --items fresh items (lt-<run-id>-<n>) with --stock units each, sends --requests reservations,
-optionally confirms/cancels a fraction of the holds, waits until everything is decided, prints
-throughput and latency, writes JSON, and checks the invariants (exit 1 on any violation).
+Creates --items fresh items (lt-<run-id>-<n>) with --stock units each, sends --requests reservations
+(or carts, with --cart-lines), optionally confirms/cancels a fraction of the holds, waits until
+everything is decided, prints throughput and latency, writes JSON, and checks the invariants (exit 1
+on any violation).
 
 Target
   --url URL                base URL including /api (default http://localhost:7071/api)
@@ -230,11 +245,13 @@ Target
 Workload
   --items N                items to create (default 100)
   --stock N                units of stock per item (default 100)
-  --requests N             reservations to send (default 1000)
-  --quantity N             units per reservation (default 1)
+  --requests N             reservations (or carts) to send (default 1000)
+  --quantity N             units per reservation (default 1); in cart mode, per line
+  --cart-lines N           cart mode: each request is a cart (POST /carts) of N lines (1..${MAX_CART_LINES}) on N
+                           distinct items drawn from --distribution; N must not exceed --items
   --distribution D         uniform | hot | zipf (default uniform); hot = every request on one item
   --zipf-skew S            zipf exponent s > 0 (default 1.1)
-  --hold-seconds N         holdSeconds on each reservation (default: the service's, 900)
+  --hold-seconds N         holdSeconds on each reservation or cart (default: the service's, 900)
   --seed N                 seed for the item sampler and the confirm/cancel choice (default random)
   --run-id ID              id part for item names (default timestamp + random)
 Load shape (one of)
@@ -242,7 +259,7 @@ Load shape (one of)
                            latency counts from the scheduled start
   --concurrency C          closed loop: C requests in flight (default 32 when --rate is absent)
 Settling
-  --confirm-fraction F     confirm this fraction of holds (0..1, default 0)
+  --confirm-fraction F     confirm this fraction of holds (0..1, default 0); in cart mode, of held carts
   --cancel-fraction F      cancel this fraction of holds (0..1, default 0; confirm + cancel <= 1)
   --decide-timeout SECS    give up waiting for decisions after this long (default 120)
 HTTP

@@ -38,7 +38,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   process.stdout.write(formatReport(report));
   process.stdout.write(`  results     ${file}\n`);
   if (report.outcomes.accepted === 0) {
-    process.stderr.write('loadtest: no reservation was accepted\n');
+    process.stderr.write(
+      `loadtest: no ${options.cartLines !== undefined ? 'cart' : 'reservation'} was accepted\n`,
+    );
     return 1;
   }
   return report.invariants.ok ? 0 : 1;

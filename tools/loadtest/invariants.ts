@@ -2,6 +2,7 @@
  * The invariants a load run must leave intact, checked purely over what the run collected:
  * no I/O, no clock, so corrupted inputs can be fed to it in unit tests.
  */
+import { CART_VIOLATION_CODES, checkCarts, type CheckedCart } from './cart-checks';
 import { checkItem, push } from './item-checks';
 
 export interface CountersView {
@@ -60,6 +61,8 @@ export interface InvariantInput {
   settles: readonly AcceptedSettle[];
   /** Stock each item was created with, when known: the ledger must bring in exactly this much. */
   initialStock?: Readonly<Record<string, number>>;
+  /** Cart mode: every cart that got a 202. Its lines are reservations, so the item checks count them too. */
+  carts?: readonly CheckedCart[];
 }
 
 export const VIOLATION_CODES = [
@@ -76,12 +79,15 @@ export const VIOLATION_CODES = [
   'HOLDS_MISMATCH',
   'COMMAND_NOT_DECIDED',
   'COMMAND_DOUBLE_DECISION',
+  ...CART_VIOLATION_CODES,
 ] as const;
 export type ViolationCode = (typeof VIOLATION_CODES)[number];
 
 export interface Violation {
   code: ViolationCode;
+  /** For a cart-wide violation, the cart's items joined by commas. */
   inventoryId: string;
+  cartId?: string;
   reservationId?: string;
   commandId?: string;
   message: string;
@@ -90,7 +96,7 @@ export interface Violation {
 export function checkInvariants(input: InvariantInput): Violation[] {
   const violations: Violation[] = [];
   const byItem = new Map(input.items.map((item) => [item.inventoryId, item]));
-  const acceptedByItem = group(input.accepted, (a) => a.inventoryId);
+  const acceptedByItem = group(acceptedReservations(input), (a) => a.inventoryId);
   const settlesByItem = group(input.settles, (s) => s.inventoryId);
   const ids = new Set([...byItem.keys(), ...acceptedByItem.keys(), ...settlesByItem.keys()]);
   for (const inventoryId of [...ids].sort()) {
@@ -111,7 +117,19 @@ export function checkInvariants(input: InvariantInput): Violation[] {
       violations,
     );
   }
+  if (input.carts) checkCarts(input.carts, input.items, violations);
   return violations;
+}
+
+/** Every 202 reservation: those sent alone and every line of every 202 cart, each once. */
+function acceptedReservations(input: InvariantInput): AcceptedReserve[] {
+  const byId = new Map<string, AcceptedReserve>();
+  for (const a of input.accepted) byId.set(a.reservationId, a);
+  for (const cart of input.carts ?? []) {
+    for (const l of cart.lines)
+      byId.set(l.reservationId, { inventoryId: l.inventoryId, reservationId: l.reservationId });
+  }
+  return [...byId.values()];
 }
 
 function group<T>(values: readonly T[], key: (v: T) => string): Map<string, T[]> {

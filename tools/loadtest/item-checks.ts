@@ -17,7 +17,7 @@ const SETTLE_DECISIONS = new Set([
   'CancelRejected',
 ]);
 /** The reservation status each event leaves behind (rejected settles leave it as it was). */
-const STATUS_AFTER: Record<string, string> = {
+export const STATUS_AFTER: Readonly<Record<string, string>> = {
   ReservationHeld: 'held',
   ReservationRejected: 'rejected',
   ReservationConfirmed: 'confirmed',

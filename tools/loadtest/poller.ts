@@ -1,5 +1,7 @@
 import { type ApiClient, mapLimit, NetworkError, sleep } from './client';
+import type { LoadTestOptions } from './args';
 import type { CountersView, ItemSnapshot, LedgerEventView, ReservationListView } from './invariants';
+import type { Progress } from './progress';
 
 /**
  * Waits for decisions by listing each item's reservations page by page (one request per 1,000
@@ -39,7 +41,7 @@ export async function listAll<T>(
   return out;
 }
 
-async function getWithRetry<T>(client: ApiClient, path: string, attempts = 5) {
+export async function getWithRetry<T>(client: ApiClient, path: string, attempts = 5) {
   for (let attempt = 1; ; attempt++) {
     try {
       const res = await client.request<T>('GET', path);
@@ -149,6 +151,23 @@ export function collectItems(
     onItem?.();
     return snapshot;
   });
+}
+
+/** Every item a request went to (and, up to 10,000 items, every other one too). */
+export function collectTouched(
+  client: ApiClient,
+  options: Pick<LoadTestOptions, 'items'>,
+  itemIds: readonly string[],
+  records: readonly { inventoryId: string }[],
+  progress: Progress,
+): Promise<ItemSnapshot[]> {
+  const touched = new Set(records.map((r) => r.inventoryId));
+  return collectItems(
+    client,
+    itemIds.filter((id) => touched.has(id) || options.items <= 10_000),
+    16,
+    () => progress.collected++,
+  );
 }
 
 export function brief(body: unknown): string {

@@ -1,9 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CART_CHECKS } from './cart-checks';
+import { type CartSection, cartSection, formatCarts } from './cart-report';
 import type { LedgerEventView, Violation } from './invariants';
 import type { ReserveRecord } from './reserve';
 import type { LoadTestRun } from './runner';
-import { countBy, summarize, type Summary } from './stats';
+import { countBy, fmtCounts, fmtSummary, round, summarize, type Summary } from './stats';
 
 /** What a run measured and found, as written to the JSON file. */
 export interface LoadTestReport {
@@ -55,6 +57,8 @@ export interface LoadTestReport {
     httpErrors: Record<string, number>;
     acceptLatencyMs: Summary | null;
   };
+  /** Cart mode only: cart-level figures (the sections above then count cart requests and lines). */
+  carts: CartSection | null;
   invariants: {
     ok: boolean;
     itemsChecked: number;
@@ -87,7 +91,9 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
   const accepted = run.reserves.filter((r) => r.reservationId);
   const { firstDecisions, decisionLatency, decideWindow } = decisionTimes(run, accepted);
   const durationSeconds = run.loadDurationMs / 1000;
-  const failures = run.reserves.filter((r) => !r.reservationId);
+  // HTTP requests: the reservations, or in cart mode the carts (whose lines are the reservations).
+  const requests = run.carts?.records ?? run.reserves;
+  const failures = requests.filter((r) => r.status !== 202 || r.error !== undefined);
   const listed = new Map(
     run.snapshots.flatMap((s) => s.reservations.map((v) => [v.reservationId, v] as const)),
   );
@@ -102,7 +108,7 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
       concurrency: options.concurrency ?? null,
       requests: options.requests,
       durationSeconds: round(durationSeconds),
-      sentPerSecond: round(run.reserves.length / Math.max(0.001, startSpreadSeconds(run.reserves))),
+      sentPerSecond: round(requests.length / Math.max(0.001, startSpreadSeconds(requests))),
     },
     throughput: {
       acceptedPerSecond: round(accepted.length / Math.max(0.001, durationSeconds)),
@@ -110,9 +116,9 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
       decideWindowSeconds: round(decideWindow),
     },
     latencyMs: {
-      accept: summarize(run.reserves.map((r) => r.doneMs - r.scheduledMs)),
+      accept: summarize(requests.map((r) => r.doneMs - r.scheduledMs)),
       acceptToDecision: summarize(decisionLatency),
-      scheduleLag: open ? summarize(run.reserves.map((r) => r.startedMs - r.scheduledMs)) : null,
+      scheduleLag: open ? summarize(requests.map((r) => r.startedMs - r.scheduledMs)) : null,
     },
     outcomes: {
       sent: run.reserves.length,
@@ -132,6 +138,7 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
       byError: countBy(failures, (r) => r.error ?? 'unknown'),
     },
     settles: settleSection(run),
+    carts: cartSection(run),
     invariants: invariantSection(run),
   };
 }
@@ -175,7 +182,7 @@ function decisionTimes(
 }
 
 /** Seconds between the first and the last request start, client clock. */
-function startSpreadSeconds(reserves: readonly ReserveRecord[]): number {
+function startSpreadSeconds(reserves: readonly { startedMs: number }[]): number {
   let firstStart = Number.POSITIVE_INFINITY;
   let lastStart = 0;
   for (const r of reserves) {
@@ -207,7 +214,7 @@ function invariantSection(run: LoadTestRun): LoadTestReport['invariants'] {
   return {
     ok: run.violations.length === 0,
     itemsChecked: run.snapshots.length,
-    checks: CHECKS,
+    checks: run.carts ? [...CHECKS, ...CART_CHECKS] : CHECKS,
     violationCount: run.violations.length,
     byCode: countBy(run.violations, (v) => v.code),
     violations: run.violations.slice(0, MAX_VIOLATIONS_IN_FILE),
@@ -233,12 +240,13 @@ export function formatReport(report: LoadTestReport): string {
     `  load        ${report.load.mode} loop, ${report.load.mode === 'open' ? `${report.load.rate} req/s` : `concurrency ${report.load.concurrency}`}, ` +
       `${report.load.requests} requests in ${report.load.durationSeconds} s (started ${report.load.sentPerSecond}/s)`,
     `  throughput  accepted ${report.throughput.acceptedPerSecond}/s, decided ${report.throughput.decidedPerSecond}/s ` +
-      `(over ${report.throughput.decideWindowSeconds} s)`,
+      `(over ${report.throughput.decideWindowSeconds} s)${report.carts ? ', cart lines' : ''}`,
     `  accept      ${fmtSummary(l.accept)}`,
     `  decide      ${fmtSummary(l.acceptToDecision)}  (acceptedAt -> ledger decision)`,
     ...(l.scheduleLag ? [`  sched lag   ${fmtSummary(l.scheduleLag)}  (client start - schedule)`] : []),
     `  outcomes    sent ${report.outcomes.sent}, accepted ${report.outcomes.accepted}, decided ${report.outcomes.decided}, ` +
-      `undecided ${report.outcomes.undecided}; ${fmtCounts(report.outcomes.byDecision)}; reasons ${fmtCounts(report.outcomes.byReason)}`,
+      `undecided ${report.outcomes.undecided}; ${fmtCounts(report.outcomes.byDecision)}; reasons ${fmtCounts(report.outcomes.byReason)}` +
+      (report.carts ? ' (cart lines)' : ''),
     `  final       ${fmtCounts(report.outcomes.byFinalStatus)}`,
     `  http errors ${report.httpErrors.total}${report.httpErrors.total ? ` (${fmtCounts(report.httpErrors.byStatus)}; ${fmtCounts(report.httpErrors.byError)})` : ''}`,
   ];
@@ -248,27 +256,16 @@ export function formatReport(report: LoadTestReport): string {
         `undecided ${report.settles.undecided}; ${fmtCounts(report.settles.byOutcome)}`,
     );
   }
+  if (report.carts) lines.push(...formatCarts(report.carts));
   const inv = report.invariants;
   if (inv.ok) {
     lines.push(`  invariants  OK: ${inv.checks.length} checks over ${inv.itemsChecked} items`);
   } else {
     lines.push(`  invariants  VIOLATED: ${inv.violationCount} (${fmtCounts(inv.byCode)})`);
-    for (const v of inv.violations.slice(0, 20)) lines.push(`    ${v.code} ${v.inventoryId}: ${v.message}`);
+    for (const v of inv.violations.slice(0, 20)) {
+      lines.push(`    ${v.code} ${v.cartId ? `cart ${v.cartId}` : v.inventoryId}: ${v.message}`);
+    }
     if (inv.violationCount > 20) lines.push(`    ... ${inv.violationCount - 20} more in the JSON file`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-function fmtSummary(s: Summary): string {
-  if (s.count === 0) return 'n/a';
-  return `p50 ${s.p50} ms, p95 ${s.p95} ms, p99 ${s.p99} ms, max ${s.max} ms (n=${s.count})`;
-}
-
-function fmtCounts(counts: Record<string, number>): string {
-  const entries = Object.entries(counts);
-  return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(', ') : 'none';
-}
-
-function round(v: number): number {
-  return Math.round(v * 100) / 100;
 }

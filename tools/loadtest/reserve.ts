@@ -34,7 +34,7 @@ type ReserveOptions = Pick<
 >;
 
 /** Starts request `index`, scheduled at `scheduledMs` after the load phase started. */
-type Fire = (index: number, scheduledMs: number) => Promise<void>;
+export type Fire = (index: number, scheduledMs: number) => Promise<void>;
 
 /**
  * Sends the reservations. Open loop (`rate`): request i is started at start + i/rate whether or not
@@ -107,7 +107,7 @@ async function reserveOne(
 }
 
 /** Starts request i at t0 + i/rate, without waiting for earlier answers; resolves when all answered. */
-async function openLoop(requests: number, rate: number, t0: number, fire: Fire): Promise<void> {
+export async function openLoop(requests: number, rate: number, t0: number, fire: Fire): Promise<void> {
   const pending: Promise<void>[] = [];
   await new Promise<void>((resolve) => {
     let next = 0;
@@ -127,7 +127,12 @@ async function openLoop(requests: number, rate: number, t0: number, fire: Fire):
 }
 
 /** Keeps `concurrency` requests in flight until all are sent; each is scheduled when it starts. */
-async function closedLoop(requests: number, concurrency: number, t0: number, fire: Fire): Promise<void> {
+export async function closedLoop(
+  requests: number,
+  concurrency: number,
+  t0: number,
+  fire: Fire,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < requests) {

@@ -1,7 +1,8 @@
 import type { LoadTestOptions } from './args';
+import { type CartRun, checkedCarts, runCartPhases } from './cart-runner';
 import { ApiClient } from './client';
 import { checkInvariants, type ItemSnapshot, type ReservationListView, type Violation } from './invariants';
-import { collectItems, pollUntilDecided } from './poller';
+import { collectTouched, pollUntilDecided } from './poller';
 import { newProgress, type Progress } from './progress';
 import { type ReserveRecord, sendReservations } from './reserve';
 import { awaitSettles, countOutstanding, sendSettles, type SettleRecord } from './settle';
@@ -22,7 +23,12 @@ export interface LoadTestRun {
   snapshots: ItemSnapshot[];
   violations: Violation[];
   finishedAt: number;
+  /** Cart mode only; `reserves` then holds one record per cart line (each line is a reservation). */
+  carts?: CartRun;
 }
+
+/** What the load, decide, settle and collect phases leave behind, in either mode. */
+export type LoadPhases = Omit<LoadTestRun, 'options' | 'itemIds' | 'violations' | 'finishedAt'>;
 
 /** The whole run: set up, load, wait for decisions, settle, collect, check. */
 export async function runLoadTest(
@@ -40,49 +46,53 @@ export async function runLoadTest(
     progress.phase = 'setup';
     await setupItems(client, itemIds, options.stock);
 
-    progress.phase = 'reserve';
-    const load = await sendReservations(client, options, itemIds, progress);
-    const deadline = Date.now() + options.decideTimeout * 1000;
-
-    progress.phase = 'decide';
-    const { decisions, undecided } = await awaitDecisions(client, load.records, deadline, progress);
-
-    let settles: SettleRecord[] = [];
-    let settleUndecided = 0;
-    if (options.confirmFraction + options.cancelFraction > 0) {
-      progress.phase = 'settle';
-      ({ settles, settleUndecided } = await settleHolds(client, options, load.records, decisions, progress));
-    }
-
-    progress.phase = 'collect';
-    const touched = new Set(load.records.map((r) => r.inventoryId));
-    const snapshots = await collectItems(
-      client,
-      itemIds.filter((id) => touched.has(id) || options.items <= 10_000),
-      16,
-      () => progress.collected++,
-    );
+    const phases =
+      options.cartLines !== undefined
+        ? await runCartPhases(client, options, itemIds, progress)
+        : await runReservationPhases(client, options, itemIds, progress);
 
     progress.phase = 'check';
-    const violations = checkRun(snapshots, load.records, settles, options.stock);
+    const violations = checkRun(phases, options.stock);
     progress.phase = 'done';
-    return {
-      options,
-      itemIds,
-      loadStartedAt: load.startedAt,
-      loadDurationMs: load.durationMs,
-      reserves: load.records,
-      decisions,
-      undecided,
-      settles,
-      settleUndecided,
-      snapshots,
-      violations,
-      finishedAt: Date.now(),
-    };
+    return { options, itemIds, ...phases, violations, finishedAt: Date.now() };
   } finally {
     client.close();
   }
+}
+
+/** Single reservations: load, wait for decisions, settle a share of the holds, collect the items. */
+async function runReservationPhases(
+  client: ApiClient,
+  options: LoadTestOptions,
+  itemIds: readonly string[],
+  progress: Progress,
+): Promise<LoadPhases> {
+  progress.phase = 'reserve';
+  const load = await sendReservations(client, options, itemIds, progress);
+  const deadline = Date.now() + options.decideTimeout * 1000;
+
+  progress.phase = 'decide';
+  const { decisions, undecided } = await awaitDecisions(client, load.records, deadline, progress);
+
+  let settles: SettleRecord[] = [];
+  let settleUndecided = 0;
+  if (options.confirmFraction + options.cancelFraction > 0) {
+    progress.phase = 'settle';
+    ({ settles, settleUndecided } = await settleHolds(client, options, load.records, decisions, progress));
+  }
+
+  progress.phase = 'collect';
+  const snapshots = await collectTouched(client, options, itemIds, load.records, progress);
+  return {
+    loadStartedAt: load.startedAt,
+    loadDurationMs: load.durationMs,
+    reserves: load.records,
+    decisions,
+    undecided,
+    settles,
+    settleUndecided,
+    snapshots,
+  };
 }
 
 /** Polls until every accepted reservation has its first decision, or `deadline` (epoch ms) passes. */
@@ -129,15 +139,11 @@ async function settleHolds(
 }
 
 /** The invariants over what was collected, given every 202 the run got. */
-function checkRun(
-  snapshots: readonly ItemSnapshot[],
-  records: readonly ReserveRecord[],
-  settles: readonly SettleRecord[],
-  stock: number,
-): Violation[] {
+function checkRun(phases: LoadPhases, stock: number): Violation[] {
+  const { snapshots, reserves, settles, carts } = phases;
   return checkInvariants({
     items: snapshots,
-    accepted: records.flatMap((r) =>
+    accepted: reserves.flatMap((r) =>
       r.reservationId ? [{ inventoryId: r.inventoryId, reservationId: r.reservationId }] : [],
     ),
     settles: settles.flatMap((s) =>
@@ -153,5 +159,6 @@ function checkRun(
         : [],
     ),
     initialStock: Object.fromEntries(snapshots.map((s) => [s.inventoryId, stock])),
+    ...(carts ? { carts: checkedCarts(carts) } : {}),
   });
 }

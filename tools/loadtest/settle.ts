@@ -27,16 +27,8 @@ export async function sendSettles(
   options: Pick<LoadTestOptions, 'confirmFraction' | 'cancelFraction' | 'seed' | 'concurrency'>,
   progress: Progress,
 ): Promise<SettleRecord[]> {
-  const order = shuffled(
-    [...held].sort((a, b) => a.reservationId.localeCompare(b.reservationId)),
-    (options.seed + 1) >>> 0,
-  );
-  const confirms = Math.round(order.length * options.confirmFraction);
-  const cancels = Math.min(order.length - confirms, Math.round(order.length * options.cancelFraction));
-  const plan = order
-    .slice(0, confirms + cancels)
-    .map((h, i) => ({ ...h, type: i < confirms ? ('Confirm' as const) : ('Cancel' as const) }));
-  return mapLimit(plan, Math.max(1, Math.min(options.concurrency ?? 64, 256)), async (p) => {
+  const plan = chooseSettles(held, (h) => h.reservationId, options);
+  return mapLimit(plan, settleParallel(options), async (p) => {
     const path = `/inventory/${encodeURIComponent(p.inventoryId)}/reservations/${encodeURIComponent(p.reservationId)}/${p.type.toLowerCase()}`;
     const t = performance.now();
     progress.settleSent++;
@@ -54,6 +46,31 @@ export async function sendSettles(
       return { ...p, status: 0, error: code, latencyMs: performance.now() - t };
     }
   });
+}
+
+/**
+ * A seeded random choice of the holds (ordered by `id` first, so the seed alone decides): the first
+ * `confirmFraction` of them to confirm, the next `cancelFraction` to cancel.
+ */
+export function chooseSettles<T extends object>(
+  held: readonly T[],
+  id: (h: T) => string,
+  options: Pick<LoadTestOptions, 'confirmFraction' | 'cancelFraction' | 'seed'>,
+): (T & { type: 'Confirm' | 'Cancel' })[] {
+  const order = shuffled(
+    [...held].sort((a, b) => id(a).localeCompare(id(b))),
+    (options.seed + 1) >>> 0,
+  );
+  const confirms = Math.round(order.length * options.confirmFraction);
+  const cancels = Math.min(order.length - confirms, Math.round(order.length * options.cancelFraction));
+  return order
+    .slice(0, confirms + cancels)
+    .map((h, i) => ({ ...h, type: i < confirms ? ('Confirm' as const) : ('Cancel' as const) }));
+}
+
+/** Confirms and cancels in flight at once: the load's concurrency, within 1..256. */
+export function settleParallel(options: Pick<LoadTestOptions, 'concurrency'>): number {
+  return Math.max(1, Math.min(options.concurrency ?? 64, 256));
 }
 
 /**

@@ -43,3 +43,17 @@ export function countBy<T>(values: Iterable<T>, key: (v: T) => string): Record<s
   }
   return Object.fromEntries([...counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
+
+export function fmtSummary(s: Summary): string {
+  if (s.count === 0) return 'n/a';
+  return `p50 ${s.p50} ms, p95 ${s.p95} ms, p99 ${s.p99} ms, max ${s.max} ms (n=${s.count})`;
+}
+
+export function fmtCounts(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  return entries.length ? entries.map(([k, v]) => `${k} ${v}`).join(', ') : 'none';
+}
+
+export function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}
