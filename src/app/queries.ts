@@ -89,6 +89,18 @@ export function listReservations(
   );
 }
 
+/** A page of item documents across every partition (one item per partition): for operations tools. */
+export function listItems(
+  deps: QueryDeps,
+  limit: number,
+  continuation: string | undefined,
+): Promise<Page<InventoryItem>> {
+  return deps.store.queryAcrossPartitions<InventoryItem>(
+    { type: 'inventory' },
+    { limit, ...(continuation ? { continuation } : {}) },
+  );
+}
+
 export function listLedger(
   deps: QueryDeps,
   inventoryId: string,

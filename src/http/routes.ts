@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ServicesProvider } from '../app/services';
 import { InvalidContinuationError, TransientStoreError } from '../ports/store';
 import { QueueUnavailableError } from '../ports/queue';
+import { getInventoryAudit, listInventory } from './handlers/audit';
 import { cancelCart, confirmCart, getCartStatus, postCart } from './handlers/carts';
 import { getInventory, getLedger, postAdjustment, putInventory } from './handlers/items';
 import { json } from './handlers/respond';
@@ -38,6 +39,8 @@ export const ROUTES: readonly RouteDef[] = [
   getInventory,
   postAdjustment,
   getLedger,
+  getInventoryAudit,
+  listInventory,
   postReservation,
   getReservationStatus,
   confirmReservation,

@@ -39,12 +39,20 @@ export type BatchResult =
 export const MAX_BATCH_OPERATIONS = 100;
 
 export interface QuerySpec {
-  type: 'reservation' | 'event';
+  type: 'reservation' | 'event' | 'tally';
   /** Only documents whose `status` equals this value. */
   status?: string;
   /** Only documents whose `userId` equals this value. */
   userId?: string;
   orderBy: 'id' | 'seq';
+}
+
+/**
+ * The one listing across partitions: every item document (one per partition), for operations tools such as
+ * the audit. On Cosmos DB a cross-partition query, so never on a request's hot path.
+ */
+export interface CrossPartitionSpec {
+  type: 'inventory';
 }
 
 export interface PageRequest {
@@ -73,6 +81,14 @@ export interface DocumentStore {
    */
   batch(partitionKey: string, operations: readonly BatchOperation[]): Promise<BatchResult>;
   query<T extends StoredDocument>(partitionKey: string, spec: QuerySpec, page: PageRequest): Promise<Page<T>>;
+  /**
+   * Documents of one type across every partition, each exactly once over the pages, in an order of the
+   * store's own that stays put while paging (embedded: by partition key and id; Cosmos DB: the service's).
+   */
+  queryAcrossPartitions<T extends StoredDocument>(
+    spec: CrossPartitionSpec,
+    page: PageRequest,
+  ): Promise<Page<T>>;
   /**
    * Resolves once every write this store acknowledged before the call survives a power loss (Cosmos DB:
    * at once, an acknowledged write is durable). Rejects with TransientStoreError when it cannot.

@@ -231,6 +231,79 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       ).rejects.toThrow(InvalidContinuationError);
     });
 
+    it("lists the tallies of a partition, all or one user's, and nothing else", async () => {
+      const tally = (userId: string) => ({
+        id: `tally-${userId}`,
+        type: 'tally',
+        userId,
+        held: 1,
+        confirmed: 0,
+      });
+      for (const userId of ['u2', 'u1', 'u3']) await store.create(pk, tally(userId));
+      await store.create(pk, doc('r1', 1, { userId: 'u1' }));
+      await store.create(`${pk}-other`, tally('u1'));
+      const all = await store.query(pk, { type: 'tally', orderBy: 'id' }, { limit: 2 });
+      expect(all.items).toEqual([tally('u1'), tally('u2')]);
+      const rest = await store.query(
+        pk,
+        { type: 'tally', orderBy: 'id' },
+        { limit: 2, continuation: all.continuation ?? '' },
+      );
+      expect(rest).toEqual({ items: [tally('u3')], continuation: null });
+      const one = await store.query(pk, { type: 'tally', userId: 'u1', orderBy: 'id' }, { limit: 10 });
+      expect(one.items).toEqual([tally('u1')]);
+    });
+
+    it('lists the item documents across partitions, each exactly once over the pages, and nothing else', async () => {
+      const partitions = ['c', 'a', 'e', 'b', 'd'].map((s) => `${pk}-${s}`);
+      const item = (p: string) => ({ id: p, type: 'inventory', available: 1 });
+      for (const p of partitions) {
+        await store.create(p, item(p));
+        await store.create(p, doc('r1', 1));
+        await store.create(p, { id: 'ev-1', type: 'event', seq: 1 } as StoredDocument);
+      }
+      const seen: StoredDocument[] = [];
+      let continuation: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.queryAcrossPartitions(
+          { type: 'inventory' },
+          { limit: 2, ...(continuation ? { continuation } : {}) },
+        );
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items);
+        continuation = page.continuation ?? undefined;
+        pages += 1;
+      } while (continuation && pages < 1000);
+      expect(seen.filter((d) => d.type !== 'inventory')).toEqual([]);
+      const mine = seen.filter((d) => partitions.includes(d.id));
+      // Exactly as written (no partition key or system property), each once; the order is the store's.
+      expect([...mine].sort((x, y) => x.id.localeCompare(y.id))).toEqual([...partitions].sort().map(item));
+    });
+
+    it('refuses, across partitions, a token it did not issue for that listing', async () => {
+      for (const s of ['a', 'b']) await store.create(`${pk}-${s}`, { id: `${pk}-${s}`, type: 'inventory' });
+      for (const id of ['r1', 'r2']) await store.create(pk, doc(id));
+      const onePartition = await store.query(pk, { type: 'reservation', orderBy: 'id' }, { limit: 1 });
+      const across = await store.queryAcrossPartitions({ type: 'inventory' }, { limit: 1 });
+      expect([onePartition.continuation, across.continuation]).toEqual([
+        expect.any(String),
+        expect.any(String),
+      ]);
+      for (const continuation of ['not-a-token', onePartition.continuation ?? '']) {
+        await expect(
+          store.queryAcrossPartitions({ type: 'inventory' }, { limit: 1, continuation }),
+        ).rejects.toThrow(InvalidContinuationError);
+      }
+      await expect(
+        store.query(
+          pk,
+          { type: 'reservation', orderBy: 'id' },
+          { limit: 1, continuation: across.continuation ?? '' },
+        ),
+      ).rejects.toThrow(InvalidContinuationError);
+    });
+
     it('answers a ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

@@ -228,6 +228,14 @@ describe('End to end with the Azure adapters (host over Cosmos DB SDK + cosmosdb
       'ReservationHeld',
       'HoldExpired',
     ]);
+    // The audit and the items listing run over Cosmos DB too (the listing is a cross-partition query).
+    const audit = await api.get<{ status: string; checked: object }>(`/inventory/${inventoryId}/audit`);
+    expect(audit.body).toMatchObject({
+      status: 'consistent',
+      checked: { events: 7, reservations: 3, tallies: 0 },
+    });
+    const listed = await api.get<{ items: { inventoryId: string }[] }>('/inventory?limit=1000');
+    expect(listed.body.items.map((i) => i.inventoryId)).toContain(inventoryId);
   }, 30_000);
 
   test('a request retried with the same Idempotency-Key yields one reservation', async () => {

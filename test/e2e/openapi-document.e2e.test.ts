@@ -21,9 +21,11 @@ describe('bad input (in-process host)', () => {
     expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
 
     const expected: Record<string, string[]> = {
+      '/api/inventory': ['get'],
       '/api/inventory/{inventoryId}': ['get', 'put'],
       '/api/inventory/{inventoryId}/adjustments': ['post'],
       '/api/inventory/{inventoryId}/ledger': ['get'],
+      '/api/inventory/{inventoryId}/audit': ['get'],
       '/api/reservations': ['post'],
       '/api/inventory/{inventoryId}/reservations': ['get'],
       '/api/inventory/{inventoryId}/reservations/{reservationId}': ['get'],
@@ -53,7 +55,7 @@ describe('bad input (in-process host)', () => {
           expect(param).toMatchObject({ required: true, schema: { type: 'string' } });
       }
     }
-    expect(operationIds.size).toBe(16);
+    expect(operationIds.size).toBe(18);
 
     // Every $ref resolves inside this document (relative refs resolve against the document root).
     const refs = collectRefs(doc);

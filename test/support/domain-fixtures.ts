@@ -23,6 +23,7 @@ import type { Clock } from '../../src/ports/clock';
 import type {
   BatchOperation,
   BatchResult,
+  CrossPartitionSpec,
   DocumentStore,
   Page,
   PageRequest,
@@ -298,6 +299,13 @@ export class InterceptingStore implements DocumentStore {
     page: PageRequest,
   ): Promise<Page<T>> {
     return this.inner.query<T>(partitionKey, spec, page);
+  }
+
+  queryAcrossPartitions<T extends StoredDocument>(
+    spec: CrossPartitionSpec,
+    page: PageRequest,
+  ): Promise<Page<T>> {
+    return this.inner.queryAcrossPartitions<T>(spec, page);
   }
 
   sync(): Promise<void> {

@@ -1,6 +1,7 @@
 import type {
   BatchOperation,
   BatchResult,
+  CrossPartitionSpec,
   DocumentStore,
   Page,
   PageRequest,
@@ -77,6 +78,16 @@ export class DelayedStore implements DocumentStore {
     this.calls.query += 1;
     await this.roundTrip();
     return this.inner.query<T>(partitionKey, spec, page);
+  }
+
+  /** Counted as a query: one round trip per page. */
+  async queryAcrossPartitions<T extends StoredDocument>(
+    spec: CrossPartitionSpec,
+    page: PageRequest,
+  ): Promise<Page<T>> {
+    this.calls.query += 1;
+    await this.roundTrip();
+    return this.inner.queryAcrossPartitions<T>(spec, page);
   }
 
   sync(): Promise<void> {

@@ -1,9 +1,18 @@
-import type { Container, JSONObject, OperationInput, OperationResponse, SqlParameter } from '@azure/cosmos';
+import type {
+  Container,
+  FeedOptions,
+  JSONObject,
+  OperationInput,
+  OperationResponse,
+  SqlParameter,
+  SqlQuerySpec,
+} from '@azure/cosmos';
 import {
   assertBatchShape,
   InvalidContinuationError,
   type BatchOperation,
   type BatchResult,
+  type CrossPartitionSpec,
   type DocumentStore,
   type Page,
   type PageRequest,
@@ -12,6 +21,13 @@ import {
   type Versioned,
   type WriteResult,
 } from '../../ports/store';
+import {
+  decodeAcrossContinuation,
+  decodeContinuation,
+  encodeAcrossContinuation,
+  encodeContinuation,
+  type Cursor,
+} from './continuation';
 import { statusOf, transientErrorOf, translateError, writeFailureForStatus, writeFailureOf } from './errors';
 import { PARTITION_KEY_PROPERTY } from './partition';
 
@@ -170,17 +186,46 @@ export class CosmosStore implements DocumentStore {
       parameters.push({ name: '@userId', value: spec.userId });
     }
     const orderBy = spec.orderBy === 'seq' ? 'c.seq' : 'c.id';
+    const { items, next } = await this.fetchPage<T>(
+      { query: `SELECT * FROM c WHERE ${where} ORDER BY ${orderBy}`, parameters },
+      { partitionKey, maxItemCount: limit },
+      sdkToken,
+    );
+    return { items, continuation: next === null ? null : encodeContinuation({ ...cursor, c: next }) };
+  }
+
+  /**
+   * A cross-partition query (no partition key): the service fans it out over the physical partitions and the
+   * SDK's continuation token carries where each one stands. No ORDER BY: the order is the service's, each
+   * document comes once, and `type` is an indexed path.
+   */
+  async queryAcrossPartitions<T extends StoredDocument>(
+    spec: CrossPartitionSpec,
+    page: PageRequest,
+  ): Promise<Page<T>> {
+    const sdkToken =
+      page.continuation === undefined ? undefined : decodeAcrossContinuation(page.continuation, spec);
+    const { items, next } = await this.fetchPage<T>(
+      { query: 'SELECT * FROM c WHERE c.type = @type', parameters: [{ name: '@type', value: spec.type }] },
+      { maxItemCount: Math.max(1, Math.floor(page.limit)) },
+      sdkToken,
+    );
+    return { items, continuation: next === null ? null : encodeAcrossContinuation(spec, next) };
+  }
+
+  /** One page of a query, stripped of Cosmos DB's own fields; `next` is the SDK's token, null at the end. */
+  private async fetchPage<T>(
+    query: SqlQuerySpec,
+    options: FeedOptions,
+    sdkToken: string | undefined,
+  ): Promise<{ items: T[]; next: string | null }> {
     let response;
     try {
       response = await this.container.items
-        .query<CosmosItem>(
-          { query: `SELECT * FROM c WHERE ${where} ORDER BY ${orderBy}`, parameters },
-          {
-            partitionKey,
-            maxItemCount: limit,
-            ...(sdkToken === undefined ? {} : { continuationToken: sdkToken }),
-          },
-        )
+        .query<CosmosItem>(query, {
+          ...options,
+          ...(sdkToken === undefined ? {} : { continuationToken: sdkToken }),
+        })
         .fetchNext();
     } catch (error) {
       if (sdkToken !== undefined && isContinuationRejection(error)) throw new InvalidContinuationError();
@@ -189,7 +234,7 @@ export class CosmosStore implements DocumentStore {
     const items = response.resources.map((item) => stripSystemProperties(item) as unknown as T);
     const next = response.continuationToken;
     const more = response.hasMoreResults && typeof next === 'string' && next !== '';
-    return { items, continuation: more ? encodeContinuation({ ...cursor, c: next }) : null };
+    return { items, next: more ? next : null };
   }
 
   /** An acknowledged Cosmos DB write is already durable (written to a quorum of replicas). */
@@ -281,42 +326,4 @@ function toOperationInput(partitionKey: string, op: BatchOperation): OperationIn
       // The typings leave ifMatch off DeleteOperationInput; the service honours it on every operation.
       return { operationType: 'Delete', partitionKey, id: op.id, ...ifMatch };
   }
-}
-
-/** What a continuation token is bound to, plus the SDK's own token (`c`). */
-interface Cursor {
-  p: string;
-  t: QuerySpec['type'];
-  s: string | null;
-  u: string | null;
-  o: QuerySpec['orderBy'];
-}
-
-function encodeContinuation(cursor: Cursor & { c: string }): string {
-  return Buffer.from(JSON.stringify({ v: 1, ...cursor }), 'utf8').toString('base64url');
-}
-
-/** The SDK token inside one of our tokens, if it was issued for this very partition and query. */
-function decodeContinuation(token: string, expected: Cursor): string {
-  try {
-    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Partial<Cursor> & {
-      v?: unknown;
-      c?: unknown;
-    };
-    if (
-      value.v === 1 &&
-      typeof value.c === 'string' &&
-      value.c !== '' &&
-      value.p === expected.p &&
-      value.t === expected.t &&
-      value.s === expected.s &&
-      (value.u ?? null) === expected.u &&
-      value.o === expected.o
-    ) {
-      return value.c;
-    }
-  } catch {
-    // fall through: not ours
-  }
-  throw new InvalidContinuationError();
 }

@@ -1,8 +1,14 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../ports/clock';
-import { decodeContinuation, encodeContinuation } from './continuation';
 import {
+  decodeAcrossContinuation,
+  decodeContinuation,
+  encodeAcrossContinuation,
+  encodeContinuation,
+} from './continuation';
+import {
+  acrossQuery,
   pageQuery,
   prepareStoreStatements,
   type ListedRow,
@@ -15,6 +21,7 @@ import {
   assertBatchShape,
   type BatchOperation,
   type BatchResult,
+  type CrossPartitionSpec,
   type DocumentStore,
   type Page,
   type PageRequest,
@@ -209,17 +216,7 @@ export class EmbeddedStore implements DocumentStore {
       page.continuation === undefined ? undefined : decodeContinuation(page.continuation, spec.orderBy);
     const limit = Math.max(1, Math.floor(page.limit));
     const { sql, params } = pageQuery(partitionKey, spec, after, this.clock.now().getTime(), limit);
-    let statement = this.queries.get(sql);
-    if (!statement) {
-      statement = this.db.prepare<(string | number)[], ListedRow>(sql);
-      this.queries.set(sql, statement);
-    }
-    let rows: ListedRow[];
-    try {
-      rows = statement.all(...params);
-    } catch (error) {
-      throw this.storageError(error);
-    }
+    const rows = this.listRows(sql, params);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const continuation =
@@ -227,6 +224,40 @@ export class EmbeddedStore implements DocumentStore {
         ? encodeContinuation({ id: last.id, seq: last.seq, by: spec.orderBy })
         : null;
     return { items: items.map((r) => JSON.parse(r.body) as T), continuation };
+  }
+
+  /** Item documents across partitions, through their own partial index, in (partition key, id) order. */
+  async queryAcrossPartitions<T extends StoredDocument>(
+    spec: CrossPartitionSpec,
+    page: PageRequest,
+  ): Promise<Page<T>> {
+    await Promise.resolve();
+    const after =
+      page.continuation === undefined ? undefined : decodeAcrossContinuation(page.continuation, spec);
+    const limit = Math.max(1, Math.floor(page.limit));
+    const { sql, params } = acrossQuery(spec, after, this.clock.now().getTime(), limit);
+    const rows = this.listRows(sql, params);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const continuation =
+      rows.length > limit && last
+        ? encodeAcrossContinuation({ pk: last.pk ?? '', id: last.id, by: `across:${spec.type}` })
+        : null;
+    return { items: items.map((r) => JSON.parse(r.body) as T), continuation };
+  }
+
+  /** Runs a listing statement (each SQL shape prepared once); a disk that fails it is an outage. */
+  private listRows(sql: string, params: (string | number)[]): ListedRow[] {
+    let statement = this.queries.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<(string | number)[], ListedRow>(sql);
+      this.queries.set(sql, statement);
+    }
+    try {
+      return statement.all(...params);
+    } catch (error) {
+      throw this.storageError(error);
+    }
   }
 
   ping(): Promise<void> {

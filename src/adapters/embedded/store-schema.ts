@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { QuerySpec } from '../../ports/store';
-import type { Cursor } from './continuation';
+import type { CrossPartitionSpec, QuerySpec } from '../../ports/store';
+import type { AcrossCursor, Cursor } from './continuation';
 
 /**
  * One table for every document, keyed like the Cosmos DB container: (partition key, id). `pk` is the
  * partition key the write named; the body is the document as written, which carries none. `type`,
- * `status` and `seq` are copied out of the body only so one-partition listings can use an index.
+ * `status` and `seq` are copied out of the body only so one-partition listings can use an index; the item
+ * documents (one per partition) have a small index of their own for the listing across partitions.
  */
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS store_docs (
@@ -21,6 +22,7 @@ const SCHEMA = `
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS store_docs_by_seq ON store_docs (pk, type, seq, id);
   CREATE INDEX IF NOT EXISTS store_docs_by_status ON store_docs (pk, type, status, id);
+  CREATE INDEX IF NOT EXISTS store_docs_items ON store_docs (pk, id) WHERE type = 'inventory';
   CREATE INDEX IF NOT EXISTS store_docs_by_expiry ON store_docs (expires_at) WHERE expires_at IS NOT NULL;
 `;
 
@@ -34,6 +36,8 @@ export interface ListedRow {
   body: string;
   id: string;
   seq: number | null;
+  /** Selected by the listing across partitions only. */
+  pk?: string;
 }
 
 export type StoreStatements = ReturnType<typeof prepareStoreStatements>;
@@ -96,5 +100,26 @@ export function pageQuery(
   }
   const order = spec.orderBy === 'seq' ? 'seq, id' : 'id';
   const sql = `SELECT body, id, seq FROM store_docs WHERE ${clauses.join(' AND ')} ORDER BY ${order} LIMIT ?`;
+  return { sql, params: [...params, limit + 1] };
+}
+
+/** What each listing across partitions may name: a literal, so the item index's WHERE clause applies. */
+const ACROSS_TYPES: Record<CrossPartitionSpec['type'], string> = { inventory: "'inventory'" };
+
+/** One page of the listing across partitions, in (partition key, id) order, one row more than the page. */
+export function acrossQuery(
+  spec: CrossPartitionSpec,
+  after: AcrossCursor | undefined,
+  now: number,
+  limit: number,
+): { sql: string; params: (string | number)[] } {
+  const clauses = [`type = ${ACROSS_TYPES[spec.type]}`, '(expires_at IS NULL OR expires_at > ?)'];
+  const params: (string | number)[] = [now];
+  if (after) {
+    // A row value: SQLite seeks the item index to the cursor instead of scanning it from the start.
+    clauses.push('(pk, id) > (?, ?)');
+    params.push(after.pk, after.id);
+  }
+  const sql = `SELECT body, pk, id, seq FROM store_docs WHERE ${clauses.join(' AND ')} ORDER BY pk, id LIMIT ?`;
   return { sql, params: [...params, limit + 1] };
 }

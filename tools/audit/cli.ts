@@ -1,0 +1,55 @@
+import { AuditArgsError, AuditHelpRequested, parseAuditArgs, USAGE, type AuditOptions } from './args';
+import { formatSummary, runAudit, type Output } from './run';
+
+const STANDARD: Output = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/**
+ * `npm run audit -- --url URL [--key KEY]`: audits every item. Exit 0 when every item is consistent, 1 on any
+ * difference or an item (or the listing) that could not be audited, 2 on bad arguments.
+ */
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  output: Output = STANDARD,
+): Promise<number> {
+  let options: AuditOptions;
+  try {
+    options = parseAuditArgs(argv, env);
+  } catch (error) {
+    if (error instanceof AuditHelpRequested) {
+      output.out(USAGE);
+      return 0;
+    }
+    if (error instanceof AuditArgsError) {
+      output.err(`audit: invalid arguments\n${error.problems.map((p) => `  - ${p}`).join('\n')}`);
+      output.err('Run with --help for usage.');
+      return 2;
+    }
+    throw error;
+  }
+  try {
+    const summary = await runAudit(options, output);
+    output.out(formatSummary(summary));
+    return summary.inconsistent === 0 && summary.failed === 0 ? 0 : 1;
+  } catch (error) {
+    output.err(`audit: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `audit: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
+}
