@@ -15,8 +15,8 @@ type Deps = ProcessorDeps & { store: DocumentStore; queue: CommandQueue };
 /**
  * Handles messages of one cart's session in order, like an item's: load the cart, decide each command
  * (pure), write the cart under its ETag (a conflict reloads and decides again), then send the line
- * commands the decisions call for. A redelivery sends again what the cart's goal still needs: a crash
- * between the write and the send must not strand the lines.
+ * commands the decisions call for. A redelivery, or a message that changed nothing, sends again what the
+ * cart's goal still needs: a crash between the write and the send must not strand the lines.
  */
 export async function handleCartMessages(
   cartId: string,
@@ -40,8 +40,11 @@ export async function handleCartMessages(
     () => decideAndWrite(cartId, commands, deps),
     async () => undefined, // every attempt reads the cart afresh
   );
-  const redelivered = messages.some((m) => m.deliveryCount > 1);
-  const send = redelivered && decided.cart ? outstanding(decided.cart, deps.clock.now().toISOString()) : [];
+  // A message that changed nothing may be one whose decision was saved before its send was lost (a
+  // redelivery, or a retry after an ambiguous store error): send again what the cart's goal still needs.
+  const again =
+    messages.some((m) => m.deliveryCount > 1) || decided.outcomes.some((o) => o.status === 'noop');
+  const send = again && decided.cart ? outstanding(decided.cart, deps.clock.now().toISOString()) : [];
   await sendLines(deps.queue, [...decided.send, ...send]);
   valid.forEach(({ index }, i) => {
     const outcome = decided.outcomes[i];

@@ -28,7 +28,7 @@ export type AuditCheck = (typeof AUDIT_CHECKS)[number];
 
 export interface AuditDifference {
   check: AuditCheck;
-  /** What was compared: `item.available`, `ledger[3].seq`, `reservation r-1`, `tally-user-1.held`... */
+  /** What was compared: `item.available`, `ledger[3].seq`, `reservation r-1`, `tally:user-1.held`... */
   subject: string;
   /** What the ledger (or, for the sums and tallies, the reservations) says it should be. */
   expected: number | string;

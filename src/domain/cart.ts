@@ -140,7 +140,10 @@ export function outstanding(cart: Cart, now: string): LineCommand[] {
   const goal = cart.goal;
   if (goal === 'hold') return [];
   return cart.lines.flatMap((line, i): LineCommand[] => {
-    if (line.status !== 'held') return [];
+    // Held lines, and for a cancel or an expiry the pending ones too: an item's session is FIFO, so the
+    // command lands after the line's Reserve and ends the hold it may make.
+    const reach = goal === 'cancel' || goal === 'expire' ? ['held', 'pending'] : ['held'];
+    if (!reach.includes(line.status)) return [];
     const base = {
       inventoryId: line.inventoryId,
       reservationId: line.reservationId,

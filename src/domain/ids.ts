@@ -17,5 +17,6 @@ export function commandMarkerId(commandId: string): string {
 
 /** A user's per-item tally lives beside the item's reservations, one document per user. */
 export function tallyId(userId: string): string {
-  return `tally-${userId}`;
+  // ':' is not allowed in an item id, so a user's tally never takes an item's id.
+  return `tally:${userId}`;
 }

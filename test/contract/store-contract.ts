@@ -233,7 +233,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
 
     it("lists the tallies of a partition, all or one user's, and nothing else", async () => {
       const tally = (userId: string) => ({
-        id: `tally-${userId}`,
+        id: `tally:${userId}`,
         type: 'tally',
         userId,
         held: 1,

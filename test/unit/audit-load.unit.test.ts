@@ -73,7 +73,7 @@ describe('auditing an item through the store', () => {
     const item = (await t.store.read<InventoryItem>('sku-1', 'sku-1'))?.doc;
     const tally: UserTally = {
       type: 'tally',
-      id: 'tally-user-1',
+      id: 'tally:user-1',
       inventoryId: 'sku-1',
       userId: 'user-1',
       held: 1,
@@ -89,7 +89,7 @@ describe('auditing an item through the store', () => {
       result: {
         status: 'inconsistent',
         checked: { events: 1, reservations: 0, tallies: 1 },
-        differences: [{ check: 'tally', subject: 'tally-user-1.held', expected: 0, found: 1 }],
+        differences: [{ check: 'tally', subject: 'tally:user-1.held', expected: 0, found: 1 }],
       },
     });
   });

@@ -187,7 +187,7 @@ describe('the audit of an item', () => {
         expected: 'ReservationHeld of 1',
         found: `ReservationCancelled of 1 (seq ${cancelled?.seq})`,
       }),
-      expect.objectContaining({ check: 'tally', subject: 'tally-user-b.held', expected: 2, found: 1 }),
+      expect.objectContaining({ check: 'tally', subject: 'tally:user-b.held', expected: 2, found: 1 }),
     ]);
   });
 
@@ -199,7 +199,7 @@ describe('the audit of an item', () => {
     expect(auditItem({ ...input, tallies }).differences).toEqual([
       {
         check: 'tally',
-        subject: 'tally-user-b.confirmed',
+        subject: 'tally:user-b.confirmed',
         expected: 1,
         found: 2,
         detail: "user user-b's tally says confirmed 2, their confirmed reservations add up to 1",

@@ -162,11 +162,15 @@ describe('a cart', () => {
     ).toBe('cancelled');
   });
 
-  it('expires a held cart at expiresAt, and a pending one at once: held lines now, late ones as they are held', () => {
+  it('expires a held cart at expiresAt, and a pending one at once: every line, held or pending (behind its Reserve), again as one is held', () => {
     expect(run(place, ...allHeld, expireCart).cart.goal).toBe('expire');
     const pending = run(place, told('a', 'held'), expireCart);
     expect(pending.cart).toMatchObject({ goal: 'expire', status: 'pending' });
-    expect(pending.sent).toEqual([`ExpireHold r-a ${CART}.0.e`]);
+    expect(pending.sent).toEqual([
+      `ExpireHold r-a ${CART}.0.e`,
+      `ExpireHold r-b ${CART}.1.e`,
+      `ExpireHold r-c ${CART}.2.e`,
+    ]);
     const late = run(
       place,
       told('a', 'held'),
@@ -174,7 +178,12 @@ describe('a cart', () => {
       told('b', 'held'),
       told('c', 'rejected', 'HOLD_EXPIRED'),
     );
-    expect(late.sent).toEqual([`ExpireHold r-a ${CART}.0.e`, `ExpireHold r-b ${CART}.1.e`]);
+    expect(late.sent).toEqual([
+      `ExpireHold r-a ${CART}.0.e`,
+      `ExpireHold r-b ${CART}.1.e`,
+      `ExpireHold r-c ${CART}.2.e`,
+      `ExpireHold r-b ${CART}.1.e`,
+    ]);
     expect(late.cart.status).toBe('held');
     const done = run(
       place,
@@ -188,7 +197,7 @@ describe('a cart', () => {
     expect(done.cart.status).toBe('expired');
   });
 
-  it('cancels a pending cart at once, and a line held afterwards follows', () => {
+  it('cancels a pending cart at once, pending lines too, and a line held afterwards follows', () => {
     const { cart, sent } = run(
       place,
       told('a', 'held'),
@@ -197,7 +206,12 @@ describe('a cart', () => {
       told('c', 'rejected', 'INSUFFICIENT_STOCK'),
     );
     expect(cart.goal).toBe('cancel');
-    expect(sent).toEqual([`Cancel r-a ${CART}.0.x`, `Cancel r-b ${CART}.1.x`]);
+    expect(sent).toEqual([
+      `Cancel r-a ${CART}.0.x`,
+      `Cancel r-b ${CART}.1.x`,
+      `Cancel r-c ${CART}.2.x`,
+      `Cancel r-b ${CART}.1.x`,
+    ]);
   });
 
   it('keeps whichever of confirm, cancel and expiry came first', () => {

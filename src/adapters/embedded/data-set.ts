@@ -210,8 +210,8 @@ function activeHolds(db: Database.Database): Hold[] {
 /**
  * Every active hold must still be able to end: its ExpireHold is in the queue, or its Reserve is (a
  * redelivery schedules the expiry); a dead-lettered one is not lost either, it is there to be resubmitted.
- * A cart's line ends with its cart: the cart's scheduled ExpireCart, or a line command it sent (their ids
- * all start with the cart id), is in the queue.
+ * A cart's line ends with its cart: some message of that cart (its ExpireCart, a line's Reserve or report,
+ * a confirm, a line command it sent) is still in the queue.
  */
 function holdsWithoutExpiry(db: Database.Database, holds: readonly Hold[]): Hold[] {
   if (holds.length === 0) return [];
@@ -221,13 +221,22 @@ function holdsWithoutExpiry(db: Database.Database, holds: readonly Hold[]): Hold
     ? db.prepare('SELECT 1 FROM queue_dead_letters WHERE message_id = ? LIMIT 1')
     : null;
   const present = (id: string) => live.get(id) !== undefined || letters?.get(id) !== undefined;
-  const ofCart = db.prepare('SELECT 1 FROM queue_messages WHERE substr(message_id, 1, ?) = ? LIMIT 1');
-  const cartMessage = (cartId: string) => ofCart.get(cartId.length + 1, `${cartId}.`) !== undefined;
+  const carts = cartsInQueue(db);
   return holds.filter((h) =>
-    h.cartId !== null
-      ? !cartMessage(h.cartId) && !present(h.commandId)
-      : !present(`${h.commandId}.expire`) && !present(h.commandId),
+    h.cartId !== null ? !carts.has(h.cartId) : !present(`${h.commandId}.expire`) && !present(h.commandId),
   );
+}
+
+/** The carts with a message still in the queue (live or dead-lettered): each can still end its lines. */
+function cartsInQueue(db: Database.Database): Set<string> {
+  const tables = ['queue_messages', 'queue_dead_letters'].filter((t) => hasTable(db, t));
+  const ids = tables.flatMap(
+    (t) =>
+      db
+        .prepare(`SELECT DISTINCT json_extract(body, '$.cartId') AS cartId FROM ${t} WHERE json_valid(body)`)
+        .all() as { cartId: unknown }[],
+  );
+  return new Set(ids.flatMap((r) => (typeof r.cartId === 'string' ? [r.cartId] : [])));
 }
 
 /**
