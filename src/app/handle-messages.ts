@@ -10,8 +10,8 @@ import { recordPoison } from './poison';
 export type { IncomingMessage, Settlement } from './messages';
 import { processCommands, type ProcessorDeps } from './process-commands';
 import { handleCartMessages } from './process-cart';
-import { reportLines } from './report-lines';
-import { scheduleExpiries } from './schedule-expiries';
+import { lineReports } from './report-lines';
+import { expiryMessages } from './schedule-expiries';
 
 /**
  * Handles messages of one session in order. Poison messages (unparseable, schema violations, a command
@@ -41,8 +41,12 @@ export async function handleSessionMessages(
     const commands = valid.map((v) => v.command);
     const outcomes = await processCommands(inventoryId, commands, deps);
     for (const outcome of outcomes) log.debug('command decided', { inventoryId, ...outcome });
-    await scheduleExpiries(deps.queue, commands, outcomes);
-    await reportLines(deps.store, deps.queue, inventoryId, commands, deps.clock.now());
+    // What follows the commit goes in one send: the holds' expiries and the carts' line reports.
+    const follow = [
+      ...expiryMessages(commands, outcomes),
+      ...(await lineReports(deps.store, inventoryId, commands, deps.clock.now())),
+    ];
+    if (follow.length > 0) await deps.queue.send(follow);
     outcomes.forEach((outcome, i) => {
       const target = valid[i];
       if (target) settlements.set(target.index, { action: 'complete', outcome });

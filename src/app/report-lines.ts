@@ -1,6 +1,6 @@
 import { cartPartition, type LineDecidedCommand } from '../domain/cart-model';
 import type { Command, Reservation } from '../domain/model';
-import type { CommandQueue, OutgoingCommand } from '../ports/queue';
+import type { OutgoingCommand } from '../ports/queue';
 import type { DocumentStore } from '../ports/store';
 
 /** The message id of a line's report: derived from the line command, so a resend is a duplicate. */
@@ -9,17 +9,16 @@ export function lineReportId(command: Command): string {
 }
 
 /**
- * Tells each cart what became of its lines, after their decisions are committed: the reservation as it
+ * What to tell each cart about its lines, once their decisions are committed: the reservation as it
  * is now, read back. A redelivered line command that finds itself already applied reports again (its
  * first report may be what the crash lost); the cart ignores a report it already has.
  */
-export async function reportLines(
+export async function lineReports(
   store: DocumentStore,
-  queue: CommandQueue,
   inventoryId: string,
   commands: readonly Command[],
   now: Date,
-): Promise<void> {
+): Promise<OutgoingCommand[]> {
   const messages: OutgoingCommand[] = [];
   for (const command of commands) {
     if (command.type === 'Adjust' || command.cartId === undefined) continue;
@@ -36,5 +35,5 @@ export async function reportLines(
     };
     messages.push({ sessionId: cartPartition(command.cartId), messageId: report.commandId, body: report });
   }
-  if (messages.length > 0) await queue.send(messages);
+  return messages;
 }

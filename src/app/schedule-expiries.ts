@@ -1,5 +1,5 @@
 import type { Command, ExpireHoldCommand, ReserveCommand } from '../domain/model';
-import type { CommandQueue, OutgoingCommand } from '../ports/queue';
+import type { OutgoingCommand } from '../ports/queue';
 import type { CommandOutcome } from './processing/outcome';
 
 /** The message id of a hold's expiry: derived from its Reserve, so a resend is a duplicate the queue drops. */
@@ -8,17 +8,16 @@ export function expiryMessageId(reserve: ReserveCommand): string {
 }
 
 /**
- * Schedules the ExpireHold of every hold this delivery made, into the item's session at `expiresAt`,
- * after the holds are committed: a rejected reservation never leaves an expiry message behind. A Reserve
- * found already applied (a redelivery after a crash between commit and this send) schedules it again;
- * the derived message id makes that a duplicate when the first send did land, and an ExpireHold for a
- * hold that has already ended is a no-op. If this send fails the delivery fails and is redelivered.
+ * The ExpireHold of every hold this delivery made, into the item's session at `expiresAt`, to send after
+ * the holds are committed: a rejected reservation never leaves an expiry message behind. A Reserve found
+ * already applied (a redelivery after a crash between commit and send) schedules it again; the derived
+ * message id makes that a duplicate when the first send did land, and an ExpireHold for a hold that has
+ * already ended is a no-op. If the send fails the delivery fails and is redelivered.
  */
-export async function scheduleExpiries(
-  queue: CommandQueue,
+export function expiryMessages(
   commands: readonly Command[],
   outcomes: readonly CommandOutcome[],
-): Promise<void> {
+): OutgoingCommand[] {
   const messages: OutgoingCommand[] = [];
   commands.forEach((command, i) => {
     const status = outcomes[i]?.status;
@@ -40,5 +39,5 @@ export async function scheduleExpiries(
       scheduledEnqueueTime: new Date(command.expiresAt),
     });
   });
-  if (messages.length > 0) await queue.send(messages);
+  return messages;
 }

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ts from 'typescript';
 import { localSettings, startHost, type Host } from '../../src/local/host';
 import { main } from '../../tools/audit/cli';
 import { corruptItem, limitedTraffic } from '../support/audit-traffic';
 import { ApiClient, loopback } from '../support/http-client';
+import { buildTool } from '../support/tools-build';
 
 /**
  * `npm run audit`: the tool against an in-process host behind an API key. It exits 0 while every item is
@@ -16,7 +16,6 @@ import { ApiClient, loopback } from '../support/http-client';
 
 jest.setTimeout(60_000);
 
-const ROOT = path.resolve(__dirname, '../..');
 const KEY = 'audit-tool-test-key-0123';
 
 let host: Host;
@@ -47,20 +46,6 @@ afterAll(async () => {
   await host?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Transpiles tools/audit (it imports nothing outside its folder) so the CLI runs as a child process. */
-function compileCli(outDir: string): string {
-  const srcDir = path.join(ROOT, 'tools/audit');
-  mkdirSync(outDir, { recursive: true });
-  for (const file of readdirSync(srcDir).filter((f) => f.endsWith('.ts'))) {
-    const { outputText } = ts.transpileModule(readFileSync(path.join(srcDir, file), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-      fileName: file,
-    });
-    writeFileSync(path.join(outDir, file.replace(/\.ts$/, '.js')), outputText);
-  }
-  return path.join(outDir, 'cli.js');
-}
 
 function exec(cli: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -124,7 +109,7 @@ describe('the audit tool', () => {
       'audited 2 items: 1 consistent, 1 inconsistent, 0 not audited',
     ]);
 
-    const cli = compileCli(path.join(dir, 'cli'));
+    const cli = buildTool(path.join(dir, 'cli'), 'audit');
     const failed = await exec(cli, ['--url', url, '--key', KEY]);
     expect({ code: failed.code, stderr: failed.stderr }).toEqual({ code: 1, stderr: '' });
     expect(failed.stdout).toContain('INCONSISTENT  tool-a');

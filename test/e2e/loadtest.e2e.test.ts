@@ -1,43 +1,16 @@
 import { execFile } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ts from 'typescript';
 import { parseArgs } from '../../tools/loadtest/args';
 import { buildReport, type LoadTestReport } from '../../tools/loadtest/report';
 import { runLoadTest } from '../../tools/loadtest/runner';
 import { localSettings, startHost, type Host } from '../../src/local/host';
+import { buildTool } from '../support/tools-build';
 
 jest.setTimeout(60_000);
 
 const ROOT = path.resolve(__dirname, '../..');
-
-/** Transpiles tools/loadtest to plain CommonJS so the CLI runs as a child process without a full build. */
-function compileCli(outDir: string): string {
-  const srcDir = path.join(ROOT, 'tools/loadtest');
-  mkdirSync(outDir, { recursive: true });
-  for (const file of readdirSync(srcDir).filter((f) => f.endsWith('.ts'))) {
-    const source = readFileSync(path.join(srcDir, file), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
-        target: ts.ScriptTarget.ES2022,
-        esModuleInterop: true,
-      },
-      fileName: file,
-    });
-    writeFileSync(path.join(outDir, file.replace(/\.ts$/, '.js')), outputText);
-  }
-  return path.join(outDir, 'cli.js');
-}
 
 /** Runs the compiled CLI as a child process: its exit code and output. */
 function runCli(cli: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -191,7 +164,7 @@ describe('load test against the one-machine host', () => {
   });
 
   it('runs as a CLI: exit 0 and the JSON results written; exit 2 on bad arguments', async () => {
-    const cli = compileCli(path.join(dir, 'cli'));
+    const cli = buildTool(path.join(dir, 'cli'), 'loadtest');
     const out = path.join(dir, 'results', 'run.json');
     const exec = (args: string[]) => runCli(cli, args);
 
@@ -231,7 +204,7 @@ describe('load test against the one-machine host', () => {
       () => undefined,
     );
     try {
-      const cli = compileCli(path.join(dir, 'cli-carts'));
+      const cli = buildTool(path.join(dir, 'cli-carts'), 'loadtest');
       const out = path.join(dir, 'results', 'carts.json');
       const args = ['--cart-lines', '2', '--items', '3', '--stock', '6', '--requests', '20', '--rate', '100'];
       const run = await runCli(cli, [

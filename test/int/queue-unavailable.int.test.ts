@@ -10,7 +10,7 @@ import { ServiceBusCommandQueue } from '../../src/adapters/servicebus/service-bu
 import { ItemCache } from '../../src/app/item-cache';
 import type { Services } from '../../src/app/services';
 import type { ExpireHoldCommand, ReserveCommand } from '../../src/domain/model';
-import { scheduleExpiries } from '../../src/app/schedule-expiries';
+import { expiryMessages } from '../../src/app/schedule-expiries';
 import { bindRoutes, type BoundRoute } from '../../src/http/routes';
 import { systemClock } from '../../src/ports/clock';
 import { QueueUnavailableError } from '../../src/ports/queue';
@@ -188,7 +188,7 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
         reservationId: reserve.reservationId,
       },
     ];
-    await scheduleExpiries(queue, [reserve], held);
+    await queue.send(expiryMessages([reserve], held));
     const entries = peer.schedules.flatMap((s) => s.entries);
     expect(entries).toHaveLength(1);
     const entry = entries[0]!;
@@ -208,7 +208,7 @@ describe('POST /api/reservations with the Service Bus adapter', () => {
     expect(at.toISOString()).toBe(reserve.expiresAt);
 
     peer.failManagementWith = { statusCode: 503, ...SERVER_BUSY };
-    await expect(scheduleExpiries(queue, [reserve], held)).rejects.toBeInstanceOf(QueueUnavailableError);
+    await expect(queue.send(expiryMessages([reserve], held))).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
   test('with an Idempotency-Key: a 503 frees the key, so the retry is accepted afresh and then replays', async () => {

@@ -3,6 +3,7 @@
  * bounded helpers to poll a status resource and to page through an item's ledger.
  */
 import { mapLimit, sleep } from '../../tools/loadtest/client';
+import type { LedgerEventView as ToolLedgerEventView } from '../../tools/loadtest/invariants';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -20,16 +21,9 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-export interface LedgerEventView {
-  seq: number;
-  kind: string;
-  commandId: string;
-  reservationId: string | null;
-  quantity: number | null;
-  delta: { available: number; reserved: number; confirmed: number };
-  reason: string | null;
+/** A ledger event as the API answers it: what the load tool reads, and the note. */
+export interface LedgerEventView extends ToolLedgerEventView {
   note: string | null;
-  at: string;
 }
 
 export interface ItemView {

@@ -2,30 +2,9 @@ import {
   checkInvariants,
   type InvariantInput,
   type ItemSnapshot,
-  type LedgerEventView,
   type ViolationCode,
 } from '../../tools/loadtest/invariants';
-
-const AT = '2025-01-01T00:00:00.000Z';
-
-function ev(
-  seq: number,
-  kind: string,
-  delta: [number, number, number],
-  reservationId: string | null = null,
-  commandId = `c-${seq}`,
-): LedgerEventView {
-  return {
-    seq,
-    kind,
-    commandId,
-    reservationId,
-    quantity: reservationId ? 1 : null,
-    delta: { available: delta[0], reserved: delta[1], confirmed: delta[2] },
-    reason: kind === 'ReservationRejected' ? 'INSUFFICIENT_STOCK' : null,
-    at: AT,
-  };
-}
+import { ev } from '../support/loadtest-ledger';
 
 /** Item A: stock 2; r1 held then confirmed (by cmd k1), r2 held then cancelled (k2), r3 held, r4 rejected. */
 function consistent(): InvariantInput {

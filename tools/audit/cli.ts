@@ -1,5 +1,6 @@
 import { AuditArgsError, AuditHelpRequested, parseAuditArgs, USAGE, type AuditOptions } from './args';
 import { formatSummary, runAudit, type Output } from './run';
+import { runMain } from '../run-main';
 
 const STANDARD: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -40,16 +41,4 @@ export async function main(
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(
-        `audit: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runMain('audit', () => main(process.argv.slice(2)));

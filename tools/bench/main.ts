@@ -11,6 +11,7 @@ import {
 } from './report';
 import { benchModes, benchRun, failedRun, type ModeSpec, type RunResult } from './run';
 import { SCENARIO_TITLES } from './workload';
+import { runMain } from '../run-main';
 
 const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 
@@ -109,14 +110,4 @@ function printReport(args: BenchArgs, report: Report): void {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runMain('bench', main);

@@ -3,6 +3,7 @@ import { ArgsError, HelpRequested, parseArgs, USAGE, type LoadTestOptions } from
 import { buildReport, defaultOutPath, formatReport, writeReport } from './report';
 import { newProgress, type Progress } from './progress';
 import { runLoadTest } from './runner';
+import { runMain } from '../run-main';
 
 /** `npm run loadtest -- --url ... --items ... --requests ...`: exit 0 ok, 1 violation or failure, 2 bad arguments. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -111,16 +112,4 @@ function startDisplay(progress: Progress, tty: boolean): Display {
   };
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(
-        `loadtest: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runMain('loadtest', () => main(process.argv.slice(2)));

@@ -221,7 +221,8 @@ function holdsWithoutExpiry(db: Database.Database, holds: readonly Hold[]): Hold
     ? db.prepare('SELECT 1 FROM queue_dead_letters WHERE message_id = ? LIMIT 1')
     : null;
   const present = (id: string) => live.get(id) !== undefined || letters?.get(id) !== undefined;
-  const carts = cartsInQueue(db);
+  // Scanned only when a cart's line is held: reading every queued body is start-up work.
+  const carts = holds.some((h) => h.cartId !== null) ? cartsInQueue(db) : new Set<string>();
   return holds.filter((h) =>
     h.cartId !== null ? !carts.has(h.cartId) : !present(`${h.commandId}.expire`) && !present(h.commandId),
   );
