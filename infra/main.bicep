@@ -57,6 +57,10 @@ param cosmosDatabaseName string = 'inventory'
 @description('Cosmos DB container name.')
 param cosmosContainerName string = 'inventory'
 
+@maxLength(44)
+@description('Cosmos DB account to use. Empty (default): cosmos-<token>, created here. After a point-in-time restore, the restored account\'s name: the Bicep then manages that account (keyless, role assignments) and the app reads from it (docs/DEPLOY.md, Restore to a point in time).')
+param cosmosAccountName string = ''
+
 @description('0 (default): serverless Cosmos DB account. Otherwise a provisioned account whose container autoscales up to this many RU/s (a multiple of 1000).')
 param cosmosAutoscaleMaxThroughput int = 0
 
@@ -98,7 +102,7 @@ var names = {
   applicationInsights: 'appi-${resourceToken}'
   storage: 'st${resourceToken}'
   serviceBus: 'sb-${resourceToken}'
-  cosmos: 'cosmos-${resourceToken}'
+  cosmos: empty(cosmosAccountName) ? 'cosmos-${resourceToken}' : cosmosAccountName
   functionApp: 'func-api-${resourceToken}'
   plan: 'plan-${resourceToken}'
 }
@@ -225,6 +229,23 @@ module alerts 'modules/alerts.bicep' = {
   dependsOn: [
     monitoring
     cosmos
+  ]
+}
+
+// The operations workbook (docs/DEPLOY.md, Workbook): Application Insights → Workbooks.
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: names.applicationInsights
+    serviceBusNamespaceName: names.serviceBus
+    serviceBusQueueName: serviceBus.outputs.queueName
+  }
+  // The workbook names the component by id.
+  dependsOn: [
+    monitoring
   ]
 }
 

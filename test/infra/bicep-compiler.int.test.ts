@@ -7,22 +7,12 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBicep, runBicep, type BicepCli } from '../support/bicep-cli';
+import { requireBicep, runBicep, type BicepCli } from '../support/bicep-cli';
 
 const INFRA = join(__dirname, '..', '..', 'infra');
-const cli = findBicep();
-const inCi = process.env.CI === 'true';
+const cli = requireBicep('the Bicep compile and lint tests');
 
-if (!cli) {
-  const message =
-    'NO BICEP CLI FOUND: the Bicep compile and lint tests did not run. Install it with scripts/install-bicep.sh, or put bicep (or az bicep) on PATH.';
-  if (!inCi) process.stderr.write(`\n${'!'.repeat(100)}\n${message}\n${'!'.repeat(100)}\n\n`);
-  describe('Bicep CLI', () => {
-    (inCi ? it : it.skip)('is installed (required under CI=true)', () => {
-      throw new Error(message);
-    });
-  });
-} else {
+if (cli) {
   const bicep: BicepCli = cli;
   /** Diagnostics are printed as `path(line,col) : Level code: message`. */
   const findings = (output: string) => output.split('\n').filter((l) => / : (Error|Warning|Info) /.test(l));

@@ -44,3 +44,21 @@ export function runBicep(cli: BicepCli, args: string[], cwd = REPO_ROOT): BicepR
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/**
+ * The Bicep CLI for a suite that needs it. Without one the suite is not silently green: it says so loudly and
+ * skips, and under CI=true it registers a failing test instead.
+ */
+export function requireBicep(suite: string): BicepCli | null {
+  const cli = findBicep();
+  if (cli) return cli;
+  const inCi = process.env.CI === 'true';
+  const message = `NO BICEP CLI FOUND: ${suite} did not run. Install it with scripts/install-bicep.sh, or put bicep (or az bicep) on PATH.`;
+  if (!inCi) process.stderr.write(`\n${'!'.repeat(100)}\n${message}\n${'!'.repeat(100)}\n\n`);
+  describe(suite, () => {
+    (inCi ? it : it.skip)('has the Bicep CLI (required under CI=true)', () => {
+      throw new Error(message);
+    });
+  });
+  return null;
+}
