@@ -1,0 +1,62 @@
+import { BackupError, takeBackup } from '../../src/adapters/embedded/backup';
+import { runMain } from '../run-main';
+import { BACKUP_USAGE, parseBackupArgs, ToolArgsError, ToolHelpRequested, type BackupArgs } from './args';
+
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const STANDARD: Output = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/**
+ * `npm run backup -- --out FILE [--data-dir DIR] [--force]`: exit 0 once FILE is written, 1 when the
+ * backup could not be taken, 2 on bad arguments.
+ */
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  output: Output = STANDARD,
+): Promise<number> {
+  let args: BackupArgs;
+  try {
+    args = parseBackupArgs(argv, env);
+  } catch (error) {
+    return argsFailure('backup', BACKUP_USAGE, error, output);
+  }
+  try {
+    const summary = await takeBackup(args.dataDir, args.out, { overwrite: args.force });
+    const sizes = summary.parts.map((p) => `${p.name} ${p.length} bytes`).join(', ');
+    output.out(
+      `backup of ${args.dataDir} written to ${summary.file}: data set ${summary.dataSetId} as of ` +
+        `${summary.createdAt} (${sizes}; writers held ${summary.writersHeldMs.toFixed(1)} ms)`,
+    );
+    return 0;
+  } catch (error) {
+    output.err(`backup: ${error instanceof BackupError ? error.message : describe(error)}`);
+    return 1;
+  }
+}
+
+/** Prints the usage for --help (exit 0) or each bad argument (exit 2). */
+export function argsFailure(tool: string, usage: string, error: unknown, output: Output): number {
+  if (error instanceof ToolHelpRequested) {
+    output.out(usage);
+    return 0;
+  }
+  if (error instanceof ToolArgsError) {
+    output.err(`${tool}: invalid arguments\n${error.problems.map((p) => `  - ${p}`).join('\n')}`);
+    output.err('Run with --help for usage.');
+    return 2;
+  }
+  throw error;
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+if (require.main === module) runMain('backup', () => main(process.argv.slice(2)));
