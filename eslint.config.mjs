@@ -70,6 +70,23 @@ export default tseslint.config(
     rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The dashboard's browser script, served as it is (src/local/dashboard/): no TypeScript program.
+    files: ['src/local/dashboard/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        fetch: 'readonly',
+        sessionStorage: 'readonly',
+        setTimeout: 'readonly',
+        performance: 'readonly',
+        URLSearchParams: 'readonly',
+      },
+    },
+  },
+  {
     // The domain is pure: decisions only, no SDKs, no I/O, no clock of its own.
     files: ['src/domain/**/*.ts'],
     rules: {

@@ -1,6 +1,8 @@
+import { createServiceBusDeadLetters } from '../src/adapters/servicebus/dead-letters';
 import { createServiceBusCommandQueue } from '../src/adapters/servicebus/service-bus-queue';
 import { ItemCache } from '../src/app/item-cache';
 import type { Services } from '../src/app/services';
+import { deadLetterAdmin } from '../src/app/dead-letters';
 import { lazyCredential, openCosmosStore } from '../src/composition/azure-adapters';
 import type { Settings } from '../src/config/settings';
 import { systemClock } from '../src/ports/clock';
@@ -19,14 +21,18 @@ export async function composeAzureServices(settings: Settings): Promise<Services
   const credential = lazyCredential(settings);
   const store = await openCosmosStore(storeSettings, credential);
   const queue = createServiceBusCommandQueue(queueSettings, credential());
+  // Its client connects on first use: only the admin routes reach the dead-letter sub-queue.
+  const deadLetters = createServiceBusDeadLetters(queueSettings, credential());
   return {
     store,
     queue,
     clock: systemClock,
     cache: new ItemCache(settings.itemCacheSize),
     pendingHorizonMs: settings.pendingHorizonMs,
+    deadLetters: deadLetterAdmin({ deadLetters, queue, store }),
     describe: { store: 'Cosmos DB', queue: 'Service Bus' },
     close: async () => {
+      await deadLetters.close();
       await queue.close();
       await store.close();
     },

@@ -46,6 +46,14 @@ export interface TelemetrySettings {
  * (host.json's applicationInsights.samplingSettings does not apply to them). Application Insights has
  * local auth disabled, so the exporter authenticates with the managed identity.
  * Must run before the Azure SDKs are loaded (CommonJS require hooks), hence first in functions/index.ts.
+ *
+ * Metrics need nothing more: useAzureMonitor registers a global MeterProvider whose readers always include
+ * the Azure Monitor metric exporter (a PeriodicExportingMetricReader, every 60 s; @azure/monitor-opentelemetry
+ * dist/commonjs/index.js "always include Azure Monitor", metrics/handler.js), so the instruments of
+ * src/app/metrics.ts (inventory.commands.decided, ...) land in the `customMetrics` table with their
+ * attributes in customDimensions; a histogram is exported as count, sum, min and max, without buckets
+ * (https://learn.microsoft.com/azure/azure-monitor/app/opentelemetry-add-modify#add-custom-metrics).
+ * src/app/metrics.ts takes its meter from the global provider at each use, so the order does not matter.
  */
 export function configureTelemetry(
   telemetry: TelemetrySettings,

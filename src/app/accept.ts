@@ -6,6 +6,7 @@ import type { DocumentStore } from '../ports/store';
 import { LIMITS } from './command-schema';
 import { forget, lookup, record, requestHash } from './idempotency';
 import { newId } from './ids';
+import { measure } from './metrics';
 
 export interface AcceptDeps {
   store: DocumentStore;
@@ -136,12 +137,43 @@ export interface Draft<R = Accepted> {
   commands: { command: Command | CartCommand; at: Date | undefined }[];
 }
 
+/** Accepts a command (see acceptOnce), timed from the validated request to the durable send. */
+export async function accept<R extends object = Accepted>(
+  deps: AcceptDeps,
+  scope: string,
+  body: object,
+  key: string | undefined,
+  trace: TraceContext | undefined,
+  draft: (now: Date) => Draft<R>,
+): Promise<AcceptResult<R>> {
+  const started = performance.now();
+  const type = ACCEPTED_TYPES[scope] ?? scope;
+  try {
+    const result = await acceptOnce(deps, scope, body, key, trace, draft);
+    const outcome = result.kind === 'accepted' ? (result.replayed ? 'replayed' : 'accepted') : 'mismatch';
+    measure.accepted(type, outcome, performance.now() - started);
+    return result;
+  } catch (error) {
+    measure.accepted(type, 'failed', performance.now() - started);
+    throw error;
+  }
+}
+
+/** The command type each accept scope sends first, as the metrics name it. */
+const ACCEPTED_TYPES: Record<string, string> = {
+  reserve: 'Reserve',
+  confirm: 'Confirm',
+  cancel: 'Cancel',
+  adjust: 'Adjust',
+  cart: 'PlaceCart',
+};
+
 /**
  * With an Idempotency-Key, the first request's ids are recorded before sending; a retry with the same
  * body resends the very same messages (queue duplicate detection and the consumer's 409s absorb them)
  * and answers the same 202, and a retry with another body is refused.
  */
-export async function accept<R extends object = Accepted>(
+async function acceptOnce<R extends object>(
   deps: AcceptDeps,
   scope: string,
   body: object,

@@ -1,6 +1,8 @@
+import { cartIdOfSession, cartPartition, type CartCommand } from '../domain/cart-model';
 import type { Command } from '../domain/model';
 import { MAX_DELIVERY_COUNT_EXCEEDED } from '../ports/sessions';
 import type { DocumentStore, StoredDocument } from '../ports/store';
+import { parseCartMessage } from './cart-command-schema';
 import { parseCommandMessage } from './command-schema';
 import type { IncomingMessage } from './handle-messages';
 import type { Logger } from './logger';
@@ -9,15 +11,16 @@ import type { Logger } from './logger';
 export const FAILURE_REASONS = [MAX_DELIVERY_COUNT_EXCEEDED] as const;
 
 /**
- * A command the service gave up on, kept in its item's partition so its status URL answers `failed`
- * with the reason instead of `pending`. A later decision (after the message is resubmitted) wins.
+ * A command the service gave up on, kept in its item's (or its cart's) partition so its status URL answers
+ * `failed` with the reason instead of `pending`. A later decision wins; a resubmit deletes the record.
  */
 export interface FailureRecord extends StoredDocument {
   type: 'failure';
-  /** The item the command was for (whose partition holds this record). */
-  inventoryId: string;
+  /** The item the command was for (whose partition holds this record); null for a cart's command. */
+  inventoryId: string | null;
+  cartId?: string;
   commandId: string;
-  commandType: Command['type'];
+  commandType: Command['type'] | CartCommand['type'];
   reservationId: string | null;
   reason: (typeof FAILURE_REASONS)[number];
   description: string;
@@ -25,13 +28,19 @@ export interface FailureRecord extends StoredDocument {
   failedAt: string;
 }
 
-/** The id a status URL names: the reservation id for a Reserve, the command id otherwise. */
+/** The id a status URL names: the reservation id for a Reserve, the cart id for a PlaceCart, else the command id. */
 export function failureId(statusId: string): string {
   return `failure-${statusId}`;
 }
 
-function statusIdOf(command: Command): string {
-  return command.type === 'Reserve' ? command.reservationId : command.commandId;
+/** Where a command's failure record lives: the partition its status URL reads, under the id it names. */
+export function failureLocation(command: Command | CartCommand): { partitionKey: string; id: string } {
+  if ('inventoryId' in command) {
+    const statusId = command.type === 'Reserve' ? command.reservationId : command.commandId;
+    return { partitionKey: command.inventoryId, id: failureId(statusId) };
+  }
+  const statusId = command.type === 'PlaceCart' ? command.cartId : command.commandId;
+  return { partitionKey: cartPartition(command.cartId), id: failureId(statusId) };
 }
 
 /**
@@ -49,13 +58,14 @@ export async function recordFailures(
 ): Promise<void> {
   const description = (error instanceof Error ? error.message : String(error)).slice(0, 1_000);
   for (const message of messages) {
-    const parsed = parseCommandMessage(message.body);
-    if (!parsed.ok) continue; // poison is recorded as such when it is handled
-    const { command } = parsed;
+    const command = commandOf(message);
+    if (command === null) continue; // poison is recorded as such when it is handled
+    const { partitionKey, id } = failureLocation(command);
     const record: FailureRecord = {
       type: 'failure',
-      id: failureId(statusIdOf(command)),
-      inventoryId: command.inventoryId,
+      id,
+      inventoryId: 'inventoryId' in command ? command.inventoryId : null,
+      ...('cartId' in command && command.cartId !== undefined ? { cartId: command.cartId } : {}),
       commandId: command.commandId,
       commandType: command.type,
       reservationId: 'reservationId' in command ? command.reservationId : null,
@@ -65,8 +75,9 @@ export async function recordFailures(
       failedAt: now.toISOString(),
     };
     try {
-      const written = await store.create(command.inventoryId, record);
-      if (!written.ok && written.failure !== 'duplicate') {
+      // Upsert: a command resubmitted and failing again replaces its earlier record.
+      const written = await store.batch(partitionKey, [{ op: 'upsert', doc: record }]);
+      if (!written.ok) {
         log.warn('could not record a failed command', {
           commandId: command.commandId,
           failure: written.failure,
@@ -79,4 +90,12 @@ export async function recordFailures(
       });
     }
   }
+}
+
+function commandOf(message: IncomingMessage): Command | CartCommand | null {
+  const parsed =
+    cartIdOfSession(message.sessionId) === null
+      ? parseCommandMessage(message.body)
+      : parseCartMessage(message.body);
+  return parsed.ok ? parsed.command : null;
 }

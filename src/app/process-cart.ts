@@ -5,6 +5,7 @@ import type { DocumentStore, Versioned } from '../ports/store';
 import { parseCartMessage } from './cart-command-schema';
 import { silentLogger } from './logger';
 import type { IncomingMessage, Settlement } from './messages';
+import { measure } from './metrics';
 import { recordPoison } from './poison';
 import type { ProcessorDeps } from './process-commands';
 import { withConflictRetry, type Attempt } from './processing/conflict-retry';
@@ -40,6 +41,7 @@ export async function handleCartMessages(
     () => decideAndWrite(cartId, commands, deps),
     async () => undefined, // every attempt reads the cart afresh
   );
+  commands.forEach((command, i) => measure.decided(command.type, decided.outcomes[i]?.status ?? 'unknown'));
   // A message that changed nothing may be one whose decision was saved before its send was lost (a
   // redelivery, or a retry after an ambiguous store error): send again what the cart's goal still needs.
   const again =

@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock';
 import { MAX_BATCH_OPERATIONS, type DocumentStore } from '../ports/store';
 import type { ItemCache } from './item-cache';
 import { silentLogger, type Logger } from './logger';
+import { measure } from './metrics';
 import { commitBatch } from './processing/commit-batch';
 import { withConflictRetry, type Attempt } from './processing/conflict-retry';
 import { decideInOrder, type Decided } from './processing/decide-in-order';
@@ -75,7 +76,10 @@ export async function processCommands(
         state.item = await loadItem(inventoryId, deps.store, deps.cache, true);
       },
     );
-    for (const step of settled) progress.outcomes[step.index] = step.outcome;
+    for (const step of settled) {
+      progress.outcomes[step.index] = step.outcome;
+      countDecided(commands[step.index], step.outcome);
+    }
     progress.next += settled.length;
     if (wrote)
       await options.onCommitted?.(
@@ -88,6 +92,13 @@ export async function processCommands(
     if (!outcome) throw new Error(`command ${i} was not settled`);
     return outcome;
   });
+}
+
+/** Counted once the decision is settled for good: committed, or known to need no write. */
+function countDecided(command: Command | undefined, outcome: CommandOutcome): void {
+  const type = command?.type ?? 'unknown';
+  measure.decided(type, outcome.status);
+  if (outcome.status === 'duplicate') measure.duplicateAbsorbed(type);
 }
 
 /** Decides from the next unsettled command on and commits the first batch of those decisions. */

@@ -59,10 +59,12 @@ async function failedPendingOrUnknown<T>(
   return pendingOrUnknown(deps, inventoryId, statusId);
 }
 
-/** A cart as its session last decided it, `pending` while its PlaceCart waits, or unknown. */
+/** A cart as its session last decided it, `failed` if its PlaceCart was given up on, `pending` while it waits, or unknown. */
 export async function getCart(deps: QueryDeps, cartId: string): Promise<StatusResult<Cart>> {
   const read = await deps.store.read<Cart>(cartPartition(cartId), cartId);
   if (read && read.doc.type === 'cart') return { kind: 'decided', doc: read.doc };
+  const failure = await deps.store.read<FailureRecord>(cartPartition(cartId), failureId(cartId));
+  if (failure && failure.doc.type === 'failure') return { kind: 'failed', failure: failure.doc };
   return pendingOrUnknown(deps, CART_ID_SCOPE, cartId);
 }
 

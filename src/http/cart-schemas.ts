@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../app/command-schema';
+import { FAILURE_REASONS } from '../app/failures';
 import { CART_STATUSES } from '../domain/cart-model';
 import { REJECTION_REASONS } from '../domain/model';
 import { body, Id, intFrom, must } from './schemas';
@@ -25,7 +26,11 @@ export const CartView = z
   .object({
     cartId: Id,
     userId: Id.optional(),
-    status: z.enum(CART_STATUSES),
+    status: z.enum([...CART_STATUSES, 'failed']),
+    type: z.string().optional().describe('Failed: the command given up on'),
+    reason: z.enum(FAILURE_REASONS).optional(),
+    detail: z.string().optional().describe('Why a failed command could not be applied'),
+    decidedAt: z.iso.datetime().optional(),
     expiresAt: z.iso.datetime().optional().describe('When every line is released unless confirmed'),
     lines: z
       .array(

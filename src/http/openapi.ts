@@ -69,7 +69,7 @@ function operation(route: RouteDef, schemas: Record<string, unknown>): Record<st
   return {
     operationId: route.name,
     summary: route.doc.summary,
-    security: route.authLevel === 'function' ? [{ functionKey: [] }] : [],
+    security: route.authLevel === 'anonymous' ? [] : [{ functionKey: [] }],
     parameters: parameters(route, schemas),
     ...(route.doc.body
       ? {

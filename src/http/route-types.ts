@@ -16,7 +16,8 @@ export interface ApiRequest {
 }
 
 export type Method = 'GET' | 'PUT' | 'POST';
-export type AuthLevel = 'anonymous' | 'function';
+/** As Azure Functions: `admin` needs the host's master key there; the one-machine host asks for its API key. */
+export type AuthLevel = 'anonymous' | 'function' | 'admin';
 
 export interface RouteDoc {
   summary: string;

@@ -5,6 +5,7 @@ import { InvalidContinuationError, TransientStoreError } from '../ports/store';
 import { QueueUnavailableError } from '../ports/queue';
 import { getInventoryAudit, listInventory } from './handlers/audit';
 import { cancelCart, confirmCart, getCartStatus, postCart } from './handlers/carts';
+import { listDeadLetters, resubmitDeadLetter } from './handlers/dead-letters';
 import { getInventory, getLedger, postAdjustment, putInventory } from './handlers/items';
 import { json } from './handlers/respond';
 import {
@@ -51,6 +52,8 @@ export const ROUTES: readonly RouteDef[] = [
   getCartStatus,
   confirmCart,
   cancelCart,
+  listDeadLetters,
+  resubmitDeadLetter,
   health,
   openApiRoute,
 ];

@@ -1,10 +1,13 @@
+import { createServiceBusDeadLetters } from '../adapters/servicebus/dead-letters';
 import { checkDataSet, lockDataDir } from '../adapters/embedded/data-set';
 import { createServiceBusCommandQueue, serviceBusConnection } from '../adapters/servicebus/service-bus-queue';
 import { ServiceBusSessionSource } from '../adapters/servicebus/session-source';
+import { deadLetterAdmin } from '../app/dead-letters';
 import { lazyCredential, openCosmosStore } from '../composition/azure-adapters';
 import { ItemCache } from '../app/item-cache';
 import type { QueueSettings, Settings } from '../config/settings';
 import { systemClock, type Clock } from '../ports/clock';
+import type { DeadLetterQueue } from '../ports/dead-letters';
 import type { CommandQueue } from '../ports/queue';
 import type { SessionSource } from '../ports/sessions';
 import type { DocumentStore } from '../ports/store';
@@ -56,7 +59,7 @@ async function composeOnThisThread(settings: Settings, clock: Clock): Promise<Co
       settings.store.kind === 'cosmos'
         ? await openCosmosStore(settings.store, identity)
         : openEmbeddedStore(files, clock);
-    const { queue, sessions } =
+    const { queue, sessions, deadLetters } =
       settings.queue.kind === 'servicebus'
         ? serviceBusQueue(settings.queue, identity)
         : embeddedQueue(openEmbeddedQueue(files, clock, store));
@@ -66,6 +69,7 @@ async function composeOnThisThread(settings: Settings, clock: Clock): Promise<Co
       clock,
       cache: new ItemCache(settings.itemCacheSize),
       pendingHorizonMs: settings.pendingHorizonMs,
+      deadLetters: deadLetterAdmin({ deadLetters, queue, store }),
       describe: {
         // Kinds only: /health is anonymous and must not name hosts.
         store: settings.store.kind === 'cosmos' ? 'Cosmos DB' : 'embedded SQLite',
@@ -75,6 +79,7 @@ async function composeOnThisThread(settings: Settings, clock: Clock): Promise<Co
       close: async () => {
         await queue.close();
         await sessions.close?.();
+        await deadLetters.close?.();
         await store.close();
         await files.close();
       },
@@ -85,20 +90,28 @@ async function composeOnThisThread(settings: Settings, clock: Clock): Promise<Co
   }
 }
 
-function embeddedQueue<Q extends CommandQueue & SessionSource>(queue: Q) {
-  return { queue, sessions: queue };
+/** The embedded queue is all three; closing it twice is harmless. */
+function embeddedQueue<Q extends CommandQueue & SessionSource & LocalDeadLetters>(queue: Q) {
+  return { queue, sessions: queue, deadLetters: queue };
 }
+
+type LocalDeadLetters = DeadLetterQueue & { close?: () => Promise<void> };
 
 function serviceBusQueue(
   settings: Extract<QueueSettings, { kind: 'servicebus' }>,
   identity: ReturnType<typeof lazyCredential>,
-): { queue: CommandQueue; sessions: LocalSessions } {
+): {
+  queue: CommandQueue;
+  sessions: LocalSessions;
+  deadLetters: LocalDeadLetters;
+} {
   const credential = settings.connectionString ? undefined : identity();
   const connection = serviceBusConnection(settings, credential);
   // Created lazily: only a local dispatcher that is consuming needs a receiver.
   let source: ServiceBusSessionSource | undefined;
   return {
     queue: createServiceBusCommandQueue(settings, credential),
+    deadLetters: createServiceBusDeadLetters(settings, credential),
     sessions: {
       acceptNextSession: (options) =>
         (source ??= new ServiceBusSessionSource({

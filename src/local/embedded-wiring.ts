@@ -5,12 +5,14 @@ import { EmbeddedStore } from '../adapters/embedded/embedded-store';
 import { EmbeddedSessionQueue } from '../adapters/embedded/queue';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/store';
+import { localMetrics } from './metrics';
 
 export type DataFileName = 'inventory.db' | 'queue.db';
 
 /** The SQLite files of one data folder, each with its background checkpointer, closed together. */
 export class DataFiles {
   private readonly opened: { db: Database.Database; checkpointer: BackgroundCheckpointer }[] = [];
+  private readonly onClose: (() => void)[] = [];
 
   constructor(private readonly dataDir: string) {}
 
@@ -20,7 +22,13 @@ export class DataFiles {
     return db;
   }
 
+  /** Runs `done` when the files close, before the databases do. */
+  whenClosed(done: () => void): void {
+    this.onClose.push(done);
+  }
+
   async close(): Promise<void> {
+    for (const done of this.onClose.splice(0)) done();
     for (const { db, checkpointer } of this.opened) {
       await checkpointer.stop();
       db.close();
@@ -38,5 +46,11 @@ export function openEmbeddedQueue(
   clock: Clock,
   store: DocumentStore,
 ): EmbeddedSessionQueue {
-  return new EmbeddedSessionQueue(files.open('queue.db'), { clock, beforeComplete: () => store.sync() });
+  const queue = new EmbeddedSessionQueue(files.open('queue.db'), {
+    clock,
+    beforeComplete: () => store.sync(),
+  });
+  // The backlog gauge of this thread's metrics reads the queue while its files are open.
+  files.whenClosed(localMetrics().observeBacklog(() => queue.counts()));
+  return queue;
 }

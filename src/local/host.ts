@@ -3,8 +3,10 @@ import { createServices } from './compose';
 import type { ComposedServices } from './composed-services';
 import { bindRoutes } from '../http/routes';
 import type { Clock } from '../ports/clock';
+import { dashboardPages } from './dashboard/pages';
 import { localDispatcher } from './dispatcher';
 import type { LogSink } from './log';
+import { localMetrics, metricsRoute } from './metrics';
 import { startServer, type LocalServer } from './server';
 
 export interface Host {
@@ -23,9 +25,15 @@ export async function startHost(
   sink: LogSink,
   options: { clock?: Clock } = {},
 ): Promise<Host> {
+  // Installed first, so the consumer's instruments and the queue's backlog record into it from the start.
+  const metrics = localMetrics();
   const services = await createServices(settings, options);
   const provider = () => Promise.resolve(services);
-  const server = await startServer(bindRoutes(provider), settings, sink);
+  const server = await startServer(
+    [...bindRoutes(provider), metricsRoute(metrics)],
+    { ...settings, pages: dashboardPages() },
+    sink,
+  );
   const dispatcher = services.sessions ? localDispatcher(services.sessions, provider, settings, sink) : null;
   dispatcher?.start();
   let stopping: Promise<void> | null = null;

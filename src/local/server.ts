@@ -17,6 +17,7 @@ import {
   unsafePath,
   withoutForwarded,
 } from './front-door';
+import type { Pages } from './dashboard/pages';
 import type { LogSink } from './log';
 import { LocalRequest } from './local-request';
 import { Router } from './router';
@@ -42,6 +43,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Connections open at once; past it a new connection is closed at once (default 1024). */
   maxConnections?: number;
+  /** Pages outside /api (the dashboard), answered after the path and origin checks, before routing. */
+  pages?: Pages;
 }
 
 /** Serves the route table over plain Node HTTP, calling each handler as the Functions host would. */
@@ -78,6 +81,7 @@ export async function startServer(
         : boundOrigin(address.address, address.port),
     trustProxy: options.trustProxy,
     ...(options.apiKey !== undefined ? { apiKey: digest(options.apiKey) } : {}),
+    ...(options.pages ? { pages: options.pages } : {}),
   };
   return {
     url: `${bound}/api`,
@@ -144,6 +148,7 @@ interface Gate {
   base: string | null;
   trustProxy: boolean;
   apiKey?: Buffer;
+  pages?: Pages;
 }
 
 /** What the path, origin and route checks let through, or the answer that refuses the request. */
@@ -174,6 +179,9 @@ function admit(router: Router, gate: Gate, req: http.IncomingMessage): Admission
   const method = (req.method ?? 'GET').toUpperCase();
   const crossSite = crossSiteWrite(method, req, [own, origin]);
   if (crossSite) return refuse(problemResponse(403, 'cross-site-request', 'Forbidden', crossSite, rawPath));
+  // A page is answered as it is, like a refusal: no body to read, no route.
+  const page = gate.pages?.(method, rawPath);
+  if (page) return refuse(page);
   // Routed on the path as sent: URL parsing may rewrite it (percent-encoding, backslashes).
   const resolution = router.resolve(method, rawPath);
   switch (resolution.kind) {

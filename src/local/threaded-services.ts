@@ -6,6 +6,7 @@ import { ItemCache } from '../app/item-cache';
 import type { Settings } from '../config/settings';
 import { systemClock, type Clock } from '../ports/clock';
 import type { ComposedServices } from './composed-services';
+import { localMetrics } from './metrics';
 import { WorkerQueue } from './worker-queue';
 
 const CONSUMER_SCRIPT = path.join(__dirname, 'consumer-worker.js');
@@ -47,15 +48,19 @@ export async function startThreadedServices(
     db.close();
     throw error;
   }
+  // Decisions are counted on the consumer thread: /api/metrics asks it for them at each scrape.
+  const forgetMetrics = localMetrics().addRemote(() => queue.metrics());
   return {
     store,
     queue,
     clock: systemClock,
     cache: new ItemCache(0), // decisions, and their item cache, live on the consumer thread
     pendingHorizonMs: settings.pendingHorizonMs,
+    deadLetters: queue.deadLetters,
     describe: { store: 'embedded SQLite', queue: 'embedded SQLite session queue (consumer thread)' },
     sessions: null,
     close: async () => {
+      forgetMetrics();
       await queue.close();
       await store.close();
       db.close();

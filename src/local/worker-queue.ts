@@ -1,14 +1,20 @@
+import type { ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { Worker } from 'node:worker_threads';
+import type { DeadLetterAdmin } from '../app/dead-letters';
 import type { Settings } from '../config/settings';
 import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../ports/queue';
-import type { FromWorker, ToWorker, WorkerData } from './worker-protocol';
+import { InvalidContinuationError } from '../ports/store';
+import type { FromWorker, ToWorker, WorkerAnswer, WorkerData } from './worker-protocol';
 
 /**
  * The command queue as the main thread sees it when the consumer runs on its own thread: a send
  * resolves when the consumer thread has committed and fsynced it, exactly like the embedded queue.
  */
 export class WorkerQueue implements CommandQueue {
-  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (value: WorkerAnswer | undefined) => void; reject: (error: Error) => void }
+  >();
   private nextId = 1;
   private stopped: Promise<void> | undefined;
   private failure: Error | undefined;
@@ -22,7 +28,8 @@ export class WorkerQueue implements CommandQueue {
       const waiter = this.pending.get(message.id);
       if (!waiter) return;
       this.pending.delete(message.id);
-      if (message.ok) waiter.resolve();
+      if (message.ok) waiter.resolve(message.value);
+      else if (message.invalidContinuation) waiter.reject(new InvalidContinuationError());
       else
         waiter.reject(
           new QueueUnavailableError(message.error, message.retryAfterSeconds, { outcome: message.outcome }),
@@ -53,12 +60,33 @@ export class WorkerQueue implements CommandQueue {
   }
 
   send(messages: readonly OutgoingCommand[]): Promise<void> {
-    return this.request({ kind: 'send', id: 0, messages: [...messages] });
+    return this.request({ kind: 'send', id: 0, messages: [...messages] }).then(() => undefined);
   }
 
   ping(): Promise<void> {
-    return this.request({ kind: 'ping', id: 0 });
+    return this.request({ kind: 'ping', id: 0 }).then(() => undefined);
   }
+
+  /** The consumer thread's collected metrics (decisions, conflicts, backlog, ...). */
+  async metrics(): Promise<ScopeMetrics[]> {
+    const answer = await this.request({ kind: 'metrics', id: 0 });
+    if (answer?.kind !== 'metrics') throw new Error('the consumer thread answered out of turn');
+    return answer.scopeMetrics;
+  }
+
+  /** Failed commands, as the consumer thread's queue holds them: listed and resubmitted there. */
+  readonly deadLetters: DeadLetterAdmin = {
+    list: async (page) => {
+      const answer = await this.request({ kind: 'list-dead-letters', id: 0, page });
+      if (answer?.kind !== 'dead-letters') throw new Error('the consumer thread answered out of turn');
+      return { items: answer.items, continuation: answer.continuation };
+    },
+    resubmit: async (messageId) => {
+      const answer = await this.request({ kind: 'resubmit-dead-letter', id: 0, messageId });
+      if (answer?.kind !== 'resubmit') throw new Error('the consumer thread answered out of turn');
+      return answer.result;
+    },
+  };
 
   /** Stops the dispatcher after its in-flight work, closes the consumer's databases, ends the thread. */
   close(): Promise<void> {
@@ -69,12 +97,12 @@ export class WorkerQueue implements CommandQueue {
     return this.stopped;
   }
 
-  private request(message: ToWorker): Promise<void> {
+  private request(message: ToWorker): Promise<WorkerAnswer | undefined> {
     if (this.failure) return Promise.reject(new QueueUnavailableError(this.failure.message));
     if (this.stopped && message.kind !== 'stop')
       return Promise.reject(new QueueUnavailableError('the queue is closed'));
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<WorkerAnswer | undefined>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ ...message, id });
     });

@@ -1,8 +1,9 @@
 import type { InvocationContext } from '@azure/functions';
 import { handleSessionMessages, type IncomingMessage, type Settlement } from '../app/handle-messages';
 import { recordFailures } from '../app/failures';
+import { measure } from '../app/metrics';
 import type { ServicesProvider } from '../app/services';
-import { MAX_DELIVERY_COUNT } from '../ports/sessions';
+import { MAX_DELIVERY_COUNT, MAX_DELIVERY_COUNT_EXCEEDED } from '../ports/sessions';
 import {
   DEFAULT_TRANSIENT_RETRY,
   withTransientRetry,
@@ -51,12 +52,14 @@ export function createCommandTrigger(
       },
       options.logLevel,
     );
+    measure.redelivered(incoming.filter((m) => m.deliveryCount > 1).length);
     try {
       const settlements = await withTransientRetry(
         () => handleSessionMessages(incoming, { ...deps, log }),
         options.retry ?? DEFAULT_TRANSIENT_RETRY,
         { log, ...(options.shutdown ? { signal: options.shutdown } : {}) },
       );
+      countSettled(settlements, enqueuedTimes(message, context), deps.clock.now().getTime());
       return { settlements };
     } catch (error) {
       const last = incoming.filter(
@@ -64,10 +67,41 @@ export function createCommandTrigger(
       );
       if (last.length > 0) {
         await recordFailures(deps.store, last, error, deps.clock.now(), log);
+        // The queue dead-letters them once this throw abandons them for the last time.
+        measure.deadLettered(MAX_DELIVERY_COUNT_EXCEEDED, last.length);
       }
       throw error;
     }
   };
+}
+
+/** Poison is dead-lettered (one machine) or recorded and completed (Azure); a decision has its latency. */
+function countSettled(
+  settlements: readonly Settlement[],
+  enqueued: (number | undefined)[],
+  now: number,
+): void {
+  settlements.forEach((settlement, i) => {
+    if (settlement.action === 'deadLetter') measure.deadLettered(settlement.reason);
+    const at = enqueued[i];
+    if (settlement.action === 'complete' && at !== undefined) measure.decisionLatency(now - at);
+  });
+}
+
+/**
+ * When each message was enqueued (epoch ms), from the trigger metadata the Functions host passes
+ * (`enqueuedTimeUtc`, or `enqueuedTimeUtcArray` with cardinality 'many'; see "Message metadata" in
+ * https://learn.microsoft.com/azure/azure-functions/functions-bindings-service-bus-trigger) and the
+ * local dispatcher mirrors.
+ */
+function enqueuedTimes(message: unknown, context: InvocationContext): (number | undefined)[] {
+  const meta = context.triggerMetadata ?? {};
+  const raw = Array.isArray(message) ? arrayOf(meta.enqueuedTimeUtcArray) : [meta.enqueuedTimeUtc];
+  return raw.map((value) => {
+    const at =
+      typeof value === 'string' ? Date.parse(value) : value instanceof Date ? value.getTime() : Number.NaN;
+    return Number.isFinite(at) ? at : undefined;
+  });
 }
 
 function toIncoming(message: unknown, context: InvocationContext): IncomingMessage[] {

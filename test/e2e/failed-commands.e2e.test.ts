@@ -22,13 +22,28 @@ beforeAll(async () => {
   api = new ApiClient(loopback(host.url));
 }, 20_000);
 
-/** From now on the store refuses every batch of one item. */
-function refuseBatchesOf(inventoryId: string): void {
-  const store = host.services.store;
-  const batch = store.batch.bind(store);
-  store.batch = (pk: string, ops: readonly BatchOperation[]): Promise<BatchResult> =>
-    pk === inventoryId ? Promise.reject(new Error('the store refuses this item')) : batch(pk, ops);
+const refused = new Set<string>();
+
+/** From now on the store refuses every batch of one partition (an item's; `cart:*`: every cart's). */
+function refuseBatchesOf(partitionKey: string): void {
+  refused.add(partitionKey);
 }
+
+beforeAll(() => {
+  const store = host.services.store;
+  const isRefused = (pk: string) => refused.has(pk) || (refused.has('cart:*') && pk.startsWith('cart:'));
+  const refusal = () => Promise.reject(new Error('the store refuses this item'));
+  const batch = store.batch.bind(store);
+  const create = store.create.bind(store);
+  const replace = store.replace.bind(store);
+  store.batch = (pk: string, ops: readonly BatchOperation[]): Promise<BatchResult> =>
+    // The failure record itself (an upsert of a `failure` document) still gets through.
+    isRefused(pk) && !ops.every((op) => op.op === 'upsert' && op.doc.type === 'failure')
+      ? refusal()
+      : batch(pk, ops);
+  store.create = (pk, doc) => (isRefused(pk) ? refusal() : create(pk, doc));
+  store.replace = (pk, doc, ifMatch) => (isRefused(pk) ? refusal() : replace(pk, doc, ifMatch));
+});
 
 afterAll(async () => {
   await host.stop();
@@ -54,4 +69,61 @@ test('a reservation that fails on every delivery answers failed with its reason 
   );
   const queue = embeddedQueueOf(host);
   expect(queue.deadLetters('doomed').map((m) => m.reason)).toEqual(['MaxDeliveryCountExceeded']);
+}, 60_000);
+
+interface DeadLetterPage {
+  items: {
+    messageId: string;
+    inventoryId: string | null;
+    cartId: string | null;
+    commandType: string | null;
+    reservationId: string | null;
+    reason: string;
+    deliveryCount: number;
+  }[];
+  continuation: string | null;
+}
+
+test('an operator lists the dead letter and resubmits it once the fault is gone: it is decided once', async () => {
+  const page = await api.get<DeadLetterPage>('/ops/dead-letters?limit=10');
+  expect(page.status).toBe(200);
+  const letter = page.body.items.find((d) => d.inventoryId === 'doomed');
+  expect(letter).toMatchObject({
+    commandType: 'Reserve',
+    reason: 'MaxDeliveryCountExceeded',
+    deliveryCount: 10,
+  });
+  const location = `/inventory/doomed/reservations/${letter!.reservationId}`;
+
+  refused.delete('doomed');
+  const resubmitted = await api.post(`/ops/dead-letters/${letter!.messageId}/resubmit`);
+  expect(resubmitted).toMatchObject({
+    status: 200,
+    body: { status: 'resubmitted', messageId: letter!.messageId },
+  });
+  expect((await api.pollUntilDecided(location)).status).toBe('held');
+  expect((await api.get<DeadLetterPage>('/ops/dead-letters')).body.items).toEqual([]);
+  const again = await api.post(`/ops/dead-letters/${letter!.messageId}/resubmit`);
+  expect(again.status).toBe(404);
+  const decisions = (await api.ledger('doomed')).filter((e) => e.reservationId === letter!.reservationId);
+  expect(decisions.map((e) => e.kind)).toEqual(['ReservationHeld']);
+  expect((await api.getItem('doomed')).item).toMatchObject({ available: 4, reserved: 1 });
+}, 30_000);
+
+test('a cart whose PlaceCart fails on every delivery answers failed, and a bad message id is a 400', async () => {
+  await api.createItem('cart-item', 5);
+  refuseBatchesOf('cart:*');
+  const placed = await api.post('/carts', {
+    userId: 'u2',
+    lines: [{ inventoryId: 'cart-item', quantity: 1 }],
+  });
+  expect(placed.status).toBe(202);
+  const failed = await api.pollUntilDecided(placed.headers.get('location') ?? '', {
+    deadlineMs: 45_000,
+    intervalMs: 200,
+  });
+  expect(failed).toMatchObject({ status: 'failed', reason: 'MaxDeliveryCountExceeded', type: 'PlaceCart' });
+  const bad = await api.post('/ops/dead-letters/not%20an%20id/resubmit');
+  expect(bad.status).toBe(400);
+  expect(bad.text).toMatch(/messageId/);
 }, 60_000);

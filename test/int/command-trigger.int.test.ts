@@ -12,6 +12,7 @@ import type { InventoryItem, ReserveCommand } from '../../src/domain/model';
 import { TransientStoreError, type DocumentStore } from '../../src/ports/store';
 import { MAX_DELIVERY_COUNT } from '../../src/ports/sessions';
 import { createCommandTrigger } from '../../src/triggers/command-trigger';
+import { deadLetterAdmin } from '../../src/app/dead-letters';
 import { failureId, type FailureRecord } from '../../src/app/failures';
 
 const clock = { now: () => new Date('2026-03-01T10:00:00Z') };
@@ -73,6 +74,7 @@ describe('Service Bus trigger handler invoked as the Functions host does', () =>
       clock,
       cache: new ItemCache(100),
       pendingHorizonMs: 86_400_000,
+      deadLetters: deadLetterAdmin({ deadLetters: queue, queue, store }),
       describe: { store: 'test', queue: 'test' },
       close: () => Promise.resolve(),
     };

@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
+import { ServiceBusDeadLetters } from '../../src/adapters/servicebus/dead-letters';
 import { ServiceBusCommandQueue } from '../../src/adapters/servicebus/service-bus-queue';
+import { deadLetterAdmin } from '../../src/app/dead-letters';
 import { ItemCache } from '../../src/app/item-cache';
 import type { Services } from '../../src/app/services';
 import { HEALTH_CACHE_MS } from '../../src/http/handlers/system';
@@ -41,17 +43,19 @@ beforeAll(async () => {
   db = openDatabase(dataDir);
   store = new EmbeddedStore(db);
   deadPort = await unusedPort();
-  queue = new ServiceBusCommandQueue({
+  const serviceBus = {
     queueName: 'reservations',
     connectionString: `Endpoint=sb://127.0.0.1:${deadPort};SharedAccessKeyName=k;SharedAccessKey=secret-value;UseDevelopmentEmulator=true`,
     retryOptions: { maxRetries: 0, retryDelayInMs: 10, maxRetryDelayInMs: 10, timeoutInMs: 2_000 },
-  });
+  };
+  queue = new ServiceBusCommandQueue(serviceBus);
   services = {
     store,
     queue,
     clock: { now: () => new Date(now) },
     cache: new ItemCache(10),
     pendingHorizonMs: 86_400_000,
+    deadLetters: deadLetterAdmin({ deadLetters: new ServiceBusDeadLetters(serviceBus), queue, store }),
     describe: { store: 'embedded SQLite', queue: 'Service Bus' },
     close: async () => {
       await queue.close();

@@ -6,7 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
+import { ServiceBusDeadLetters } from '../../src/adapters/servicebus/dead-letters';
 import { ServiceBusCommandQueue } from '../../src/adapters/servicebus/service-bus-queue';
+import { deadLetterAdmin } from '../../src/app/dead-letters';
 import { ItemCache } from '../../src/app/item-cache';
 import type { Services } from '../../src/app/services';
 import type { ExpireHoldCommand, ReserveCommand } from '../../src/domain/model';
@@ -50,17 +52,19 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'int-queue-unavailable-'));
   db = openDatabase(dataDir);
   store = new EmbeddedStore(db);
-  queue = new ServiceBusCommandQueue({
+  const serviceBus = {
     queueName: QUEUE,
     connectionString: peer.connectionString(),
     retryOptions: FAST_RETRIES,
-  });
+  };
+  queue = new ServiceBusCommandQueue(serviceBus);
   services = {
     store,
     queue,
     clock: systemClock,
     cache: new ItemCache(100),
     pendingHorizonMs: 86_400_000,
+    deadLetters: deadLetterAdmin({ deadLetters: new ServiceBusDeadLetters(serviceBus), queue, store }),
     describe: { store: 'embedded SQLite', queue: `Service Bus emulator/${QUEUE}` },
     close: async () => {
       await queue.close();

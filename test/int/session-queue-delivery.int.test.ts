@@ -174,11 +174,14 @@ describe('EmbeddedSessionQueue', () => {
         messageId: 'd-1',
         sessionId: 'd',
         body: m!.body,
+        subject: 'Adjust',
+        applicationProperties: {},
         reason: 'SchemaValidationFailed',
         description: 'quantity must be positive',
         deliveryCount: 1,
+        enqueuedAt: m!.enqueuedTimeUtc,
         deadLetteredAt: new Date(clock.t),
-        sequenceNumber: m!.sequenceNumber,
+        sequenceNumber: String(m!.sequenceNumber),
       },
     ]);
     expect(queue.deadLetters('other')).toEqual([]);

@@ -13,7 +13,9 @@ import rhea = require('rhea');
  * - grants link credit on the queue's sender link, settles transfers and records them, unpacking batches
  *   (message format 0x80013700: one data section per encoded message);
  * - refuses on demand: rejects transfers or schedule requests with an AMQP error, and refuses links to unknown
- *   entities with `amqp:not-found` like Service Bus does.
+ *   entities with `amqp:not-found` like Service Bus does;
+ * - answers the further management operations its options name, and lets them add container handlers
+ *   (test/support/amqp-dead-letter-peer.ts plays a dead-letter sub-queue that way).
  */
 
 /** A decoded AMQP message: its sections as properties (`message_id`, `group_id`, `message_annotations`, `body`...). */
@@ -59,9 +61,19 @@ export type PeerEvent =
   | { kind: 'transfer'; messages: RecordedMessage[] }
   | { kind: 'rejected'; messages: RecordedMessage[] };
 
+/** Answers one management operation: the reply's application properties and body. */
+export type ManagementOperation = (
+  request: DecodedMessage,
+  address: string,
+) => { applicationProperties: Record<string, unknown>; body?: unknown };
+
 export interface AmqpPeerOptions {
   /** Entities that exist; links to any other address are refused with `amqp:not-found`. */
   queues: string[];
+  /** Management operations besides schedule-message, by name (test/support/amqp-dead-letter-peer.ts). */
+  managementOperations?: Readonly<Record<string, ManagementOperation>>;
+  /** Adds container handlers for events the base peer ignores (deliveries to client receivers, dispositions). */
+  extend?: (container: rhea.Container) => void;
 }
 
 export class AmqpPeer {
@@ -76,6 +88,7 @@ export class AmqpPeer {
   private readonly sockets = new Set<Socket>();
   private readonly connections = new Set<rhea.Connection>();
   private nextSequenceNumber = 1;
+  private managementOperations: Readonly<Record<string, ManagementOperation>> = {};
 
   private constructor(
     private readonly server: Server,
@@ -91,6 +104,7 @@ export class AmqpPeer {
       server.once('error', reject);
     });
     const peer = new AmqpPeer(server, (server.address() as AddressInfo).port, new Set(options.queues));
+    peer.managementOperations = options.managementOperations ?? {};
     server.on('connection', (socket: Socket) => {
       peer.sockets.add(socket);
       socket.on('close', () => peer.sockets.delete(socket));
@@ -105,6 +119,7 @@ export class AmqpPeer {
     container.on('sender_open', (context: rhea.EventContext) => peer.onSenderOpen(context));
     container.on('receiver_open', (context: rhea.EventContext) => peer.onReceiverOpen(context));
     container.on('message', (context: rhea.EventContext) => peer.onMessage(context));
+    options.extend?.(container);
     return peer;
   }
 
@@ -234,6 +249,12 @@ export class AmqpPeer {
         'status-description': description,
         'error-condition': condition,
       });
+      return;
+    }
+    const operation = this.managementOperations[String(props.operation)];
+    if (operation) {
+      const { applicationProperties, body } = operation(request, address);
+      this.reply(context, request, applicationProperties, body);
       return;
     }
     if (props.operation !== SCHEDULE_MESSAGE) {

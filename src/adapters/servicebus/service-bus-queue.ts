@@ -155,7 +155,7 @@ export class ServiceBusCommandQueue implements CommandQueue {
 }
 
 /** Accepts `my-ns.servicebus.windows.net`, `sb://my-ns.servicebus.windows.net/` or an https URL. */
-function normalizeNamespace(value: string): string {
+export function normalizeNamespace(value: string): string {
   return value
     .trim()
     .replace(/^[a-z]+:\/\//i, '')

@@ -1,5 +1,6 @@
 import type { InventoryItem, Reservation, UserTally } from '../../domain/model';
 import type { DocumentStore, Versioned, WriteFailure } from '../../ports/store';
+import { measure } from '../metrics';
 import { UnexpectedWriteError } from './outcome';
 import type { Batch } from './pack-batch';
 
@@ -24,6 +25,7 @@ export async function commitBatch(
 ): Promise<CommitResult> {
   const result = await store.batch(inventoryId, batch.operations);
   if (result.ok) {
+    measure.batchCommitted(batch.operations.length);
     let item: Versioned<InventoryItem> | null = null;
     const reservations: Versioned<Reservation>[] = [];
     const tallies: Versioned<UserTally>[] = [];

@@ -1,4 +1,5 @@
 import type { WriteFailure } from '../../ports/store';
+import { measure } from '../metrics';
 import { ConflictRetriesExhaustedError } from './outcome';
 
 export interface Conflict {
@@ -21,6 +22,7 @@ export async function withConflictRetry<T>(
   for (let conflicts = 0; ;) {
     const result = await attempt();
     if (result.kind === 'done') return result.value;
+    measure.conflict(result.failure);
     conflicts += 1;
     if (conflicts > maxRetries) throw new ConflictRetriesExhaustedError(inventoryId, conflicts);
     await reload(result, conflicts);

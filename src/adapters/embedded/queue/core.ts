@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../../ports/clock';
+import type { DeadLetter } from '../../../ports/dead-letters';
 import { QueueUnavailableError, type OutgoingCommand } from '../../../ports/queue';
 import {
   MAX_DELIVERY_COUNT,
@@ -11,7 +12,7 @@ import {
 import { WalSync, type Fsync } from '../wal-sync';
 import { WriteHealth } from '../write-health';
 import { GroupCommit } from './group-commit';
-import { MessageTable, type DeadLetteredMessage } from './message-table';
+import { MessageTable } from './message-table';
 import { Receiver, type SessionLocks } from './receiver';
 import type { MessageRow } from './schema';
 import { SessionIndex } from './session-index';
@@ -106,8 +107,14 @@ export class QueueCore implements SessionLocks {
     return this.waiters.wait(timeoutMs, options.signal);
   }
 
-  deadLetters(sessionId?: string): DeadLetteredMessage[] {
+  deadLetters(sessionId?: string): DeadLetter[] {
     return this.table.deadLetters(sessionId);
+  }
+
+  /** The dead-letter table, for the queue's operator side (session-queue.ts). */
+  get deadLetterTable(): Pick<MessageTable, 'deadLettersAfter' | 'deadLetterOf' | 'removeDeadLetter'> {
+    if (this.closed) throw new QueueUnavailableError('The embedded queue is closed');
+    return this.table;
   }
 
   counts(): QueueCounts {

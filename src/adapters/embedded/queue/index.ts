@@ -1,3 +1,2 @@
 export { EmbeddedSessionQueue } from './session-queue';
 export type { EmbeddedQueueOptions, QueueCounts } from './core';
-export type { DeadLetteredMessage } from './message-table';

@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
-import { prepareStatements, SCHEMA, type MessageRow, type QueueStatements } from './schema';
+import type { DeadLetter } from '../../../ports/dead-letters';
+import {
+  prepareStatements,
+  SCHEMA,
+  type DeadLetterRow,
+  type MessageRow,
+  type QueueStatements,
+} from './schema';
 import { newEntry, type Entry } from './session-state';
 
 /** A message as accepted, ready to insert. */
@@ -16,17 +23,6 @@ export interface PendingRow {
 export interface Inserted {
   entries: Entry[];
   messageIds: string[];
-}
-
-export interface DeadLetteredMessage {
-  messageId: string;
-  sessionId: string;
-  body: unknown;
-  reason: string;
-  description: string;
-  deliveryCount: number;
-  deadLetteredAt: Date;
-  sequenceNumber: number;
 }
 
 type DeadLetterTx = (seq: number, reason: string, description: string, count: number, at: number) => void;
@@ -109,18 +105,27 @@ export class MessageTable {
     }
   }
 
-  deadLetters(sessionId?: string): DeadLetteredMessage[] {
+  deadLetters(sessionId?: string): DeadLetter[] {
     const rows = sessionId === undefined ? this.sql.deadLetters.all() : this.sql.deadLettersOf.all(sessionId);
-    return rows.map((row) => ({
-      messageId: row.message_id,
-      sessionId: row.session_id,
-      body: JSON.parse(row.body) as unknown,
-      reason: row.reason,
-      description: row.description,
-      deliveryCount: row.delivery_count,
-      deadLetteredAt: new Date(row.dead_lettered_at),
-      sequenceNumber: row.seq,
-    }));
+    return rows.map(toDeadLetter);
+  }
+
+  /** Up to `limit` dead letters after sequence number `after`, oldest first. */
+  deadLettersAfter(after: number, limit: number): DeadLetter[] {
+    return this.sql.deadLettersAfter.all(after, limit).map(toDeadLetter);
+  }
+
+  /** The oldest dead letter with this message id, if any. */
+  deadLetterOf(messageId: string): DeadLetter | undefined {
+    const row = this.sql.deadLetterOf.get(messageId);
+    return row && toDeadLetter(row);
+  }
+
+  /** Takes one dead letter out (it was resubmitted); false if it was already gone. */
+  removeDeadLetter(seq: number): boolean {
+    const removed = this.sql.deleteDeadLetter.run(seq).changes > 0;
+    if (removed) this.deadLettered--;
+    return removed;
   }
 
   ping(): void {
@@ -154,4 +159,20 @@ export class MessageTable {
     }
     return inserted;
   }
+}
+
+function toDeadLetter(row: DeadLetterRow): DeadLetter {
+  return {
+    messageId: row.message_id,
+    sessionId: row.session_id,
+    body: JSON.parse(row.body) as unknown,
+    subject: row.subject,
+    applicationProperties: row.properties ? (JSON.parse(row.properties) as Record<string, string>) : {},
+    reason: row.reason,
+    description: row.description,
+    deliveryCount: row.delivery_count,
+    enqueuedAt: new Date(row.enqueued_at),
+    deadLetteredAt: new Date(row.dead_lettered_at),
+    sequenceNumber: String(row.seq),
+  };
 }

@@ -31,6 +31,7 @@ export const SCHEMA = `
     dead_lettered_at INTEGER NOT NULL
   );
   CREATE INDEX IF NOT EXISTS queue_dead_letters_by_session ON queue_dead_letters (session_id, seq);
+  CREATE INDEX IF NOT EXISTS queue_dead_letters_by_message ON queue_dead_letters (message_id, seq);
   CREATE TABLE IF NOT EXISTS queue_dedup (
     message_id TEXT PRIMARY KEY,
     accepted_at INTEGER NOT NULL
@@ -59,6 +60,9 @@ export interface DeadLetterRow {
   message_id: string;
   session_id: string;
   body: string;
+  subject: string | null;
+  properties: string | null;
+  enqueued_at: number;
   reason: string;
   description: string;
   delivery_count: number;
@@ -100,6 +104,13 @@ export function prepareStatements(db: Database.Database) {
     deadLettersOf: db.prepare<[string], DeadLetterRow>(
       'SELECT * FROM queue_dead_letters WHERE session_id = ? ORDER BY seq',
     ),
+    deadLettersAfter: db.prepare<[number, number], DeadLetterRow>(
+      'SELECT * FROM queue_dead_letters WHERE seq > ? ORDER BY seq LIMIT ?',
+    ),
+    deadLetterOf: db.prepare<[string], DeadLetterRow>(
+      'SELECT * FROM queue_dead_letters WHERE message_id = ? ORDER BY seq LIMIT 1',
+    ),
+    deleteDeadLetter: db.prepare<[number]>('DELETE FROM queue_dead_letters WHERE seq = ?'),
     countDeadLetters: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM queue_dead_letters'),
     ping: db.prepare('SELECT 1'),
   };

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
+import type { DeadLetter, DeadLetterPage, DeadLetterQueue } from '../../../ports/dead-letters';
 import type { CommandQueue, OutgoingCommand } from '../../../ports/queue';
+import { InvalidContinuationError, type PageRequest } from '../../../ports/store';
 import type { SessionReceiver } from '../../../ports/sessions';
 import { QueueCore, type EmbeddedQueueOptions, type QueueCounts } from './core';
-import type { DeadLetteredMessage } from './message-table';
 
 /**
  * Embedded, durable stand-in for a Service Bus queue with sessions, stored in SQLite: the producer
@@ -13,7 +14,7 @@ import type { DeadLetteredMessage } from './message-table';
  * synchronous=NORMAL (see database.ts), so a commit alone is not durable, and the queue fsyncs the WAL
  * itself off the event loop. Sends arriving together share one transaction and one fsync.
  */
-export class EmbeddedSessionQueue implements CommandQueue {
+export class EmbeddedSessionQueue implements CommandQueue, DeadLetterQueue {
   private readonly core: QueueCore;
 
   constructor(db: Database.Database, options: EmbeddedQueueOptions = {}) {
@@ -32,8 +33,27 @@ export class EmbeddedSessionQueue implements CommandQueue {
     return this.core.acceptNextSession(options);
   }
 
-  deadLetters(sessionId?: string): DeadLetteredMessage[] {
+  deadLetters(sessionId?: string): DeadLetter[] {
     return this.core.deadLetters(sessionId);
+  }
+
+  listDeadLetters(page: PageRequest): Promise<DeadLetterPage> {
+    const after = page.continuation === undefined ? 0 : decodeCursor(page.continuation);
+    const items = this.core.deadLetterTable.deadLettersAfter(after, page.limit);
+    const last = items.at(-1);
+    const continuation =
+      items.length === page.limit && last ? encodeCursor(Number(last.sequenceNumber)) : null;
+    return Promise.resolve({ items, continuation });
+  }
+
+  /** The copy goes through `send` (durable before it resolves), then the dead letter is deleted. */
+  async withDeadLetter(messageId: string, resubmit: (letter: DeadLetter) => Promise<void>): Promise<boolean> {
+    const letter = this.core.deadLetterTable.deadLetterOf(messageId);
+    if (!letter) return false;
+    await resubmit(letter);
+    // A concurrent resubmit of the same letter may have removed it first: its copy had the same id.
+    this.core.deadLetterTable.removeDeadLetter(Number(letter.sequenceNumber));
+    return true;
   }
 
   counts(): QueueCounts {
@@ -48,4 +68,21 @@ export class EmbeddedSessionQueue implements CommandQueue {
   close(): Promise<void> {
     return this.core.close();
   }
+}
+
+function encodeCursor(seq: number): string {
+  return Buffer.from(JSON.stringify({ deadLetterAfter: seq })).toString('base64url');
+}
+
+function decodeCursor(token: string): number {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof value === 'object' && value !== null && 'deadLetterAfter' in value) {
+      const seq = value.deadLetterAfter;
+      if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) return seq;
+    }
+  } catch {
+    // fall through: not ours
+  }
+  throw new InvalidContinuationError();
 }

@@ -1,0 +1,40 @@
+import type { PageRequest } from './store';
+
+/** A message the queue gave up on, as its dead-letter sub-queue holds it. */
+export interface DeadLetter {
+  messageId: string;
+  sessionId: string;
+  /** The JSON-parsed body as sent (whatever it is: poison is dead-lettered too). */
+  body: unknown;
+  subject: string | null;
+  applicationProperties: Record<string, string>;
+  reason: string;
+  description: string;
+  deliveryCount: number;
+  enqueuedAt: Date;
+  /** When it was dead-lettered; null where the broker does not say (Service Bus does not). */
+  deadLetteredAt: Date | null;
+  /** The broker's order; a string because Service Bus sequence numbers are 64-bit. */
+  sequenceNumber: string;
+}
+
+export interface DeadLetterPage {
+  items: DeadLetter[];
+  /** Opaque; null when there is nothing more. */
+  continuation: string | null;
+}
+
+/**
+ * The dead-letter sub-queue of the command queue, for operators: Service Bus (`<queue>/$DeadLetterQueue`)
+ * or the embedded queue's dead-letter table. Failures reaching the queue leave as QueueUnavailableError.
+ */
+export interface DeadLetterQueue {
+  /** Oldest first; a continuation this queue did not issue throws InvalidContinuationError. */
+  listDeadLetters(page: PageRequest): Promise<DeadLetterPage>;
+  /**
+   * Holds the dead letter with this message id while `resubmit` runs, and removes it once that resolved.
+   * If `resubmit` throws, the dead letter stays where it is and the error propagates. False when no dead
+   * letter has this id.
+   */
+  withDeadLetter(messageId: string, resubmit: (letter: DeadLetter) => Promise<void>): Promise<boolean>;
+}
