@@ -58,38 +58,65 @@ export async function recordFailures(
 ): Promise<void> {
   const description = (error instanceof Error ? error.message : String(error)).slice(0, 1_000);
   for (const message of messages) {
-    const command = commandOf(message);
-    if (command === null) continue; // poison is recorded as such when it is handled
-    const { partitionKey, id } = failureLocation(command);
-    const record: FailureRecord = {
-      type: 'failure',
-      id,
-      inventoryId: 'inventoryId' in command ? command.inventoryId : null,
-      ...('cartId' in command && command.cartId !== undefined ? { cartId: command.cartId } : {}),
-      commandId: command.commandId,
-      commandType: command.type,
-      reservationId: 'reservationId' in command ? command.reservationId : null,
-      reason: MAX_DELIVERY_COUNT_EXCEEDED,
-      description,
-      deliveryCount: message.deliveryCount,
-      failedAt: now.toISOString(),
-    };
+    const record = failureOf(message, description, now);
+    if (record === null) continue; // poison is recorded as such when it is handled
     try {
       // Upsert: a command resubmitted and failing again replaces its earlier record.
-      const written = await store.batch(partitionKey, [{ op: 'upsert', doc: record }]);
-      if (!written.ok) {
-        log.warn('could not record a failed command', {
-          commandId: command.commandId,
-          failure: written.failure,
-        });
-      }
+      const written = await store.batch(record.partitionKey, [{ op: 'upsert', doc: record.doc }]);
+      if (!written.ok) warn(log, record.doc.commandId, written.failure);
     } catch (writeError) {
-      log.warn('could not record a failed command', {
-        commandId: command.commandId,
-        error: writeError instanceof Error ? writeError.message : String(writeError),
-      });
+      warn(log, record.doc.commandId, writeError instanceof Error ? writeError.message : String(writeError));
     }
   }
+}
+
+/**
+ * A message the queue dead-lettered because its deliveries ran out without any handler seeing it fail (locks
+ * lost, restarts). Kept only if no record exists: the trigger's record, with the real error, says more.
+ */
+export async function recordExhausted(
+  store: DocumentStore,
+  message: IncomingMessage,
+  now: Date,
+  log: Logger,
+): Promise<void> {
+  const description = `delivered ${message.deliveryCount} times without being settled (lock lost or host stopped)`;
+  const record = failureOf(message, description, now);
+  if (record === null) return;
+  try {
+    const written = await store.create(record.partitionKey, record.doc);
+    if (!written.ok && written.failure !== 'duplicate') warn(log, record.doc.commandId, written.failure);
+  } catch (writeError) {
+    warn(log, record.doc.commandId, writeError instanceof Error ? writeError.message : String(writeError));
+  }
+}
+
+function warn(log: Logger, commandId: string, failure: string): void {
+  log.warn('could not record a failed command', { commandId, failure });
+}
+
+function failureOf(
+  message: IncomingMessage,
+  description: string,
+  now: Date,
+): { partitionKey: string; doc: FailureRecord } | null {
+  const command = commandOf(message);
+  if (command === null) return null;
+  const { partitionKey, id } = failureLocation(command);
+  const doc: FailureRecord = {
+    type: 'failure',
+    id,
+    inventoryId: 'inventoryId' in command ? command.inventoryId : null,
+    ...('cartId' in command && command.cartId !== undefined ? { cartId: command.cartId } : {}),
+    commandId: command.commandId,
+    commandType: command.type,
+    reservationId: 'reservationId' in command ? command.reservationId : null,
+    reason: MAX_DELIVERY_COUNT_EXCEEDED,
+    description,
+    deliveryCount: message.deliveryCount,
+    failedAt: now.toISOString(),
+  };
+  return { partitionKey, doc };
 }
 
 function commandOf(message: IncomingMessage): Command | CartCommand | null {

@@ -5,9 +5,16 @@ import { EmbeddedStore } from '../adapters/embedded/embedded-store';
 import { EmbeddedSessionQueue } from '../adapters/embedded/queue';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore } from '../ports/store';
+import { recordExhausted } from '../app/failures';
+import { silentLogger, type Logger } from '../app/logger';
+import { jsonLogSink } from './log';
 import { localMetrics } from './metrics';
 
 export type DataFileName = 'inventory.db' | 'queue.db';
+
+const sink = jsonLogSink('warn');
+/** A failure record that cannot be written is worth a line on stderr whatever LOG_LEVEL says. */
+const warnings: Logger = { ...silentLogger, warn: (msg, fields) => sink('warn', { msg, ...fields }) };
 
 /** The SQLite files of one data folder, each with its background checkpointer, closed together. */
 export class DataFiles {
@@ -49,6 +56,8 @@ export function openEmbeddedQueue(
   const queue = new EmbeddedSessionQueue(files.open('queue.db'), {
     clock,
     beforeComplete: () => store.sync(),
+    // A message whose deliveries ran out unseen (locks lost, restarts) answers `failed`, not `pending`.
+    onExhausted: (message) => void recordExhausted(store, message, clock.now(), warnings),
   });
   // The backlog gauge of this thread's metrics reads the queue while its files are open.
   files.whenClosed(localMetrics().observeBacklog(() => queue.counts()));

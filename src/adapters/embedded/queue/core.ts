@@ -30,6 +30,18 @@ export interface EmbeddedQueueOptions {
   fsync?: Fsync;
   /** Awaited before completed messages are deleted: makes the decisions they completed durable. */
   beforeComplete?: () => Promise<void>;
+  /**
+   * Told of a message dead-lettered because its deliveries ran out without a settlement (locks lost,
+   * restarts): nobody's handler saw it fail, so the host records it as failed.
+   */
+  onExhausted?: (message: ExhaustedMessage) => void;
+}
+
+export interface ExhaustedMessage {
+  messageId: string;
+  sessionId: string;
+  body: unknown;
+  deliveryCount: number;
 }
 
 export interface QueueCounts {
@@ -71,6 +83,10 @@ export class QueueCore implements SessionLocks {
       this.index,
       options.maxDeliveryCount ?? MAX_DELIVERY_COUNT,
       options.beforeComplete ?? (() => Promise.resolve()),
+      (seq) => {
+        const row = options.onExhausted && this.table.deadLetterRow(seq);
+        if (row) options.onExhausted?.(row);
+      },
     );
     this.waiters = new SessionWaiters({
       take: (now) => this.take(now),

@@ -121,6 +121,12 @@ export class MessageTable {
     return row && toDeadLetter(row);
   }
 
+  /** One dead letter by its sequence number. */
+  deadLetterRow(seq: number): DeadLetter | undefined {
+    const row = this.sql.deadLetterBySeq.get(seq);
+    return row && toDeadLetter(row);
+  }
+
   /** Takes one dead letter out (it was resubmitted); false if it was already gone. */
   removeDeadLetter(seq: number): boolean {
     const removed = this.sql.deleteDeadLetter.run(seq).changes > 0;

@@ -110,6 +110,7 @@ export function prepareStatements(db: Database.Database) {
     deadLetterOf: db.prepare<[string], DeadLetterRow>(
       'SELECT * FROM queue_dead_letters WHERE message_id = ? ORDER BY seq LIMIT 1',
     ),
+    deadLetterBySeq: db.prepare<[number], DeadLetterRow>('SELECT * FROM queue_dead_letters WHERE seq = ?'),
     deleteDeadLetter: db.prepare<[number]>('DELETE FROM queue_dead_letters WHERE seq = ?'),
     countDeadLetters: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM queue_dead_letters'),
     ping: db.prepare('SELECT 1'),

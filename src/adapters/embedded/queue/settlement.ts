@@ -18,6 +18,8 @@ export class Settlement {
     private readonly maxDeliveryCount: number,
     /** Awaited before completed messages are deleted. */
     private readonly beforeDelete: () => Promise<void>,
+    /** Told the sequence number of each message dead-lettered because its deliveries ran out. */
+    private readonly onExhausted: (seq: number) => void = () => undefined,
   ) {}
 
   complete(session: SessionState, entry: Entry): void {
@@ -51,6 +53,7 @@ export class Settlement {
   deadLetterExhausted(session: SessionState, entry: Entry, now: number): void {
     const description = `The message was delivered ${this.maxDeliveryCount} times without being completed`;
     this.deadLetter(session, entry, MAX_DELIVERY_COUNT_EXCEEDED, description, now);
+    this.onExhausted(entry.seq);
   }
 
   /** Writes the deletes still waiting for their tick and waits for every delete under way. */
