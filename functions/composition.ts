@@ -2,6 +2,7 @@ import { createServiceBusDeadLetters } from '../src/adapters/servicebus/dead-let
 import { createServiceBusCommandQueue } from '../src/adapters/servicebus/service-bus-queue';
 import { ItemCache } from '../src/app/item-cache';
 import type { Services } from '../src/app/services';
+import type { DeadLetterQueue } from '../src/ports/dead-letters';
 import { deadLetterAdmin } from '../src/app/dead-letters';
 import { lazyCredential, openCosmosStore } from '../src/composition/azure-adapters';
 import type { Settings } from '../src/config/settings';
@@ -12,7 +13,12 @@ import { systemClock } from '../src/ports/clock';
  * Functions host consumes the queue itself, so no session receiver is built here, and nothing of the
  * one-machine host (SQLite, worker threads) is loaded: that keeps cold starts short.
  */
-export async function composeAzureServices(settings: Settings): Promise<Services> {
+/** The Azure host's services, and the raw dead-letter sub-queue its timer sweeps (functions/recordDeadLetters.ts). */
+export interface AzureServices extends Services {
+  deadLetterQueue: DeadLetterQueue;
+}
+
+export async function composeAzureServices(settings: Settings): Promise<AzureServices> {
   const { store: storeSettings, queue: queueSettings } = settings;
   // loadSettings({ requireAzure: true }) guarantees both; checked again for the type system.
   if (storeSettings.kind !== 'cosmos' || queueSettings.kind !== 'servicebus') {
@@ -30,6 +36,7 @@ export async function composeAzureServices(settings: Settings): Promise<Services
     cache: new ItemCache(settings.itemCacheSize),
     pendingHorizonMs: settings.pendingHorizonMs,
     deadLetters: deadLetterAdmin({ deadLetters, queue, store }),
+    deadLetterQueue: deadLetters,
     describe: { store: 'Cosmos DB', queue: 'Service Bus' },
     close: async () => {
       await deadLetters.close();

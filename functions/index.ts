@@ -7,3 +7,4 @@ configureTelemetry({ tracesPerSecond: settings.telemetryTracesPerSecond });
 
 import './http';
 import './processCommands';
+import './recordDeadLetters';

@@ -1,12 +1,11 @@
 import { app } from '@azure/functions';
-import type { Services } from '../src/app/services';
-import { composeAzureServices } from './composition';
+import { composeAzureServices, type AzureServices } from './composition';
 import { settings } from './settings';
 
-let services: Promise<Services> | undefined;
+let services: Promise<AzureServices> | undefined;
 
 /** One set of clients per worker process (CosmosClient, ServiceBusClient), created on first use. */
-export function provideServices(): Promise<Services> {
+export function provideServices(): Promise<AzureServices> {
   services ??= composeAzureServices(settings).catch((error: unknown) => {
     services = undefined;
     throw error;

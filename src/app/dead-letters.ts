@@ -2,10 +2,12 @@ import { cartIdOfSession, type CartCommand } from '../domain/cart-model';
 import type { Command } from '../domain/model';
 import type { DeadLetter, DeadLetterQueue } from '../ports/dead-letters';
 import type { CommandQueue, OutgoingCommand } from '../ports/queue';
+import type { Clock } from '../ports/clock';
 import type { DocumentStore, PageRequest } from '../ports/store';
 import { parseCartMessage } from './cart-command-schema';
 import { parseCommandMessage } from './command-schema';
-import { failureLocation } from './failures';
+import { failureLocation, recordDeadLetter } from './failures';
+import type { Logger } from './logger';
 
 /** One dead-lettered command as an operator sees it. */
 export interface DeadLetterView {
@@ -35,6 +37,8 @@ export type ResubmitResult =
 export interface DeadLetterAdmin {
   list(page: PageRequest): Promise<{ items: DeadLetterView[]; continuation: string | null }>;
   resubmit(messageId: string): Promise<ResubmitResult>;
+  /** Removes a dead letter for good (poison, or a command nobody wants applied): its status stays `failed`. */
+  discard(messageId: string): Promise<'discarded' | 'not-found'>;
 }
 
 export interface DeadLetterDeps {
@@ -50,6 +54,10 @@ export function deadLetterAdmin(deps: DeadLetterDeps): DeadLetterAdmin {
       return { items: items.map(viewOf), continuation };
     },
     resubmit: (messageId) => resubmit(deps, messageId),
+    discard: async (messageId) => {
+      const found = await deps.deadLetters.withDeadLetter(messageId, () => Promise.resolve());
+      return found ? 'discarded' : 'not-found';
+    },
   };
 }
 
@@ -144,4 +152,27 @@ function viewOf(letter: DeadLetter): DeadLetterView {
     enqueuedAt: letter.enqueuedAt.toISOString(),
     deadLetteredAt: letter.deadLetteredAt?.toISOString() ?? null,
   };
+}
+
+/**
+ * Gives every dead letter without a failure record one, so its status answers `failed`: on Azure a message
+ * can reach the dead-letter queue without the trigger seeing its last delivery fail (a function timeout, a
+ * host stopped mid-delivery, an expired time to live). A timer runs it; at most `maxLetters` per run.
+ */
+export async function recordDeadLetters(
+  deps: { deadLetters: DeadLetterQueue; store: DocumentStore; clock: Clock; log: Logger },
+  maxLetters = 1_000,
+): Promise<number> {
+  let seen = 0;
+  let continuation: string | undefined;
+  do {
+    const page = await deps.deadLetters.listDeadLetters({
+      limit: Math.min(100, maxLetters - seen),
+      ...(continuation !== undefined ? { continuation } : {}),
+    });
+    for (const letter of page.items) await recordDeadLetter(deps.store, letter, deps.clock.now(), deps.log);
+    seen += page.items.length;
+    continuation = page.continuation ?? undefined;
+  } while (continuation !== undefined && seen < maxLetters);
+  return seen;
 }

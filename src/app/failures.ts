@@ -1,5 +1,6 @@
 import { cartIdOfSession, cartPartition, type CartCommand } from '../domain/cart-model';
 import type { Command } from '../domain/model';
+import type { DeadLetter } from '../ports/dead-letters';
 import { MAX_DELIVERY_COUNT_EXCEEDED } from '../ports/sessions';
 import type { DocumentStore, StoredDocument } from '../ports/store';
 import { parseCartMessage } from './cart-command-schema';
@@ -7,8 +8,11 @@ import { parseCommandMessage } from './command-schema';
 import type { IncomingMessage } from './handle-messages';
 import type { Logger } from './logger';
 
-/** Why a command was given up on: the queue dead-letters it after MAX_DELIVERY_COUNT deliveries. */
-export const FAILURE_REASONS = [MAX_DELIVERY_COUNT_EXCEEDED] as const;
+/**
+ * Why a command was given up on: the queue dead-letters it after MAX_DELIVERY_COUNT deliveries; `DeadLettered`
+ * for any other reason the broker gives (a message's time to live ran out, say), named in the detail.
+ */
+export const FAILURE_REASONS = [MAX_DELIVERY_COUNT_EXCEEDED, 'DeadLettered'] as const;
 
 /**
  * A command the service gave up on, kept in its item's (or its cart's) partition so its status URL answers
@@ -74,16 +78,43 @@ export async function recordFailures(
  * A message the queue dead-lettered because its deliveries ran out without any handler seeing it fail (locks
  * lost, restarts). Kept only if no record exists: the trigger's record, with the real error, says more.
  */
-export async function recordExhausted(
+export function recordExhausted(
   store: DocumentStore,
   message: IncomingMessage,
   now: Date,
   log: Logger,
 ): Promise<void> {
   const description = `delivered ${message.deliveryCount} times without being settled (lock lost or host stopped)`;
-  const record = failureOf(message, description, now);
+  return recordIfAbsent(store, failureOf(message, description, now), log);
+}
+
+/** A dead letter found in the queue's dead-letter sub-queue, recorded unless a record exists already. */
+export function recordDeadLetter(
+  store: DocumentStore,
+  letter: DeadLetter,
+  now: Date,
+  log: Logger,
+): Promise<void> {
+  const exhausted = letter.reason === MAX_DELIVERY_COUNT_EXCEEDED;
+  const description = `dead-lettered by the queue: ${letter.reason}${letter.description ? `: ${letter.description}` : ''}`;
+  const record = failureOf(
+    letter,
+    description.slice(0, 1_000),
+    now,
+    exhausted ? MAX_DELIVERY_COUNT_EXCEEDED : 'DeadLettered',
+  );
+  return recordIfAbsent(store, record, log);
+}
+
+async function recordIfAbsent(
+  store: DocumentStore,
+  record: { partitionKey: string; doc: FailureRecord } | null,
+  log: Logger,
+): Promise<void> {
   if (record === null) return;
   try {
+    // A point read first: a sweep finds the same dead letters again and again, and a refused create costs more.
+    if (await store.read(record.partitionKey, record.doc.id)) return;
     const written = await store.create(record.partitionKey, record.doc);
     if (!written.ok && written.failure !== 'duplicate') warn(log, record.doc.commandId, written.failure);
   } catch (writeError) {
@@ -96,9 +127,10 @@ function warn(log: Logger, commandId: string, failure: string): void {
 }
 
 function failureOf(
-  message: IncomingMessage,
+  message: Pick<IncomingMessage, 'sessionId' | 'body' | 'deliveryCount'>,
   description: string,
   now: Date,
+  reason: FailureRecord['reason'] = MAX_DELIVERY_COUNT_EXCEEDED,
 ): { partitionKey: string; doc: FailureRecord } | null {
   const command = commandOf(message);
   if (command === null) return null;
@@ -111,7 +143,7 @@ function failureOf(
     commandId: command.commandId,
     commandType: command.type,
     reservationId: 'reservationId' in command ? command.reservationId : null,
-    reason: MAX_DELIVERY_COUNT_EXCEEDED,
+    reason,
     description,
     deliveryCount: message.deliveryCount,
     failedAt: now.toISOString(),
@@ -119,7 +151,7 @@ function failureOf(
   return { partitionKey, doc };
 }
 
-function commandOf(message: IncomingMessage): Command | CartCommand | null {
+function commandOf(message: Pick<IncomingMessage, 'sessionId' | 'body'>): Command | CartCommand | null {
   const parsed =
     cartIdOfSession(message.sessionId) === null
       ? parseCommandMessage(message.body)

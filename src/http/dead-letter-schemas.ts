@@ -35,3 +35,7 @@ export const ResubmittedView = z
     sessionId: z.string(),
   })
   .meta({ id: 'Resubmitted' });
+
+export const DiscardedView = z
+  .object({ status: z.literal('discarded'), messageId: z.string() })
+  .meta({ id: 'Discarded' });

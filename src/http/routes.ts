@@ -5,7 +5,7 @@ import { InvalidContinuationError, TransientStoreError } from '../ports/store';
 import { QueueUnavailableError } from '../ports/queue';
 import { getInventoryAudit, listInventory } from './handlers/audit';
 import { cancelCart, confirmCart, getCartStatus, postCart } from './handlers/carts';
-import { listDeadLetters, resubmitDeadLetter } from './handlers/dead-letters';
+import { discardDeadLetter, listDeadLetters, resubmitDeadLetter } from './handlers/dead-letters';
 import { getInventory, getLedger, postAdjustment, putInventory } from './handlers/items';
 import { json } from './handlers/respond';
 import {
@@ -54,6 +54,7 @@ export const ROUTES: readonly RouteDef[] = [
   cancelCart,
   listDeadLetters,
   resubmitDeadLetter,
+  discardDeadLetter,
   health,
   openApiRoute,
 ];

@@ -51,6 +51,8 @@ function start(port: NonNullable<typeof parentPort>, data: WorkerData): void {
         return Promise.all([queue.ping(), store.ping()]).then(() => undefined);
       case 'list-dead-letters':
         return admin.list(message.page).then((page) => ({ kind: 'dead-letters' as const, ...page }));
+      case 'discard-dead-letter':
+        return admin.discard(message.messageId).then((result) => ({ kind: 'discard' as const, result }));
       case 'resubmit-dead-letter':
         return admin.resubmit(message.messageId).then((result) => ({ kind: 'resubmit' as const, result }));
       case 'metrics':

@@ -10,6 +10,7 @@ export type ToWorker =
   | { kind: 'ping'; id: number }
   | { kind: 'list-dead-letters'; id: number; page: PageRequest }
   | { kind: 'resubmit-dead-letter'; id: number; messageId: string }
+  | { kind: 'discard-dead-letter'; id: number; messageId: string }
   /** The consumer thread's OpenTelemetry metrics, for /api/metrics on the main thread. */
   | { kind: 'metrics'; id: number }
   | { kind: 'stop'; id: number };
@@ -37,4 +38,5 @@ export interface WorkerData {
 export type WorkerAnswer =
   | { kind: 'dead-letters'; items: DeadLetterView[]; continuation: string | null }
   | { kind: 'resubmit'; result: ResubmitResult }
+  | { kind: 'discard'; result: 'discarded' | 'not-found' }
   | { kind: 'metrics'; scopeMetrics: ScopeMetrics[] };

@@ -86,6 +86,11 @@ export class WorkerQueue implements CommandQueue {
       if (answer?.kind !== 'resubmit') throw new Error('the consumer thread answered out of turn');
       return answer.result;
     },
+    discard: async (messageId) => {
+      const answer = await this.request({ kind: 'discard-dead-letter', id: 0, messageId });
+      if (answer?.kind !== 'discard') throw new Error('the consumer thread answered out of turn');
+      return answer.result;
+    },
   };
 
   /** Stops the dispatcher after its in-flight work, closes the consumer's databases, ends the thread. */

@@ -38,3 +38,16 @@ export interface DeadLetterQueue {
    */
   withDeadLetter(messageId: string, resubmit: (letter: DeadLetter) => Promise<void>): Promise<boolean>;
 }
+
+/** The dead letter exists but lies beyond what the queue can reach in one go (Service Bus: 2,000 older ones). */
+export class DeadLetterOutOfReachError extends Error {
+  constructor(
+    readonly messageId: string,
+    readonly depth: number,
+  ) {
+    super(
+      `dead letter ${messageId} is not among the first ${depth} in the dead-letter queue; resubmit or discard older ones first`,
+    );
+    this.name = 'DeadLetterOutOfReachError';
+  }
+}

@@ -41,10 +41,15 @@ beforeAll(async () => {
     { inventoryId: 'dl-item', available: 5, name: 'x' },
     undefined,
   );
-  await queue.send([{ sessionId: 'dl-item', messageId: reserve.commandId, body: reserve }]);
+  const poison = { ...reserve, commandId: 'cmd-dl-poison', quantity: 0 }; // quantity 0: not a command
+  await queue.send([
+    { sessionId: 'dl-item', messageId: reserve.commandId, body: reserve },
+    { sessionId: 'dl-item', messageId: poison.commandId, body: poison },
+  ]);
   const receiver = await queue.acceptNextSession();
-  const [message] = (await receiver?.receiveMessages(1)) ?? [];
-  await receiver!.deadLetter(message!, 'MaxDeliveryCountExceeded', 'the store refused it');
+  for (const message of (await receiver?.receiveMessages(2)) ?? []) {
+    await receiver!.deadLetter(message, 'MaxDeliveryCountExceeded', 'the store refused it');
+  }
   await receiver!.close();
   await queue.close();
   await files.close();
@@ -56,7 +61,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('lists and resubmits a dead letter held by the consumer thread, and only with the key', async () => {
+test('lists, resubmits and discards dead letters held by the consumer thread, and only with the key', async () => {
   const anonymous = new ApiClient(host!.url);
   expect((await anonymous.get('/ops/dead-letters')).status).toBe(401);
   const api = new ApiClient(host!.url);
@@ -65,7 +70,14 @@ test('lists and resubmits a dead letter held by the consumer thread, and only wi
     headers,
   });
   expect(listed.status).toBe(200);
-  expect(listed.body.items).toMatchObject([{ messageId: 'cmd-dl-1', commandType: 'Reserve' }]);
+  expect(listed.body.items).toMatchObject([
+    { messageId: 'cmd-dl-1', commandType: 'Reserve' },
+    { messageId: 'cmd-dl-poison', commandType: null },
+  ]);
+  const refused = await api.request('POST', '/ops/dead-letters/cmd-dl-poison/resubmit', { headers });
+  expect(refused.status).toBe(409);
+  const discarded = await api.request('POST', '/ops/dead-letters/cmd-dl-poison/discard', { headers });
+  expect(discarded).toMatchObject({ status: 200, body: { status: 'discarded', messageId: 'cmd-dl-poison' } });
   const forged = await api.get('/ops/dead-letters?continuation=forged', { headers });
   expect(forged.status).toBe(400);
 

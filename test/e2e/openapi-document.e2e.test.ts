@@ -38,6 +38,7 @@ describe('bad input (in-process host)', () => {
       '/api/carts/{cartId}/cancel': ['post'],
       '/api/ops/dead-letters': ['get'],
       '/api/ops/dead-letters/{messageId}/resubmit': ['post'],
+      '/api/ops/dead-letters/{messageId}/discard': ['post'],
       '/api/health': ['get'],
       '/api/openapi.json': ['get'],
     };
@@ -57,7 +58,7 @@ describe('bad input (in-process host)', () => {
           expect(param).toMatchObject({ required: true, schema: { type: 'string' } });
       }
     }
-    expect(operationIds.size).toBe(20);
+    expect(operationIds.size).toBe(21);
 
     // Every $ref resolves inside this document (relative refs resolve against the document root).
     const refs = collectRefs(doc);
@@ -119,8 +120,8 @@ describe('bad input (in-process host)', () => {
         // Writes carry an invalid Idempotency-Key or no body, so a probe is refused before anything is sent.
         const options = method === 'get' ? {} : { body: '', headers: { 'idempotency-key': 'not valid' } };
         const probe = await api.request<ProblemView>(method.toUpperCase(), concrete, options);
-        // A resubmit takes no body: its probe names no dead letter, a 404 problem (not a missing route).
-        const refusals = p.endsWith('/resubmit') ? [404] : [400, 415];
+        // A resubmit or discard takes no body: its probe names no dead letter, a 404 problem (not a missing route).
+        const refusals = /\/(resubmit|discard)$/.test(p) ? [404] : [400, 415];
         if (method !== 'get') expect(refusals).toContain(probe.status);
         expect({ op: `${method} ${p}`, status: probe.status }).not.toEqual({
           op: `${method} ${p}`,

@@ -1,5 +1,8 @@
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
-import { deadLetterAdmin, type DeadLetterDeps } from '../../src/app/dead-letters';
+import { deadLetterAdmin, recordDeadLetters, type DeadLetterDeps } from '../../src/app/dead-letters';
+import { silentLogger } from '../../src/app/logger';
+import { getCommand } from '../../src/app/queries';
+import { systemClock } from '../../src/ports/clock';
 import { failureId, type FailureRecord } from '../../src/app/failures';
 import { QueueUnavailableError, type OutgoingCommand } from '../../src/ports/queue';
 import { InvalidContinuationError } from '../../src/ports/store';
@@ -112,5 +115,58 @@ describe('dead-letter admin over the embedded queue', () => {
     const [letter] = queue.deadLetters();
     const result = await admin.resubmit('a-1~resubmit-7');
     expect(result).toMatchObject({ resubmittedAs: `a-1~resubmit-${letter!.sequenceNumber}` });
+  });
+
+  it('the sweep gives each dead letter without a failure record one, keeps an existing one, skips poison', async () => {
+    const { deps, store } = await deadLettered([msg('a', 1), msg('b', 2), msg('c', 0)]);
+    const kept: FailureRecord = {
+      type: 'failure',
+      id: failureId('b-2'),
+      inventoryId: 'b',
+      commandId: 'b-2',
+      commandType: 'Adjust',
+      reservationId: null,
+      reason: 'MaxDeliveryCountExceeded',
+      description: 'the real error',
+      deliveryCount: 10,
+      failedAt: '2030-01-01T00:00:00.000Z',
+    };
+    await store.create('b', kept);
+    const sweep = { ...deps, clock: systemClock, log: silentLogger };
+    expect(await recordDeadLetters(sweep)).toBe(3);
+    const query = { store, clock: systemClock, pendingHorizonMs: 86_400_000 };
+    expect(await getCommand(query, 'a', 'a-1')).toMatchObject({
+      kind: 'failed',
+      failure: {
+        reason: 'MaxDeliveryCountExceeded',
+        description: expect.stringMatching(/failed: a-1/) as string,
+      },
+    });
+    expect((await store.read<FailureRecord>('b', failureId('b-2')))?.doc.description).toBe('the real error');
+    expect(await store.read('c', failureId('c-0'))).toBeNull();
+    expect(await recordDeadLetters(sweep, 2)).toBe(2);
+  });
+
+  it('discards a dead letter for good, keeping its failed status', async () => {
+    const { admin, queue, store } = await deadLettered([msg('a', 0), msg('b', 1)]);
+    const failure: FailureRecord = {
+      type: 'failure',
+      id: failureId('b-1'),
+      inventoryId: 'b',
+      commandId: 'b-1',
+      commandType: 'Adjust',
+      reservationId: null,
+      reason: 'MaxDeliveryCountExceeded',
+      description: 'boom',
+      deliveryCount: 10,
+      failedAt: '2030-01-01T00:00:00.000Z',
+    };
+    await store.create('b', failure);
+    expect(await admin.discard('a-0')).toBe('discarded');
+    expect(await admin.discard('b-1')).toBe('discarded');
+    expect(await admin.discard('b-1')).toBe('not-found');
+    expect(queue.deadLetters()).toEqual([]);
+    expect(queue.counts()).toMatchObject({ active: 0, deadLettered: 0 });
+    expect(await store.read('b', failureId('b-1'))).not.toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import {
 } from '../../src/adapters/servicebus/dead-letters';
 import type { DeadLetter } from '../../src/ports/dead-letters';
 import { QueueUnavailableError } from '../../src/ports/queue';
+import { DeadLetterOutOfReachError } from '../../src/ports/dead-letters';
 import { InvalidContinuationError } from '../../src/ports/store';
 import { DeadLetterPeer, type DeadLetterSeed } from '../support/amqp-dead-letter-peer';
 
@@ -279,7 +280,7 @@ describe('withDeadLetter', () => {
     peer.add(seed(0, { messageId: 'cmd-deep' }));
     const callback = jest.fn(async () => undefined);
     const error = await rejection(newAdapter().withDeadLetter('cmd-deep', callback));
-    expect(error).not.toBeInstanceOf(QueueUnavailableError);
+    expect(error).toBeInstanceOf(DeadLetterOutOfReachError);
     expect((error as Error).message).toContain(`not among the first ${MAX_SCANNED}`);
     expect(callback).not.toHaveBeenCalled();
     expect(delivered()).toEqual([]);

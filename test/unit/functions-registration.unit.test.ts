@@ -1,4 +1,9 @@
-import type { app, HttpFunctionOptions, ServiceBusQueueFunctionOptions } from '@azure/functions';
+import type {
+  app,
+  HttpFunctionOptions,
+  ServiceBusQueueFunctionOptions,
+  TimerFunctionOptions,
+} from '@azure/functions';
 import { ROUTES } from '../../src/http/routes';
 import { Router } from '../../src/local/router';
 import { bindRoutes } from '../../src/http/routes';
@@ -8,6 +13,7 @@ import { AZURE_ENV } from '../support/azure-env';
 function captureRegistrations(env: Record<string, string>) {
   const http: { name: string; options: HttpFunctionOptions }[] = [];
   const queues: { name: string; options: ServiceBusQueueFunctionOptions }[] = [];
+  const timers: { name: string; options: TimerFunctionOptions }[] = [];
   const terminate: unknown[] = [];
   let closeServices: unknown;
   const saved = { ...process.env };
@@ -22,6 +28,9 @@ function captureRegistrations(env: Record<string, string>) {
       jest.spyOn(isolated, 'serviceBusQueue').mockImplementation((name, options) => {
         queues.push({ name, options });
       });
+      jest.spyOn(isolated, 'timer').mockImplementation((name, options) => {
+        timers.push({ name, options });
+      });
       jest.spyOn(isolated.hook, 'appTerminate').mockImplementation((handler) => {
         terminate.push(handler);
         return { dispose: () => undefined };
@@ -32,7 +41,7 @@ function captureRegistrations(env: Record<string, string>) {
   } finally {
     process.env = saved;
   }
-  return { http, queues, terminate, closeServices };
+  return { http, queues, timers, terminate, closeServices };
 }
 
 describe('Azure Functions registrations', () => {
@@ -69,8 +78,12 @@ describe('Azure Functions registrations', () => {
         .map((h) => h.options.route ?? '')
         .sort();
     expect(byLevel('anonymous')).toEqual(['health', 'openapi.json']);
-    expect(byLevel('admin')).toEqual(['ops/dead-letters', 'ops/dead-letters/{messageId}/resubmit']);
-    expect(byLevel('function').length + 4).toBe(http.length);
+    expect(byLevel('admin')).toEqual([
+      'ops/dead-letters',
+      'ops/dead-letters/{messageId}/discard',
+      'ops/dead-letters/{messageId}/resubmit',
+    ]);
+    expect(byLevel('function').length + 5).toBe(http.length);
   });
 
   it('name no function and no route with the prefix the Functions host reserves for its admin API', () => {
@@ -91,6 +104,11 @@ describe('Azure Functions registrations', () => {
       isSessionsEnabled: true,
       cardinality: 'one',
     });
+  });
+
+  it('sweep the dead-letter queue once a minute, so a dead letter no handler saw fail still answers failed', () => {
+    const { timers } = captureRegistrations(AZURE_ENV);
+    expect(timers.map((t) => [t.name, t.options.schedule])).toEqual([['recordDeadLetters', '0 * * * * *']]);
   });
 
   it('close the clients when the worker terminates', () => {

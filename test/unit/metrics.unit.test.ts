@@ -128,6 +128,7 @@ describe('metrics recorded by the session trigger', () => {
     deadLetters: {
       list: () => Promise.reject(new Error('not used here')),
       resubmit: () => Promise.reject(new Error('not used here')),
+      discard: () => Promise.reject(new Error('not used here')),
     },
     describe: { store: 'test', queue: 'test' },
     close: () => Promise.resolve(),

@@ -6,7 +6,12 @@ import {
   type TokenCredential,
 } from '@azure/service-bus';
 import Long from 'long';
-import type { DeadLetter, DeadLetterPage, DeadLetterQueue } from '../../ports/dead-letters';
+import {
+  DeadLetterOutOfReachError,
+  type DeadLetter,
+  type DeadLetterPage,
+  type DeadLetterQueue,
+} from '../../ports/dead-letters';
 import { QueueUnavailableError } from '../../ports/queue';
 import { InvalidContinuationError, type PageRequest } from '../../ports/store';
 import { DEFAULT_RETRY_AFTER_SECONDS, toQueueUnavailable } from './errors';
@@ -223,10 +228,7 @@ async function receiveUpTo(
 }
 
 function tooDeep(messageId: string): Error {
-  return new Error(
-    `dead letter ${messageId}: not among the first ${MAX_SCANNED} in the dead-letter queue; ` +
-      'resubmit or remove older ones first',
-  );
+  return new DeadLetterOutOfReachError(messageId, MAX_SCANNED);
 }
 
 /** Every failure of the SDK leaves as QueueUnavailableError (503 with Retry-After). */

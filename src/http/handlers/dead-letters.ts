@@ -1,5 +1,12 @@
 import { ProblemError } from '../problem';
-import { DeadLettersQuery, DeadLetterView, MessageIdParam, ResubmittedView } from '../dead-letter-schemas';
+import { DeadLetterOutOfReachError } from '../../ports/dead-letters';
+import {
+  DeadLettersQuery,
+  DeadLetterView,
+  DiscardedView,
+  MessageIdParam,
+  ResubmittedView,
+} from '../dead-letter-schemas';
 import { baseUrl, queryObject, validate } from '../request';
 import type { ApiRequest, RouteDef } from '../route-types';
 import { PageOf, Problem } from '../schemas';
@@ -67,7 +74,7 @@ export const resubmitDeadLetter: RouteDef = {
   },
   async handle(request, _context, services) {
     const messageId = messageIdOf(request);
-    const result = await services.deadLetters.resubmit(messageId);
+    const result = await outOfReachIsConflict(services.deadLetters.resubmit(messageId));
     switch (result.kind) {
       case 'resubmitted':
         return json(200, {
@@ -77,7 +84,7 @@ export const resubmitDeadLetter: RouteDef = {
           sessionId: result.sessionId,
         });
       case 'not-found':
-        throw new ProblemError(404, 'not-found', 'Not found', `no dead letter has message id ${messageId}`);
+        throw notFound(messageId);
       case 'not-a-command':
         throw new ProblemError(
           409,
@@ -88,6 +95,46 @@ export const resubmitDeadLetter: RouteDef = {
     }
   },
 };
+
+export const discardDeadLetter: RouteDef = {
+  name: 'discardDeadLetter',
+  route: 'ops/dead-letters/{messageId}/discard',
+  method: 'POST',
+  authLevel: 'admin',
+  doc: {
+    summary:
+      'Removes a dead letter for good (poison, or a command that must not be applied): its status keeps answering failed',
+    responses: {
+      200: { description: 'Discarded', schema: DiscardedView },
+      400: { description: 'Invalid message id', schema: Problem },
+      404: { description: 'No dead letter has this message id', schema: Problem },
+      409: { description: 'It lies behind too many older dead letters', schema: Problem },
+      503: unavailable,
+    },
+  },
+  async handle(request, _context, services) {
+    const messageId = messageIdOf(request);
+    const result = await outOfReachIsConflict(services.deadLetters.discard(messageId));
+    if (result === 'not-found') throw notFound(messageId);
+    return json(200, { status: 'discarded', messageId });
+  },
+};
+
+function notFound(messageId: string): ProblemError {
+  return new ProblemError(404, 'not-found', 'Not found', `no dead letter has message id ${messageId}`);
+}
+
+/** A letter the queue cannot reach now is the operator's to clear first: 409, not a retryable 503. */
+async function outOfReachIsConflict<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof DeadLetterOutOfReachError) {
+      throw new ProblemError(409, 'dead-letter-out-of-reach', 'Conflict', error.message);
+    }
+    throw error;
+  }
+}
 
 function messageIdOf(request: ApiRequest): string {
   return validate(MessageIdParam, request.params.messageId, 'messageId');
