@@ -14,7 +14,7 @@ import { WriteHealth } from '../write-health';
 import { GroupCommit } from './group-commit';
 import { MessageTable } from './message-table';
 import { Receiver, type SessionLocks } from './receiver';
-import type { MessageRow } from './schema';
+import { parseProperties, type MessageRow } from './schema';
 import { SessionIndex } from './session-index';
 import type { Entry, Holder, SessionState } from './session-state';
 import { Settlement } from './settlement';
@@ -221,7 +221,7 @@ function toReceived(row: MessageRow, entry: Entry): ReceivedMessage {
     sessionId: row.session_id,
     body: JSON.parse(row.body) as unknown,
     subject: row.subject ?? undefined,
-    applicationProperties: row.properties ? (JSON.parse(row.properties) as Record<string, string>) : {},
+    applicationProperties: parseProperties(row.properties),
     deliveryCount: entry.deliveryCount,
     enqueuedTimeUtc: new Date(row.available_at),
     sequenceNumber: entry.seq,

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DeadLetter } from '../../../ports/dead-letters';
 import {
+  parseProperties,
   prepareStatements,
   SCHEMA,
   type DeadLetterRow,
@@ -173,7 +174,7 @@ function toDeadLetter(row: DeadLetterRow): DeadLetter {
     sessionId: row.session_id,
     body: JSON.parse(row.body) as unknown,
     subject: row.subject,
-    applicationProperties: row.properties ? (JSON.parse(row.properties) as Record<string, string>) : {},
+    applicationProperties: parseProperties(row.properties),
     reason: row.reason,
     description: row.description,
     deliveryCount: row.delivery_count,

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { z } from 'zod';
 
 /**
  * The queue's tables. `queue_messages` holds every accepted, unsettled message (scheduled ones too);
@@ -115,4 +116,11 @@ export function prepareStatements(db: Database.Database) {
     countDeadLetters: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM queue_dead_letters'),
     ping: db.prepare('SELECT 1'),
   };
+}
+
+const Properties = z.record(z.string(), z.string());
+
+/** A stored message's application properties: written by this queue as a JSON object of strings. */
+export function parseProperties(text: string | null): Record<string, string> {
+  return text ? Properties.parse(JSON.parse(text)) : {};
 }
