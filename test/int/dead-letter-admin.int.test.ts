@@ -15,6 +15,22 @@ import { accept, closeQueuesAfterEach, msg, openDb, setup } from '../support/ses
 
 closeQueuesAfterEach();
 
+/** The failure record of an Adjust command, as the trigger writes it. */
+function failureOf(inventoryId: string, commandId: string, description: string): FailureRecord {
+  return {
+    type: 'failure',
+    id: failureId(commandId),
+    inventoryId,
+    commandId,
+    commandType: 'Adjust',
+    reservationId: null,
+    reason: 'MaxDeliveryCountExceeded',
+    description,
+    deliveryCount: 10,
+    failedAt: '2030-01-01T00:00:00.000Z',
+  };
+}
+
 /** Sends the messages and dead-letters each one, as the dispatcher does with poison or exhausted messages. */
 async function deadLettered(messages: OutgoingCommand[]) {
   const env = setup();
@@ -54,19 +70,7 @@ describe('dead-letter admin over the embedded queue', () => {
 
   it('sends a copy with the same command into its session under a new message id, once, and clears its failure', async () => {
     const { admin, queue, store } = await deadLettered([msg('a', 1)]);
-    const failure: FailureRecord = {
-      type: 'failure',
-      id: failureId('a-1'),
-      inventoryId: 'a',
-      commandId: 'a-1',
-      commandType: 'Adjust',
-      reservationId: null,
-      reason: 'MaxDeliveryCountExceeded',
-      description: 'boom',
-      deliveryCount: 10,
-      failedAt: '2030-01-01T00:00:00.000Z',
-    };
-    await store.create('a', failure);
+    await store.create('a', failureOf('a', 'a-1', 'boom'));
     const [letter] = queue.deadLetters();
     const result = await admin.resubmit('a-1');
     expect(result).toEqual({
@@ -119,19 +123,7 @@ describe('dead-letter admin over the embedded queue', () => {
 
   it('the sweep gives each dead letter without a failure record one, keeps an existing one, skips poison', async () => {
     const { deps, store } = await deadLettered([msg('a', 1), msg('b', 2), msg('c', 0)]);
-    const kept: FailureRecord = {
-      type: 'failure',
-      id: failureId('b-2'),
-      inventoryId: 'b',
-      commandId: 'b-2',
-      commandType: 'Adjust',
-      reservationId: null,
-      reason: 'MaxDeliveryCountExceeded',
-      description: 'the real error',
-      deliveryCount: 10,
-      failedAt: '2030-01-01T00:00:00.000Z',
-    };
-    await store.create('b', kept);
+    await store.create('b', failureOf('b', 'b-2', 'the real error'));
     const sweep = { ...deps, clock: systemClock, log: silentLogger };
     expect(await recordDeadLetters(sweep)).toBe(3);
     const query = { store, clock: systemClock, pendingHorizonMs: 86_400_000 };
@@ -149,19 +141,7 @@ describe('dead-letter admin over the embedded queue', () => {
 
   it('discards a dead letter for good, keeping its failed status', async () => {
     const { admin, queue, store } = await deadLettered([msg('a', 0), msg('b', 1)]);
-    const failure: FailureRecord = {
-      type: 'failure',
-      id: failureId('b-1'),
-      inventoryId: 'b',
-      commandId: 'b-1',
-      commandType: 'Adjust',
-      reservationId: null,
-      reason: 'MaxDeliveryCountExceeded',
-      description: 'boom',
-      deliveryCount: 10,
-      failedAt: '2030-01-01T00:00:00.000Z',
-    };
-    await store.create('b', failure);
+    await store.create('b', failureOf('b', 'b-1', 'boom'));
     expect(await admin.discard('a-0')).toBe('discarded');
     expect(await admin.discard('b-1')).toBe('discarded');
     expect(await admin.discard('b-1')).toBe('not-found');

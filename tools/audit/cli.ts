@@ -1,11 +1,6 @@
 import { AuditArgsError, AuditHelpRequested, parseAuditArgs, USAGE, type AuditOptions } from './args';
-import { formatSummary, runAudit, type Output } from './run';
-import { runMain } from '../run-main';
-
-const STANDARD: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
+import { formatSummary, runAudit } from './run';
+import { runMain, STANDARD_OUTPUT, type Output } from '../run-main';
 
 /**
  * `npm run audit -- --url URL [--key KEY]`: audits every item. Exit 0 when every item is consistent, 1 on any
@@ -14,7 +9,7 @@ const STANDARD: Output = {
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-  output: Output = STANDARD,
+  output: Output = STANDARD_OUTPUT,
 ): Promise<number> {
   let options: AuditOptions;
   try {

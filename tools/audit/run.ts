@@ -1,3 +1,4 @@
+import type { Output } from '../run-main';
 import type { AuditOptions } from './args';
 import { describeFailure, getJson, networkMessage } from './client';
 
@@ -30,12 +31,8 @@ export interface AuditSummary {
   failed: number;
 }
 
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-}
-
 /** Pages through every item and audits each page's items, printing them in listing order. */
+
 export async function runAudit(options: AuditOptions, output: Output): Promise<AuditSummary> {
   const summary: AuditSummary = { items: 0, consistent: 0, inconsistent: 0, failed: 0 };
   let continuation: string | null = null;

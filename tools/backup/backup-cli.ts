@@ -1,16 +1,6 @@
 import { BackupError, takeBackup } from '../../src/adapters/embedded/backup';
-import { runMain } from '../run-main';
+import { runMain, STANDARD_OUTPUT, type Output } from '../run-main';
 import { BACKUP_USAGE, parseBackupArgs, ToolArgsError, ToolHelpRequested, type BackupArgs } from './args';
-
-export interface Output {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-export const STANDARD: Output = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
 
 /**
  * `npm run backup -- --out FILE [--data-dir DIR] [--force]`: exit 0 once FILE is written, 1 when the
@@ -19,7 +9,7 @@ export const STANDARD: Output = {
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-  output: Output = STANDARD,
+  output: Output = STANDARD_OUTPUT,
 ): Promise<number> {
   let args: BackupArgs;
   try {

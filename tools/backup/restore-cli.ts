@@ -1,8 +1,8 @@
 import { BackupFileError } from '../../src/adapters/embedded/backup-format';
 import { restoreBackup, RestoreError } from '../../src/adapters/embedded/restore';
-import { runMain } from '../run-main';
+import { runMain, STANDARD_OUTPUT, type Output } from '../run-main';
 import { parseRestoreArgs, RESTORE_USAGE, type RestoreArgs } from './args';
-import { argsFailure, describe, STANDARD, type Output } from './backup-cli';
+import { argsFailure, describe } from './backup-cli';
 
 /**
  * `npm run restore -- FILE [--data-dir DIR] [--force]`: exit 0 once the data set is back and passes the
@@ -12,7 +12,7 @@ import { argsFailure, describe, STANDARD, type Output } from './backup-cli';
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-  output: Output = STANDARD,
+  output: Output = STANDARD_OUTPUT,
 ): Promise<number> {
   let args: RestoreArgs;
   try {

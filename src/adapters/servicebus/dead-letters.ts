@@ -1,5 +1,5 @@
 import {
-  ServiceBusClient,
+  type ServiceBusClient,
   type RetryOptions,
   type ServiceBusReceivedMessage,
   type ServiceBusReceiver,
@@ -16,8 +16,8 @@ import { QueueUnavailableError } from '../../ports/queue';
 import { InvalidContinuationError, type PageRequest } from '../../ports/store';
 import { DEFAULT_RETRY_AFTER_SECONDS, toQueueUnavailable } from './errors';
 import {
-  DEFAULT_RETRY_OPTIONS,
-  normalizeNamespace,
+  checkedRetryOptions,
+  serviceBusClient,
   serviceBusConnection,
   type ServiceBusCommandQueueOptions,
   type ServiceBusQueueSettings,
@@ -50,13 +50,7 @@ export class ServiceBusDeadLetters implements DeadLetterQueue {
   private readonly retryOptions: RetryOptions;
 
   constructor(private readonly options: ServiceBusCommandQueueOptions) {
-    if (!options.queueName) throw new TypeError('ServiceBusDeadLetters: queueName is required');
-    if (!options.connectionString && !(options.fullyQualifiedNamespace && options.credential)) {
-      throw new TypeError(
-        'ServiceBusDeadLetters: either fullyQualifiedNamespace with a credential or a connection string is required',
-      );
-    }
-    this.retryOptions = { ...DEFAULT_RETRY_OPTIONS, ...options.retryOptions };
+    this.retryOptions = checkedRetryOptions('ServiceBusDeadLetters', options);
   }
 
   async listDeadLetters(page: PageRequest): Promise<DeadLetterPage> {
@@ -133,13 +127,7 @@ export class ServiceBusDeadLetters implements DeadLetterQueue {
   }
 
   private createClient(): ServiceBusClient {
-    const clientOptions = { retryOptions: this.retryOptions };
-    const { connectionString, fullyQualifiedNamespace, credential } = this.options;
-    if (connectionString) return new ServiceBusClient(connectionString, clientOptions);
-    // Checked in the constructor; repeated for the type checker.
-    if (!fullyQualifiedNamespace || !credential)
-      throw new TypeError('fullyQualifiedNamespace and credential required');
-    return new ServiceBusClient(normalizeNamespace(fullyQualifiedNamespace), credential, clientOptions);
+    return serviceBusClient(this.options, this.retryOptions);
   }
 }
 

@@ -61,13 +61,7 @@ export class ServiceBusCommandQueue implements CommandQueue {
   private readonly retryOptions: RetryOptions;
 
   constructor(private readonly options: ServiceBusCommandQueueOptions) {
-    if (!options.queueName) throw new TypeError('ServiceBusCommandQueue: queueName is required');
-    if (!options.connectionString && !(options.fullyQualifiedNamespace && options.credential)) {
-      throw new TypeError(
-        'ServiceBusCommandQueue: either fullyQualifiedNamespace with a credential or a connection string is required',
-      );
-    }
-    this.retryOptions = { ...DEFAULT_RETRY_OPTIONS, ...options.retryOptions };
+    this.retryOptions = checkedRetryOptions('ServiceBusCommandQueue', options);
   }
 
   get queueName(): string {
@@ -144,14 +138,33 @@ export class ServiceBusCommandQueue implements CommandQueue {
   }
 
   private createClient(): ServiceBusClient {
-    const clientOptions = { retryOptions: this.retryOptions };
-    const { connectionString, fullyQualifiedNamespace, credential } = this.options;
-    if (connectionString) return new ServiceBusClient(connectionString, clientOptions);
-    // Checked in the constructor; repeated for the type checker.
-    if (!fullyQualifiedNamespace || !credential)
-      throw new TypeError('fullyQualifiedNamespace and credential required');
-    return new ServiceBusClient(normalizeNamespace(fullyQualifiedNamespace), credential, clientOptions);
+    return serviceBusClient(this.options, this.retryOptions);
   }
+}
+
+/** Checks the options every Service Bus adapter takes (naming the adapter) and merges its retry policy. */
+export function checkedRetryOptions(owner: string, options: ServiceBusCommandQueueOptions): RetryOptions {
+  if (!options.queueName) throw new TypeError(`${owner}: queueName is required`);
+  if (!options.connectionString && !(options.fullyQualifiedNamespace && options.credential)) {
+    throw new TypeError(
+      `${owner}: either fullyQualifiedNamespace with a credential or a connection string is required`,
+    );
+  }
+  return { ...DEFAULT_RETRY_OPTIONS, ...options.retryOptions };
+}
+
+/** The client the options name: the emulator's connection string, else the namespace with the credential. */
+export function serviceBusClient(
+  options: ServiceBusCommandQueueOptions,
+  retryOptions: RetryOptions,
+): ServiceBusClient {
+  const clientOptions = { retryOptions };
+  const { connectionString, fullyQualifiedNamespace, credential } = options;
+  if (connectionString) return new ServiceBusClient(connectionString, clientOptions);
+  // Checked with checkedRetryOptions; repeated for the type checker.
+  if (!fullyQualifiedNamespace || !credential)
+    throw new TypeError('fullyQualifiedNamespace and credential required');
+  return new ServiceBusClient(normalizeNamespace(fullyQualifiedNamespace), credential, clientOptions);
 }
 
 /** Accepts `my-ns.servicebus.windows.net`, `sb://my-ns.servicebus.windows.net/` or an https URL. */
