@@ -96,6 +96,7 @@ describe('parseArgs', () => {
       runId: 'abc',
       out: 'x.json',
       progress: false,
+      ceiling: false,
     });
   });
 
@@ -174,6 +175,14 @@ describe('parseArgs', () => {
       expect(problems(['--cart-lines', '2', '--items', '1', '--distribution', 'hot'])[0]).toMatch(
         /--cart-lines 2 needs at least 2 items/,
       );
+    });
+
+    it('takes --ceiling as a switch, refuses a value for it and its use in cart mode', () => {
+      expect(parseArgs(['--ceiling'], {}).ceiling).toBe(true);
+      expect(problems(['--ceiling=yes'])).toEqual(['--ceiling=yes: --ceiling takes no value']);
+      expect(problems(['--ceiling', '--cart-lines', '2'])).toEqual([
+        '--ceiling measures single reservations; it cannot be combined with --cart-lines',
+      ]);
     });
   });
 });

@@ -30,6 +30,8 @@ export interface LoadTestOptions {
   runId: string;
   out: string | undefined;
   progress: boolean;
+  /** Also run the same load against a bare node:http server first (the machine's HTTP ceiling). */
+  ceiling: boolean;
 }
 
 export class ArgsError extends Error {
@@ -118,6 +120,7 @@ const schema = z
     'run-id': z.string().regex(ID_PART, '--run-id must be letters, digits, . _ - (at most 41)').optional(),
     out: z.string().min(1, '--out must not be empty').optional(),
     progress: z.boolean().default(true),
+    ceiling: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
     if (o.rate !== undefined && o.concurrency !== undefined) {
@@ -127,6 +130,12 @@ const schema = z
       });
     }
     const lines = o['cart-lines'];
+    if (o.ceiling && lines !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: '--ceiling measures single reservations; it cannot be combined with --cart-lines',
+      });
+    }
     if (lines !== undefined && lines > o.items) {
       ctx.addIssue({
         code: 'custom',
@@ -141,7 +150,7 @@ const schema = z
     }
   });
 
-const BOOLEAN_FLAGS = new Set(['progress']);
+const BOOLEAN_FLAGS = new Set(['progress', 'ceiling']);
 
 /** Parses `--flag value`, `--flag=value`, `--no-progress`; the key may also come from LOADTEST_FUNCTION_KEY. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadTestOptions {
@@ -172,6 +181,7 @@ function readFlags(argv: readonly string[]): { raw: Record<string, string | bool
       continue;
     }
     if (BOOLEAN_FLAGS.has(name)) {
+      if (eq >= 0) problems.push(`${arg}: --${name} takes no value`);
       raw[name] = true;
       continue;
     }
@@ -221,6 +231,7 @@ function toOptions(o: z.infer<typeof schema>): LoadTestOptions {
     runId: o['run-id'] ?? defaultRunId(),
     out: o.out,
     progress: o.progress,
+    ceiling: o.ceiling,
   };
 }
 
@@ -268,6 +279,9 @@ HTTP
 Output
   --out PATH               JSON results (default loadtest-results/<timestamp>.json)
   --no-progress            periodic plain lines instead of the live bar (automatic when not a TTY)
+  --ceiling                first run the same load against a bare node:http server on 127.0.0.1
+                           answering a fixed 202 (the machine's HTTP ceiling), and report the
+                           service's fraction of it (not with --cart-lines)
   --help                   this text
 
 Exit codes: 0 all invariants hold, 1 a violation (or the run could not complete), 2 bad arguments.

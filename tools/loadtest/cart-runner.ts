@@ -12,6 +12,7 @@ import {
 } from './cart-poll';
 import { type CartRecord, sendCarts } from './cart-send';
 import { type ApiClient, mapLimit, sleep } from './client';
+import { measureClient } from './client-usage';
 import type { ItemSnapshot, Violation } from './invariants';
 import { collectItems, collectTouched } from './poller';
 import type { Progress } from './progress';
@@ -40,7 +41,9 @@ export async function runCartPhases(
   progress: Progress,
 ): Promise<LoadPhases> {
   progress.phase = 'reserve';
-  const load = await sendCarts(client, options, itemIds, progress);
+  const { value: load, client: usage } = await measureClient(() =>
+    sendCarts(client, options, itemIds, progress),
+  );
   const acceptedIds = load.records.flatMap((r) => (r.cartId ? [r.cartId] : []));
 
   progress.phase = 'decide';
@@ -89,6 +92,7 @@ export async function runCartPhases(
     settleUndecided: 0,
     snapshots,
     carts,
+    client: usage,
   };
 }
 

@@ -2,6 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CART_CHECKS } from './cart-checks';
 import { type CartSection, cartSection, formatCarts } from './cart-report';
+import {
+  type CeilingSection,
+  ceilingSection,
+  clientSection,
+  formatClientAndCeiling,
+  loadShape,
+} from './client-report';
+import type { ClientSection } from './client-usage';
 import type { LedgerEventView, Violation } from './invariants';
 import type { ReserveRecord } from './reserve';
 import type { LoadTestRun } from './runner';
@@ -59,6 +67,10 @@ export interface LoadTestReport {
   };
   /** Cart mode only: cart-level figures (the sections above then count cart requests and lines). */
   carts: CartSection | null;
+  /** The tool's own CPU and event-loop delay over the load phase, and whether it was the limit. */
+  client: ClientSection | null;
+  /** With --ceiling: the same load against a bare node:http server on this machine. */
+  ceiling: CeilingSection | null;
   invariants: {
     ok: boolean;
     itemsChecked: number;
@@ -94,6 +106,8 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
   // HTTP requests: the reservations, or in cart mode the carts (whose lines are the reservations).
   const requests = run.carts?.records ?? run.reserves;
   const failures = requests.filter((r) => r.status !== 202 || r.error !== undefined);
+  const shape = loadShape(requests, options.rate ?? null);
+  const acceptedPerSecond = round(accepted.length / Math.max(0.001, durationSeconds));
   const listed = new Map(
     run.snapshots.flatMap((s) => s.reservations.map((v) => [v.reservationId, v] as const)),
   );
@@ -108,17 +122,17 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
       concurrency: options.concurrency ?? null,
       requests: options.requests,
       durationSeconds: round(durationSeconds),
-      sentPerSecond: round(requests.length / Math.max(0.001, startSpreadSeconds(requests))),
+      sentPerSecond: shape.sentPerSecond,
     },
     throughput: {
-      acceptedPerSecond: round(accepted.length / Math.max(0.001, durationSeconds)),
+      acceptedPerSecond,
       decidedPerSecond: decideWindow > 0 ? round(firstDecisions.length / decideWindow) : 0,
       decideWindowSeconds: round(decideWindow),
     },
     latencyMs: {
       accept: summarize(requests.map((r) => r.doneMs - r.scheduledMs)),
       acceptToDecision: summarize(decisionLatency),
-      scheduleLag: open ? summarize(requests.map((r) => r.startedMs - r.scheduledMs)) : null,
+      scheduleLag: shape.scheduleLag,
     },
     outcomes: {
       sent: run.reserves.length,
@@ -139,6 +153,8 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
     },
     settles: settleSection(run),
     carts: cartSection(run),
+    client: run.client ? clientSection(run.client, options.rate ?? null, shape) : null,
+    ceiling: run.ceiling ? ceilingSection(run.ceiling, options.rate ?? null, acceptedPerSecond) : null,
     invariants: invariantSection(run),
   };
 }
@@ -179,17 +195,6 @@ function decisionTimes(
       ? Math.max(0.001, (lastDecision - firstAccept) / 1000)
       : 0;
   return { firstDecisions, decisionLatency, decideWindow };
-}
-
-/** Seconds between the first and the last request start, client clock. */
-function startSpreadSeconds(reserves: readonly { startedMs: number }[]): number {
-  let firstStart = Number.POSITIVE_INFINITY;
-  let lastStart = 0;
-  for (const r of reserves) {
-    firstStart = Math.min(firstStart, r.startedMs);
-    lastStart = Math.max(lastStart, r.startedMs);
-  }
-  return (lastStart - firstStart) / 1000;
 }
 
 function settleSection(run: LoadTestRun): LoadTestReport['settles'] {
@@ -257,6 +262,7 @@ export function formatReport(report: LoadTestReport): string {
     );
   }
   if (report.carts) lines.push(...formatCarts(report.carts));
+  lines.push(...formatClientAndCeiling(report.client, report.ceiling));
   const inv = report.invariants;
   if (inv.ok) {
     lines.push(`  invariants  OK: ${inv.checks.length} checks over ${inv.itemsChecked} items`);

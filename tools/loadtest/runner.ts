@@ -1,6 +1,8 @@
 import type { LoadTestOptions } from './args';
 import { type CartRun, checkedCarts, runCartPhases } from './cart-runner';
+import { type CeilingRun, runCeiling } from './ceiling';
 import { ApiClient } from './client';
+import { type ClientSample, measureClient } from './client-usage';
 import { checkInvariants, type ItemSnapshot, type ReservationListView, type Violation } from './invariants';
 import { collectTouched, pollUntilDecided } from './poller';
 import { newProgress, type Progress } from './progress';
@@ -25,10 +27,14 @@ export interface LoadTestRun {
   finishedAt: number;
   /** Cart mode only; `reserves` then holds one record per cart line (each line is a reservation). */
   carts?: CartRun;
+  /** The tool's own CPU and event-loop delay during the load phase. */
+  client?: ClientSample;
+  /** With --ceiling: the same load against a bare node:http server, run before the service's. */
+  ceiling?: CeilingRun;
 }
 
 /** What the load, decide, settle and collect phases leave behind, in either mode. */
-export type LoadPhases = Omit<LoadTestRun, 'options' | 'itemIds' | 'violations' | 'finishedAt'>;
+export type LoadPhases = Omit<LoadTestRun, 'options' | 'itemIds' | 'violations' | 'finishedAt' | 'ceiling'>;
 
 /** The whole run: set up, load, wait for decisions, settle, collect, check. */
 export async function runLoadTest(
@@ -42,6 +48,8 @@ export async function runLoadTest(
     timeoutMs: options.requestTimeout * 1000,
   });
   try {
+    // First, while the service is idle: the same load against plain Node HTTP on this machine.
+    const ceiling = options.ceiling ? await runCeiling(options) : undefined;
     const itemIds = itemIdsFor(options.runId, options.items);
     progress.phase = 'setup';
     await setupItems(client, itemIds, options.stock);
@@ -54,7 +62,14 @@ export async function runLoadTest(
     progress.phase = 'check';
     const violations = checkRun(phases, options.stock);
     progress.phase = 'done';
-    return { options, itemIds, ...phases, violations, finishedAt: Date.now() };
+    return {
+      options,
+      itemIds,
+      ...phases,
+      violations,
+      finishedAt: Date.now(),
+      ...(ceiling ? { ceiling } : {}),
+    };
   } finally {
     client.close();
   }
@@ -68,7 +83,9 @@ async function runReservationPhases(
   progress: Progress,
 ): Promise<LoadPhases> {
   progress.phase = 'reserve';
-  const load = await sendReservations(client, options, itemIds, progress);
+  const { value: load, client: usage } = await measureClient(() =>
+    sendReservations(client, options, itemIds, progress),
+  );
   const deadline = Date.now() + options.decideTimeout * 1000;
 
   progress.phase = 'decide';
@@ -92,6 +109,7 @@ async function runReservationPhases(
     settles,
     settleUndecided,
     snapshots,
+    client: usage,
   };
 }
 

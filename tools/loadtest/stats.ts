@@ -57,3 +57,14 @@ export function fmtCounts(counts: Record<string, number>): string {
 export function round(v: number): number {
   return Math.round(v * 100) / 100;
 }
+
+/** Seconds between the first and the last request start, client clock. */
+export function startSpreadSeconds(reserves: readonly { startedMs: number }[]): number {
+  let firstStart = Number.POSITIVE_INFINITY;
+  let lastStart = 0;
+  for (const r of reserves) {
+    firstStart = Math.min(firstStart, r.startedMs);
+    lastStart = Math.max(lastStart, r.startedMs);
+  }
+  return (lastStart - firstStart) / 1000;
+}
