@@ -10,6 +10,7 @@ import type {
   Versioned,
   WriteResult,
 } from '../../src/ports/store';
+import { RequestUnitMeter } from './ru-meter';
 
 /** How many calls of each kind went through the store: round trips are what a remote store charges for. */
 export interface StoreCallCounts {
@@ -29,10 +30,12 @@ export function zeroCounts(): StoreCallCounts {
 /**
  * A DocumentStore decorator that waits a fixed round trip before each read, create, replace, batch and
  * query, standing in for a remote store (Cosmos DB in the same region) in front of the embedded one.
- * It also counts calls, so a run can report round trips per decision. A delay of 0 adds no timer.
+ * It also counts calls, so a run can report round trips per decision, and charges each call the request
+ * units Cosmos DB would (ru-model.ts, through the meter). A delay of 0 adds no timer.
  */
 export class DelayedStore implements DocumentStore {
   readonly calls: StoreCallCounts = zeroCounts();
+  readonly requestUnits = new RequestUnitMeter();
 
   constructor(
     private readonly inner: DocumentStore,
@@ -45,19 +48,24 @@ export class DelayedStore implements DocumentStore {
   async read<T extends StoredDocument>(partitionKey: string, id: string): Promise<Versioned<T> | null> {
     this.calls.read += 1;
     await this.roundTrip();
-    return this.inner.read<T>(partitionKey, id);
+    const found = await this.inner.read<T>(partitionKey, id);
+    this.requestUnits.read(partitionKey, found?.doc ?? null);
+    return found;
   }
 
   async create(partitionKey: string, doc: StoredDocument): Promise<WriteResult> {
     this.calls.create += 1;
     await this.roundTrip();
-    return this.inner.create(partitionKey, doc);
+    const result = await this.inner.create(partitionKey, doc);
+    this.requestUnits.write(partitionKey, { op: 'create', doc }, result.ok);
+    return result;
   }
 
   async replace(partitionKey: string, doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
     this.calls.replace += 1;
     await this.roundTrip();
     const result = await this.inner.replace(partitionKey, doc, ifMatch);
+    this.requestUnits.write(partitionKey, { op: 'replace', doc }, result.ok);
     if (!result.ok && result.failure === 'conflict') this.calls.conflicts += 1;
     return result;
   }
@@ -66,6 +74,7 @@ export class DelayedStore implements DocumentStore {
     this.calls.batch += 1;
     await this.roundTrip();
     const result = await this.inner.batch(partitionKey, operations);
+    this.requestUnits.batch(partitionKey, operations, result);
     if (!result.ok && result.failure === 'conflict') this.calls.conflicts += 1;
     return result;
   }
@@ -77,7 +86,9 @@ export class DelayedStore implements DocumentStore {
   ): Promise<Page<T>> {
     this.calls.query += 1;
     await this.roundTrip();
-    return this.inner.query<T>(partitionKey, spec, page);
+    const result = await this.inner.query<T>(partitionKey, spec, page);
+    this.requestUnits.queryPage(partitionKey, result.items);
+    return result;
   }
 
   /** Counted as a query: one round trip per page. */
@@ -87,7 +98,9 @@ export class DelayedStore implements DocumentStore {
   ): Promise<Page<T>> {
     this.calls.query += 1;
     await this.roundTrip();
-    return this.inner.queryAcrossPartitions<T>(spec, page);
+    const result = await this.inner.queryAcrossPartitions<T>(spec, page);
+    this.requestUnits.queryPage(null, result.items);
+    return result;
   }
 
   sync(): Promise<void> {

@@ -9,6 +9,7 @@ import {
   targetLines,
   type Report,
 } from './report';
+import { hotPartitionTable, ruTargetLine } from './ru-report';
 import { benchModes, benchRun, failedRun, type ModeSpec, type RunResult } from './run';
 import { SCENARIO_TITLES } from './workload';
 import { runMain } from '../run-main';
@@ -81,7 +82,7 @@ async function runAll(args: BenchArgs, modes: readonly ModeSpec[]): Promise<RunR
           `  ${scenario.padEnd(7)} ${store.padEnd(8)} ${mode.id.padEnd(10)} ${Math.round(run.decidedPerSecond)
             .toString()
             .padStart(7)}/s  p50 ${fixed(run.p50Ms)} ms  p99 ${fixed(run.p99Ms)} ms  ` +
-            `conflicts ${run.conflicts}  check ${run.check.ok ? 'pass' : 'FAIL'}\n`,
+            `conflicts ${run.conflicts}  RU/decision ${fixed(run.ruPerDecision)}  check ${run.check.ok ? 'pass' : 'FAIL'}\n`,
         );
       }
     }
@@ -94,6 +95,11 @@ function printReport(args: BenchArgs, report: Report): void {
   for (const scenario of args.scenarios) {
     process.stdout.write(
       `\n${SCENARIO_TITLES[scenario]}\n${scenarioTable(report.runs.filter((r) => r.scenario === scenario))}\n`,
+    );
+  }
+  if (args.scenarios.includes('hot')) {
+    process.stdout.write(
+      `\nRequest units on the hot partition\n${ruTargetLine(report.runs)}\n${hotPartitionTable(report.runs)}\n`,
     );
   }
   process.stdout.write(`\nTargets\n${targetLines(report.targets).join('\n')}\n`);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { BenchConfig, RunResult, StoreKind } from './run';
+import { hotPartitionTable, ruModelSection, ruTargetLine } from './ru-report';
 import { SCENARIO_TITLES, type Scenario } from './workload';
 
 export interface Machine {
@@ -113,8 +114,8 @@ function storeLabel(store: StoreKind, delayMs: number): string {
 
 export function scenarioTable(runs: readonly RunResult[]): string {
   const header =
-    '| Store | Mode | Decided | Decided/s | p50 ms | p99 ms | Conflicts | Reads/decision | Batches/decision | Held / rejected | Check |';
-  const rule = '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |';
+    '| Store | Mode | Decided | Decided/s | p50 ms | p99 ms | Conflicts | Reads/decision | Batches/decision | RU/decision | Held / rejected | Check |';
+  const rule = '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |';
   const lines = runs.map((r) =>
     [
       storeLabel(r.store, r.delayMs),
@@ -126,6 +127,7 @@ export function scenarioTable(runs: readonly RunResult[]): string {
       int(r.conflicts),
       perDecision(r.readsPerDecision),
       perDecision(r.batchesPerDecision),
+      perDecision(r.ruPerDecision),
       `${int(r.held)} / ${int(r.rejected)}`,
       r.check.ok ? 'pass' : `FAIL: ${r.check.problems[0] ?? ''}`,
     ].join(' | '),
@@ -189,7 +191,8 @@ const HOW_IT_IS_MEASURED = [
   '  and commits item replace (ifMatch) + reservation + event in one batch, retrying on 412.',
   '- Decided/s is decisions over the time from the start to the last commit. Latency is from when a command',
   '  became available to when the batch that decided it committed. At the time cap no new command is sent',
-  '  and calls in flight finish. Conflicts counts 412s; reads and batches are store calls per decision.',
+  '  and calls in flight finish. Conflicts counts 412s; reads and batches are store calls per decision;',
+  '  RU/decision is what the request-unit model above charged the run, per decision.',
   "- Check: after each run the store is read back directly. Each item's counters must equal the replay of",
   '  its ledger (`query(type: event, orderBy: seq)`, pages of 1,000), stock is conserved and never oversold',
   '  (available ≥ 0, held + confirmed ≤ stock), reserved equals the held reservations, and every decided',
@@ -236,7 +239,21 @@ export function renderMarkdown(report: Report): string {
       '',
     );
   }
-  out.push(...HOW_IT_IS_MEASURED);
+  if (report.runs.some((r) => r.scenario === 'hot')) {
+    out.push(
+      '## Request units on the hot partition',
+      '',
+      'What one hot item costs per decision under the request-unit model (next section), and the most',
+      'decisions per second its one logical partition can take before Cosmos DB throttles it (429), whatever',
+      'the round trip: the ceiling. Where decided/s is above the ceiling, Cosmos DB would hold the item to the ceiling.',
+      '',
+      ruTargetLine(report.runs),
+      '',
+      hotPartitionTable(report.runs),
+      '',
+    );
+  }
+  out.push(...ruModelSection(), ...HOW_IT_IS_MEASURED);
   return out.join('\n');
 }
 

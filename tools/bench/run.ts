@@ -9,6 +9,7 @@ import { DelayedStore } from './delayed-store';
 import type { Feeder } from './feeder';
 import { runOptimistic } from './optimistic';
 import { runOrdered, type OrderedMode } from './ordered';
+import { totalRequestUnits, zeroRequestUnits, type RequestUnitCounts } from './ru-meter';
 import { ascending, percentile } from './stats';
 import { createItems, makeWorkload, type Scenario } from './workload';
 
@@ -97,6 +98,12 @@ export interface RunResult {
   conflicts: number;
   readsPerDecision: number;
   batchesPerDecision: number;
+  /** What the delayed store charged the run under the RU model (ru-model.ts). */
+  requestUnits: RequestUnitCounts;
+  /** All request units of the run over its decisions (reads, writes, queries and failed requests). */
+  ruPerDecision: number;
+  /** Documents written or deleted per decision. */
+  writesPerDecision: number;
   check: CheckResult;
 }
 
@@ -184,6 +191,9 @@ function measured(
     conflicts: store.calls.conflicts,
     readsPerDecision: decided > 0 ? store.calls.read / decided : 0,
     batchesPerDecision: decided > 0 ? store.calls.batch / decided : 0,
+    requestUnits: { ...store.requestUnits.counts },
+    ruPerDecision: decided > 0 ? totalRequestUnits(store.requestUnits.counts) / decided : 0,
+    writesPerDecision: decided > 0 ? store.requestUnits.counts.documentsWritten / decided : 0,
     check,
   };
 }
@@ -214,6 +224,9 @@ export function failedRun(
     conflicts: 0,
     readsPerDecision: 0,
     batchesPerDecision: 0,
+    requestUnits: zeroRequestUnits(),
+    ruPerDecision: 0,
+    writesPerDecision: 0,
     check: { ok: false, problems: [`the run threw ${message}`], events: 0 },
   };
 }
