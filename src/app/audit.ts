@@ -1,7 +1,7 @@
 import { auditItem as auditDocuments, type AuditResult } from '../domain/audit';
-import type { InventoryItem, LedgerEvent, Reservation, UserTally } from '../domain/model';
+import type { InventoryItem, Reservation, UserTally } from '../domain/model';
 import type { DocumentStore } from '../ports/store';
-import { queryAll } from './queries';
+import { queryAll, readLedger } from './queries';
 
 /** Times the documents are loaded again when the item changed while they were read. */
 export const AUDIT_ATTEMPTS = 5;
@@ -29,7 +29,7 @@ export async function auditInventory(
     const before = await store.read<InventoryItem>(inventoryId, inventoryId);
     if (!before || before.doc.type !== 'inventory') return { kind: 'not-found' };
     const [events, reservations, tallies] = await Promise.all([
-      queryAll<LedgerEvent>(store, inventoryId, { type: 'event', orderBy: 'seq' }, 1000),
+      readLedger(store, inventoryId),
       queryAll<Reservation>(store, inventoryId, { type: 'reservation', orderBy: 'id' }, 1000),
       queryAll<UserTally>(store, inventoryId, { type: 'tally', orderBy: 'id' }, 1000),
     ]);

@@ -1,7 +1,8 @@
+import { ledgerPage } from '../domain/events';
 import { createItem, replaceItem, type ItemSpec } from '../domain/item';
-import type { InventoryItem } from '../domain/model';
+import type { InventoryItem, LedgerEvent } from '../domain/model';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, Versioned } from '../ports/store';
+import type { BatchOperation, DocumentStore, Versioned } from '../ports/store';
 import { newId } from './ids';
 
 export type PutItemResult =
@@ -26,10 +27,7 @@ export async function putItem(
     // RFC 9110 13.1.1: If-Match, `*` included, is false when there is no current representation.
     if (ifMatch !== undefined) return { kind: 'precondition-failed', etag: null };
     const { item, events } = createItem(spec, newId('c', now, spec.inventoryId), now.toISOString());
-    const result = await deps.store.batch(spec.inventoryId, [
-      { op: 'create', doc: item },
-      ...events.map((doc) => ({ op: 'create' as const, doc })),
-    ]);
+    const result = await deps.store.batch(spec.inventoryId, [{ op: 'create', doc: item }, ...pageOf(events)]);
     if (result.ok && typeof result.etags[0] === 'string')
       return { kind: 'created', item, etag: result.etags[0] };
     // Created concurrently by another request: the caller must now say which version it replaces.
@@ -61,10 +59,15 @@ async function replace(
   );
   const result = await store.batch(spec.inventoryId, [
     { op: 'replace', doc: item, ifMatch: current.etag },
-    ...events.map((doc) => ({ op: 'create' as const, doc })),
+    ...pageOf(events),
   ]);
   if (result.ok && typeof result.etags[0] === 'string')
     return { kind: 'replaced', item, etag: result.etags[0] };
   const latest = await store.read<InventoryItem>(spec.inventoryId, spec.inventoryId);
   return { kind: 'precondition-failed', etag: latest?.etag ?? null };
+}
+
+/** The write of an admin change's events: one ledger page, or nothing when it changed no counter. */
+function pageOf(events: readonly LedgerEvent[]): BatchOperation[] {
+  return events.length > 0 ? [{ op: 'create', doc: ledgerPage(events) }] : [];
 }

@@ -1,8 +1,16 @@
 import { cartPartition, type Cart } from '../domain/cart-model';
 import { commandMarkerId } from '../domain/ids';
-import type { CommandMarker, InventoryItem, LedgerEvent, Reservation } from '../domain/model';
+import { ledgerEvents } from '../domain/events';
+import type { CommandMarker, InventoryItem, LedgerEvent, LedgerPage, Reservation } from '../domain/model';
 import type { Clock } from '../ports/clock';
-import type { DocumentStore, Page, QuerySpec, StoredDocument, Versioned } from '../ports/store';
+import {
+  InvalidContinuationError,
+  type DocumentStore,
+  type Page,
+  type QuerySpec,
+  type StoredDocument,
+  type Versioned,
+} from '../ports/store';
 import { CART_ID_SCOPE } from './accept-cart';
 import { failureId, type FailureRecord } from './failures';
 import { issuedAt } from './ids';
@@ -103,17 +111,98 @@ export function listItems(
   );
 }
 
-export function listLedger(
+/**
+ * A page of the item's ledger, `limit` events in sequence order. The store holds events one document each
+ * (written before ledger pages) and then pages of events; the continuation says which of the two a listing
+ * is in, the store's own continuation there and, inside a page, how many of its events were given already.
+ */
+export async function listLedger(
   deps: QueryDeps,
   inventoryId: string,
   limit: number,
   continuation: string | undefined,
 ): Promise<Page<LedgerEvent>> {
-  return deps.store.query<LedgerEvent>(
-    inventoryId,
-    { type: 'event', orderBy: 'seq' },
-    { limit, ...(continuation ? { continuation } : {}) },
-  );
+  let at = continuation === undefined ? START : decodeLedgerCursor(continuation);
+  const items: LedgerEvent[] = [];
+  if (at.phase === 'singles') {
+    const singles = await deps.store.query<LedgerEvent>(
+      inventoryId,
+      { type: 'event', orderBy: 'seq' },
+      { limit, ...(at.store !== null ? { continuation: at.store } : {}) },
+    );
+    items.push(...singles.items);
+    if (singles.continuation !== null)
+      return {
+        items,
+        continuation: encodeLedgerCursor({ phase: 'singles', store: singles.continuation, skip: 0 }),
+      };
+    at = { phase: 'pages', store: null, skip: 0 };
+  }
+  while (items.length < limit) {
+    const read: Page<LedgerPage> = await deps.store.query<LedgerPage>(
+      inventoryId,
+      { type: 'ledger-page', orderBy: 'seq' },
+      { limit: 1, ...(at.store !== null ? { continuation: at.store } : {}) },
+    );
+    const page = read.items[0];
+    if (!page) return { items, continuation: null };
+    const taken = page.events.slice(at.skip, at.skip + limit - items.length);
+    items.push(...taken);
+    if (at.skip + taken.length < page.events.length)
+      return { items, continuation: encodeLedgerCursor({ ...at, skip: at.skip + taken.length }) };
+    if (read.continuation === null) return { items, continuation: null };
+    at = { phase: 'pages', store: read.continuation, skip: 0 };
+  }
+  return { items, continuation: encodeLedgerCursor(at) };
+}
+
+/** The whole ledger of one item, in sequence order (audits and checks). */
+export async function readLedger(store: DocumentStore, inventoryId: string): Promise<LedgerEvent[]> {
+  const [singles, pages] = await Promise.all([
+    queryAll<LedgerEvent>(store, inventoryId, { type: 'event', orderBy: 'seq' }, 1000),
+    queryAll<LedgerPage>(store, inventoryId, { type: 'ledger-page', orderBy: 'seq' }, 100),
+  ]);
+  return ledgerEvents(singles, pages);
+}
+
+interface LedgerCursor {
+  phase: 'singles' | 'pages';
+  /** The store's continuation of the current phase's query (null: from its start). */
+  store: string | null;
+  /** Events of the next ledger page already listed. */
+  skip: number;
+}
+
+const START: LedgerCursor = { phase: 'singles', store: null, skip: 0 };
+
+function encodeLedgerCursor(cursor: LedgerCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeLedgerCursor(token: string): LedgerCursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      'phase' in value &&
+      'store' in value &&
+      'skip' in value
+    ) {
+      const { phase, store, skip } = value;
+      if (
+        (phase === 'singles' || phase === 'pages') &&
+        (store === null || typeof store === 'string') &&
+        typeof skip === 'number' &&
+        Number.isSafeInteger(skip) &&
+        skip >= 0
+      )
+        return { phase, store, skip };
+    }
+  } catch {
+    // fall through: not ours
+  }
+  throw new InvalidContinuationError();
 }
 
 /** Every document of one partition that matches, following continuations to the end (checks and tools). */

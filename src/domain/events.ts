@@ -1,5 +1,5 @@
-import { eventId } from './ids';
-import type { Counters, EventKind, InventoryItem, LedgerEvent, RejectionReason } from './model';
+import { eventId, ledgerPageId } from './ids';
+import type { Counters, EventKind, InventoryItem, LedgerEvent, LedgerPage, RejectionReason } from './model';
 
 export interface EventDraft {
   kind: EventKind;
@@ -72,4 +72,32 @@ export function replayLedger(events: readonly LedgerEvent[]): Counters & { seq: 
 /** Stock brought in by an event (creation, set, adjustment); reservations only move stock. */
 export function stockAdded(event: LedgerEvent): number {
   return event.delta.available + event.delta.reserved + event.delta.confirmed;
+}
+
+/** The events of one batch as one page; they must be consecutive (what applyEvents appends). */
+export function ledgerPage(events: readonly LedgerEvent[]): LedgerPage {
+  const first = events[0];
+  const last = events.at(-1);
+  if (!first || !last) throw new Error('a ledger page holds at least one event');
+  events.forEach((event, i) => {
+    if (event.seq !== first.seq + i || event.inventoryId !== first.inventoryId)
+      throw new Error(`ledger page: event ${i} has seq ${event.seq}, expected ${first.seq + i}`);
+  });
+  return {
+    type: 'ledger-page',
+    id: ledgerPageId(first.seq),
+    inventoryId: first.inventoryId,
+    seq: first.seq,
+    lastSeq: last.seq,
+    events: [...events],
+  };
+}
+
+/**
+ * The ledger in sequence order from what the store holds: events written one document each (before pages)
+ * and pages. Every event of a page comes after every single event (pages replaced them), but both are
+ * sorted by sequence so the order never depends on that.
+ */
+export function ledgerEvents(singles: readonly LedgerEvent[], pages: readonly LedgerPage[]): LedgerEvent[] {
+  return [...singles, ...pages.flatMap((page) => page.events)].sort((a, b) => a.seq - b.seq);
 }

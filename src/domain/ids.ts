@@ -10,6 +10,11 @@ export function eventId(seq: number): string {
   return `ev-${seq.toString().padStart(12, '0')}`;
 }
 
+/** A ledger page is named by its first event's sequence number, as an event was by its own. */
+export function ledgerPageId(firstSeq: number): string {
+  return `lp-${firstSeq.toString().padStart(12, '0')}`;
+}
+
 /** Processed-command markers make every command idempotent, not only Reserve. */
 export function commandMarkerId(commandId: string): string {
   return `cmd-${commandId}`;

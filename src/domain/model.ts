@@ -99,6 +99,21 @@ export interface LedgerEvent {
   at: string;
 }
 
+/**
+ * A ledger page: the events one committed batch appended, in sequence, in one document (one write instead of
+ * one per event). Its `seq` is its first event's, so pages list in ledger order; ids taken by sequence keep
+ * two writers from both appending at the same place.
+ */
+export interface LedgerPage {
+  type: 'ledger-page';
+  id: string;
+  inventoryId: string;
+  /** The first event's sequence number. */
+  seq: number;
+  lastSeq: number;
+  events: LedgerEvent[];
+}
+
 /** Written with the decision of every command other than Reserve, so a redelivery hits 409. */
 export interface CommandMarker {
   type: 'command';

@@ -39,7 +39,7 @@ export type BatchResult =
 export const MAX_BATCH_OPERATIONS = 100;
 
 export interface QuerySpec {
-  type: 'reservation' | 'event' | 'tally';
+  type: 'reservation' | 'event' | 'ledger-page' | 'tally';
   /** Only documents whose `status` equals this value. */
   status?: string;
   /** Only documents whose `userId` equals this value. */

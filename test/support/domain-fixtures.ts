@@ -5,7 +5,7 @@ import path from 'node:path';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
 import { EmbeddedSessionQueue } from '../../src/adapters/embedded/queue';
-import { queryAll } from '../../src/app/queries';
+import { queryAll, readLedger } from '../../src/app/queries';
 import { createItem } from '../../src/domain/item';
 import { tallyId } from '../../src/domain/ids';
 import type {
@@ -247,10 +247,7 @@ export async function readPartition(
     type: 'reservation',
     orderBy: 'id',
   });
-  const events = await queryAll<LedgerEvent & StoredDocument>(store, inventoryId, {
-    type: 'event',
-    orderBy: 'seq',
-  });
+  const events = await readLedger(store, inventoryId);
   return { item, reservations, events };
 }
 

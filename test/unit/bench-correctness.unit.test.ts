@@ -1,5 +1,6 @@
 import { parseArgs, UsageError, USAGE } from '../../tools/bench/args';
 import { benchModes, benchRun, DEFAULT_CONFIG, type BenchConfig, type ModeSpec } from '../../tools/bench/run';
+import { ledgerPageId } from '../../src/domain/ids';
 import type { InventoryItem } from '../../src/domain/model';
 
 // A tiny configuration: it must finish by command count, not by the time cap. With 128 commands outstanding
@@ -63,7 +64,8 @@ describe('the correctness check flags a corrupted run', () => {
         const id = 'bench-item-00000';
         const item = await store.read<InventoryItem>(id, id);
         if (!item) throw new Error('item missing');
-        const last = `ev-${item.doc.seq.toString().padStart(12, '0')}`;
+        // One message per commit: the last decision's ledger page holds its event alone.
+        const last = ledgerPageId(item.doc.seq);
         const result = await store.batch(id, [{ op: 'delete', id: last }]);
         expect(result.ok).toBe(true);
       },

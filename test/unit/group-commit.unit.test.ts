@@ -1,4 +1,5 @@
 import { replayLedger } from '../../src/domain/events';
+import type { LedgerPage } from '../../src/domain/model';
 import type { Command, InventoryItem } from '../../src/domain/model';
 import { ItemCache } from '../../src/app/item-cache';
 import { processCommands } from '../../src/app/process-commands';
@@ -38,11 +39,13 @@ describe('group commit', () => {
       // The commands that wrote in this batch are exactly the ones it settled.
       const writers = new Set(
         ops.flatMap((op) =>
-          op.op !== 'delete' &&
-          (op.doc.type === 'event' || op.doc.type === 'command') &&
-          'commandId' in op.doc
-            ? [String(op.doc.commandId)]
-            : [],
+          op.op === 'delete'
+            ? []
+            : op.doc.type === 'ledger-page' && 'events' in op.doc
+              ? (op.doc as LedgerPage).events.map((e) => e.commandId)
+              : op.doc.type === 'command' && 'commandId' in op.doc
+                ? [String(op.doc.commandId)]
+                : [],
         ),
       );
       for (const id of writers) expect(call.outcomes.map((o) => o.commandId)).toContain(id);
@@ -59,24 +62,25 @@ describe('group commit', () => {
     return { outcomes, committed };
   }
 
-  it('commits 250 Reserves in ceil(250 / 49) batches (item replace shared, reservation + event each)', async () => {
+  it('commits 250 Reserves in ceil(250 / 98) batches (item replace and ledger page shared, a reservation each)', async () => {
     await h.createItem(1000);
     const commands = Array.from({ length: 250 }, (_, i) => reserve(`res-${i}`, 2));
     const { outcomes, committed } = await run(commands);
 
     expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
-    const perBatch = Math.floor((MAX_BATCH_OPERATIONS - 1) / 2); // 49
-    expect(h.store.batches).toHaveLength(Math.ceil(250 / perBatch)); // 6
-    expect(h.store.batches.map((b) => b.length)).toEqual([99, 99, 99, 99, 99, 11]);
+    const perBatch = MAX_BATCH_OPERATIONS - 2; // 98
+    expect(h.store.batches).toHaveLength(Math.ceil(250 / perBatch)); // 3
+    expect(h.store.batches.map((b) => b.length)).toEqual([100, 100, 56]);
     for (const ops of h.store.batches) {
       expect(opsSummary(ops).filter((s) => s === 'replace:inventory')).toHaveLength(1);
+      expect(opsSummary(ops).filter((s) => s === 'create:ledger-page')).toHaveLength(1);
       expect(ops.find((op) => op.op === 'replace')).toMatchObject({
         doc: { type: 'inventory' },
         ifMatch: expect.any(String),
       });
     }
     checkBatches(commands, committed);
-    expect(committed.map((c) => c.indexes.length)).toEqual([49, 49, 49, 49, 49, 5]);
+    expect(committed.map((c) => c.indexes.length)).toEqual([98, 98, 54]);
 
     const { item, reservations, events } = await readPartition(h.t.store, ITEM);
     expect(item).toMatchObject({ available: 500, reserved: 500, confirmed: 0, seq: 251 });
@@ -84,20 +88,21 @@ describe('group commit', () => {
     expect(replayLedger(events)).toEqual({ available: 500, reserved: 500, confirmed: 0, seq: 251 });
   });
 
-  it('commits 250 Confirms in ceil(250 / 33) batches (reservation replace + event + marker each)', async () => {
+  it('commits 250 Confirms in ceil(250 / 49) batches (reservation replace + marker each, one ledger page)', async () => {
     await h.createItem(1000);
     await run(Array.from({ length: 250 }, (_, i) => reserve(`res-${i}`, 1)));
     const commands = Array.from({ length: 250 }, (_, i) => confirm(`res-${i}`));
     const { outcomes, committed } = await run(commands);
 
     expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
-    const perBatch = Math.floor((MAX_BATCH_OPERATIONS - 1) / 3); // 33
-    expect(h.store.batches).toHaveLength(Math.ceil(250 / perBatch)); // 8
-    expect(committed.map((c) => c.indexes.length)).toEqual([33, 33, 33, 33, 33, 33, 33, 19]);
+    const perBatch = Math.floor((MAX_BATCH_OPERATIONS - 2) / 2); // 49
+    expect(h.store.batches).toHaveLength(Math.ceil(250 / perBatch)); // 6
+    expect(committed.map((c) => c.indexes.length)).toEqual([49, 49, 49, 49, 49, 5]);
     for (const ops of h.store.batches) {
       const kinds = opsSummary(ops);
-      expect(kinds.filter((k) => k === 'replace:reservation')).toHaveLength((ops.length - 1) / 3);
-      expect(kinds.filter((k) => k === 'create:command')).toHaveLength((ops.length - 1) / 3);
+      expect(kinds.filter((k) => k === 'replace:reservation')).toHaveLength((ops.length - 2) / 2);
+      expect(kinds.filter((k) => k === 'create:command')).toHaveLength((ops.length - 2) / 2);
+      expect(kinds.filter((k) => k === 'create:ledger-page')).toHaveLength(1);
     }
     checkBatches(commands, committed);
     expect((await h.itemDoc()).doc).toMatchObject({ available: 750, reserved: 0, confirmed: 250, seq: 501 });
@@ -159,7 +164,7 @@ describe('group commit', () => {
 
   it('keeps and reports the batches that committed, and only those, when a later batch of the group fails', async () => {
     await h.createItem(1000);
-    const commands = Array.from({ length: 60 }, (_, i) => reserve(`res-${i}`, 1)); // 49 + 11
+    const commands = Array.from({ length: 110 }, (_, i) => reserve(`res-${i}`, 1)); // 98 + 12
     h.store.intercept = (call) => {
       if (call === 2) throw new TransientStoreError('throttled', 'slow down');
       return undefined;
@@ -167,9 +172,9 @@ describe('group commit', () => {
     const committed: number[][] = [];
     const run = processCommands(ITEM, commands, h.deps(), { onCommitted: (i) => void committed.push(i) });
     await expect(run).rejects.toBeInstanceOf(TransientStoreError);
-    expect(committed).toEqual([Array.from({ length: 49 }, (_, i) => i)]);
+    expect(committed).toEqual([Array.from({ length: 98 }, (_, i) => i)]);
     const { item, reservations } = await readPartition(h.t.store, ITEM);
-    expect(item).toMatchObject({ reserved: 49, seq: 50 });
-    expect(reservations).toHaveLength(49);
+    expect(item).toMatchObject({ reserved: 98, seq: 99 });
+    expect(reservations).toHaveLength(98);
   });
 });

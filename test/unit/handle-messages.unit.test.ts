@@ -7,6 +7,7 @@ import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedSessionQueue } from '../../src/adapters/embedded/queue';
 import { ItemCache } from '../../src/app/item-cache';
 import { putItem } from '../../src/app/items';
+import type { LedgerPage } from '../../src/domain/model';
 import type { ProcessorDeps } from '../../src/app/process-commands';
 import type { Command, InventoryItem } from '../../src/domain/model';
 import { QueueUnavailableError, type CommandQueue } from '../../src/ports/queue';
@@ -102,7 +103,8 @@ describe('handleSessionMessages', () => {
     expect(session?.action === 'deadLetter' && session.description).toMatch(/sku-other/);
     // The valid messages were committed together, in one batch.
     expect(store.batches).toHaveLength(1);
-    expect(store.batches[0]?.filter((op) => op.op !== 'delete' && op.doc.type === 'event')).toHaveLength(3);
+    const pages = store.batches[0]?.filter((op) => op.op === 'create' && op.doc.type === 'ledger-page');
+    expect(pages?.map((op) => (op.op === 'create' ? (op.doc as LedgerPage).events.length : 0))).toEqual([3]);
     expect(await item()).toMatchObject({ available: 12, reserved: 0, confirmed: 3 });
     // Nothing of the mismatched command reached the other item's partition.
     expect(await t.store.read('sku-other', 'res-9')).toBeNull();
@@ -277,7 +279,7 @@ describe('handleSessionMessages when the store fails', () => {
   });
 
   it('completes a group redelivered after a partial commit: the committed batch answers duplicate', async () => {
-    const messages = Array.from({ length: 60 }, (_, i) => ofCommand(reserve(`res-${i}`, 1))); // 49 + 11
+    const messages = Array.from({ length: 110 }, (_, i) => ofCommand(reserve(`res-${i}`, 1))); // 98 + 12
     const store = new InterceptingStore(t.store);
     store.intercept = (call) => {
       if (call === 2) throw new TransientStoreError('throttled', 'slow down');
@@ -288,8 +290,8 @@ describe('handleSessionMessages when the store fails', () => {
     );
     store.intercept = null;
     const again = actions(await handleSessionMessages(messages, { ...deps, store }));
-    expect(again.slice(0, 49)).toEqual(Array.from({ length: 49 }, () => 'complete:duplicate'));
-    expect(again.slice(49)).toEqual(Array.from({ length: 11 }, () => 'complete:rejected'));
+    expect(again.slice(0, 98)).toEqual(Array.from({ length: 98 }, () => 'complete:duplicate'));
+    expect(again.slice(98)).toEqual(Array.from({ length: 12 }, () => 'complete:rejected'));
     expect(await item()).toMatchObject({ available: 0, reserved: 10, confirmed: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import { commitBatch } from '../../src/app/processing/commit-batch';
 import { decideInOrder } from '../../src/app/processing/decide-in-order';
 import { packBatch, type Batch } from '../../src/app/processing/pack-batch';
+import type { LedgerPage } from '../../src/domain/model';
 import type { Command, InventoryItem, UserTally } from '../../src/domain/model';
 import {
   adjust,
@@ -38,17 +39,21 @@ function decided(commands: Command[], stock = 1000) {
 
 describe('packBatch', () => {
   it('takes commands in order while their writes fit, and never splits one command across batches', () => {
-    // Reserve: reservation + event; Confirm of the same hold: its event + marker; the item once.
-    const commands = Array.from({ length: 40 }, (_, i) => [reserve(`r-${i}`, 1), confirm(`r-${i}`)]).flat();
+    // Reserve: a reservation; Confirm of the same hold: a marker; the item and the ledger page once each.
+    const commands = Array.from({ length: 60 }, (_, i) => [reserve(`r-${i}`, 1), confirm(`r-${i}`)]).flat();
     const batch = packBatch(decided(commands), base(item({ available: 1000 })), limits);
-    // 1 item + k reservations (each written once) + 2k events + k markers <= 100 → k = 24, then the Reserve of
-    // the 25th fits (2 more) and its Confirm (2 more) does not.
+    // 1 item + 1 page + k reservations (each written once) + k markers <= 100 → k = 49, and the Reserve of
+    // the 50th (one more operation) does not fit.
     expect(batch.operations.length).toBeLessThanOrEqual(100);
     expect(batch.settled.map((s) => s.index)).toEqual(
       Array.from({ length: batch.settled.length }, (_, i) => i),
     );
-    expect(batch.settled).toHaveLength(49);
-    expect(batch.operations).toHaveLength(1 + 25 + 49 + 24);
+    expect(batch.settled).toHaveLength(98);
+    expect(batch.operations).toHaveLength(1 + 1 + 49 + 49);
+    const page = batch.operations.find((op) => op.op === 'create' && op.doc.type === 'ledger-page');
+    expect(page?.op === 'create' && (page.doc as LedgerPage).events.map((e) => e.seq)).toEqual(
+      Array.from({ length: 98 }, (_, i) => i + 2),
+    );
   });
 
   it('writes a reservation touched twice once, in its last state, owned by the command that created it', () => {
@@ -163,7 +168,7 @@ describe('commitBatch reads a failure by the role of the operation that failed',
   it.each([
     ['a taken marker', 'marker', 0, { kind: 'duplicate', command: 0 }],
     ['a taken reservation', 'reservation', 1, { kind: 'duplicate', command: 1 }],
-    ['a taken event sequence', 'event', 1, { kind: 'conflict', failure: 'duplicate' }],
+    ['a taken ledger page (its sequence)', 'event', 0, { kind: 'conflict', failure: 'duplicate' }],
   ] as const)('409 at %s', async (_name, of, command, expected) => {
     const index = at(of, command);
     expect(index).toBeGreaterThanOrEqual(0);

@@ -23,7 +23,7 @@ import { brief, opsSummary, useProcessorHarness } from '../support/processor-har
 const h = useProcessorHarness('process-');
 
 describe('processCommands with the embedded store', () => {
-  it('commits a Reserve in one batch: item replaced under its ETag, reservation created, event created', async () => {
+  it('commits a Reserve in one batch: item replaced under its ETag, reservation created, its event in a ledger page', async () => {
     await h.createItem(10);
     const before = await h.itemDoc();
     const command = reserve('res-1', 3);
@@ -37,7 +37,7 @@ describe('processCommands with the embedded store', () => {
     ]);
     expect(h.store.batches).toHaveLength(1);
     expect(opsSummary(h.store.batches[0] ?? [])).toEqual([
-      'create:event',
+      'create:ledger-page',
       'create:reservation',
       'replace:inventory',
     ]);

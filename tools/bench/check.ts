@@ -1,6 +1,6 @@
 import { replayLedger, stockAdded } from '../../src/domain/events';
 import type { InventoryItem, LedgerEvent, Reservation } from '../../src/domain/model';
-import { queryAll } from '../../src/app/queries';
+import { queryAll, readLedger } from '../../src/app/queries';
 import type { DocumentStore } from '../../src/ports/store';
 import type { Settlement } from './feeder';
 
@@ -64,7 +64,7 @@ async function checkItem(
     report(`item ${pk}: missing`);
     return 0;
   }
-  const events = await queryAll<LedgerEvent>(input.store, pk, { type: 'event', orderBy: 'seq' }, PAGE);
+  const events = await readLedger(input.store, pk);
   let replay;
   try {
     replay = replayLedger(events);

@@ -184,11 +184,12 @@ const HOW_IT_IS_MEASURED = [
   "  modelled (receive, complete, lock renewal), nor the host's idle wait before it lets go of a session.",
   '- "One message per commit, read each time" is k = 1 without the item cache; "cached item" keeps the item',
   '  and its ETag between calls; group commit passes k commands of one session per call, committed in as',
-  '  few batches as the 100-operation limit allows (a Reserve costs 2 operations plus the shared item',
-  '  replace, so at most 49 Reserves fit in one batch: k = 49 is one batch a call, k = 50 and k = 99 take 2',
-  '  and 3, the last with a single command). A command of a call waits for all the batches before it.',
+  '  few batches as the 100-operation limit allows (a Reserve costs 1 operation, its reservation, beside the',
+  "  shared item replace and the batch's one ledger page, so at most 98 Reserves fit in one batch: k = 98 is",
+  '  one batch a call, k = 99 takes 2, the last with a single command). A command of a call waits for all the',
+  '  batches before it.',
   '- The baseline has no ordering: C workers take commands in arrival order and each reads the item, decides,',
-  '  and commits item replace (ifMatch) + reservation + event in one batch, retrying on 412.',
+  '  and commits item replace (ifMatch) + reservation + ledger page in one batch, retrying on 412.',
   '- Decided/s is decisions over the time from the start to the last commit. Latency is from when a command',
   '  became available to when the batch that decided it committed. At the time cap no new command is sent',
   '  and calls in flight finish. Conflicts counts 412s; reads and batches are store calls per decision;',
@@ -262,16 +263,14 @@ export function observations(runs: readonly RunResult[]): string[] {
   const notes: string[] = [];
   const get = (scenario: Scenario, store: StoreKind, mode: string) =>
     runs.find((r) => r.scenario === scenario && r.store === store && r.mode === mode);
-  const k49 = get('hot', 'delayed', 'group-49');
-  const k50 = get('hot', 'delayed', 'group-50');
+  const k98 = get('hot', 'delayed', 'group-98');
   const k99 = get('hot', 'delayed', 'group-99');
-  if (k49 && k50) {
+  if (k98 && k99) {
     notes.push(
-      `- Batch filling: on the hot item behind the round trip, k = 49 decided ${int(k49.decidedPerSecond)}/s ` +
-        `(${perDecision(k49.batchesPerDecision)} batches per decision) and k = 50 ${int(k50.decidedPerSecond)}/s ` +
-        `(${perDecision(k50.batchesPerDecision)}): the 50th Reserve does not fit the 100-operation batch and costs a ` +
-        `round trip of its own${k99 ? `; k = 99 (49 + 49 + 1) decided ${int(k99.decidedPerSecond)}/s` : ''}. ` +
-        'Size k by operations, not by message count.',
+      `- Batch filling: on the hot item behind the round trip, k = 98 decided ${int(k98.decidedPerSecond)}/s ` +
+        `(${perDecision(k98.batchesPerDecision)} batches per decision) and k = 99 ${int(k99.decidedPerSecond)}/s ` +
+        `(${perDecision(k99.batchesPerDecision)}): the 99th Reserve does not fit the 100-operation batch and costs a ` +
+        'round trip of its own. Size k by operations, not by message count.',
     );
   }
   const read = get('hot', 'delayed', 'one-read');

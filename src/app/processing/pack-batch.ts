@@ -1,4 +1,5 @@
-import type { InventoryItem, Reservation, UserTally } from '../../domain/model';
+import { ledgerPage } from '../../domain/events';
+import type { InventoryItem, LedgerEvent, Reservation, UserTally } from '../../domain/model';
 import type { BatchOperation, Versioned } from '../../ports/store';
 import type { Decided } from './decide-in-order';
 import type { TallyState } from './load';
@@ -8,6 +9,7 @@ export type OperationRole =
   | { of: 'item' }
   | { of: 'reservation'; command: number; doc: Reservation }
   | { of: 'tally'; doc: UserTally }
+  /** The batch's ledger page: all its events in one document; `command` is the first one's. */
   | { of: 'event'; command: number }
   | { of: 'marker'; command: number };
 
@@ -36,16 +38,19 @@ interface Base {
 /**
  * Packs decisions, in order, into one atomic batch (pure): as many as fit under the operation limit. The
  * item is replaced once under its ETag with its last state; each reservation is written once with its last
- * state (created, or replaced under its ETag), and so is each user's tally; every event and marker is created.
+ * state (created, or replaced under its ETag), and so is each user's tally; the batch's events go into one
+ * ledger page, and every marker is created.
  */
 export function packBatch(decided: readonly Decided[], base: Base, limits: PackLimits): Batch {
   let item: InventoryItem | null = null;
   const reservations = new Map<string, { doc: Reservation; command: number }>();
   const tallies = new Map<string, UserTally>();
-  const events: OperationRole[] = [];
-  const eventOps: BatchOperation[] = [];
+  const events: LedgerEvent[] = [];
+  let firstEventCommand = -1;
+  const markers: { op: BatchOperation; role: OperationRole }[] = [];
   const settled: Decided[] = [];
-  const count = () => (item ? 1 : 0) + reservations.size + tallies.size + eventOps.length;
+  const count = () =>
+    (item ? 1 : 0) + reservations.size + tallies.size + (events.length > 0 ? 1 : 0) + markers.length;
 
   for (const step of decided) {
     const w = step.writes;
@@ -54,7 +59,7 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
         (w.item && !item ? 1 : 0) +
         (w.reservation && !reservations.has(w.reservation.id) ? 1 : 0) +
         (w.tally && !tallies.has(w.tally.userId) ? 1 : 0) +
-        w.events.length +
+        (w.events.length > 0 && events.length === 0 ? 1 : 0) +
         (w.marker ? 1 : 0);
       if (count() + added > limits.maxOperations) break;
       if (w.item) item = w.item;
@@ -63,14 +68,10 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
         reservations.set(w.reservation.id, { doc: w.reservation, command: first });
       }
       if (w.tally) tallies.set(w.tally.userId, w.tally);
-      for (const event of w.events) {
-        eventOps.push({ op: 'create', doc: event });
-        events.push({ of: 'event', command: step.index });
-      }
-      if (w.marker) {
-        eventOps.push({ op: 'create', doc: w.marker });
-        events.push({ of: 'marker', command: step.index });
-      }
+      if (w.events.length > 0 && events.length === 0) firstEventCommand = step.index;
+      events.push(...w.events);
+      if (w.marker)
+        markers.push({ op: { op: 'create', doc: w.marker }, role: { of: 'marker', command: step.index } });
     }
     settled.push(step);
   }
@@ -81,6 +82,27 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
     operations.push({ op: 'replace', doc: item, ifMatch: base.item.etag });
     roles.push({ of: 'item' });
   }
+  writeRows(reservations, tallies, base, limits, operations, roles);
+  if (events.length > 0) {
+    operations.push({ op: 'create', doc: ledgerPage(events) });
+    roles.push({ of: 'event', command: firstEventCommand });
+  }
+  for (const marker of markers) {
+    operations.push(marker.op);
+    roles.push(marker.role);
+  }
+  return { operations, roles, settled, item: item && base.item ? item : null };
+}
+
+/** Each reservation and tally once, with its last state: created, or replaced under its ETag. */
+function writeRows(
+  reservations: ReadonlyMap<string, { doc: Reservation; command: number }>,
+  tallies: ReadonlyMap<string, UserTally>,
+  base: Base,
+  limits: PackLimits,
+  operations: BatchOperation[],
+  roles: OperationRole[],
+): void {
   for (const [id, { doc, command }] of reservations) {
     const stored = doc.status === 'rejected' ? { ...doc, ttl: limits.rejectedTtlSeconds } : doc;
     const existing = base.reservations.get(id);
@@ -94,7 +116,4 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
     operations.push(etag ? { op: 'replace', doc, ifMatch: etag } : { op: 'create', doc });
     roles.push({ of: 'tally', doc });
   }
-  operations.push(...eventOps);
-  roles.push(...events);
-  return { operations, roles, settled, item: item && base.item ? item : null };
 }
