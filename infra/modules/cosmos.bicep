@@ -1,6 +1,6 @@
 // Cosmos DB for NoSQL: one account, one database, one container partitioned on `/pk`, a property the
 // store adds to every document it writes: an item's id for that item's documents (the item, its
-// reservations, ledger events, command markers and user tallies), a key of its own for other records.
+// reservations, ledger pages, command markers and user tallies), a key of its own for other records.
 // Keys are disabled; the app (and optionally a developer) get the built-in Data Contributor
 // data-plane role through sqlRoleAssignments.
 param accountName string

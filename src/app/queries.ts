@@ -4,7 +4,6 @@ import { ledgerEvents } from '../domain/events';
 import type { CommandMarker, InventoryItem, LedgerEvent, LedgerPage, Reservation } from '../domain/model';
 import type { Clock } from '../ports/clock';
 import {
-  InvalidContinuationError,
   type DocumentStore,
   type Page,
   type QuerySpec,
@@ -111,51 +110,6 @@ export function listItems(
   );
 }
 
-/**
- * A page of the item's ledger, `limit` events in sequence order. The store holds events one document each
- * (written before ledger pages) and then pages of events; the continuation says which of the two a listing
- * is in, the store's own continuation there and, inside a page, how many of its events were given already.
- */
-export async function listLedger(
-  deps: QueryDeps,
-  inventoryId: string,
-  limit: number,
-  continuation: string | undefined,
-): Promise<Page<LedgerEvent>> {
-  let at = continuation === undefined ? START : decodeLedgerCursor(continuation);
-  const items: LedgerEvent[] = [];
-  if (at.phase === 'singles') {
-    const singles = await deps.store.query<LedgerEvent>(
-      inventoryId,
-      { type: 'event', orderBy: 'seq' },
-      { limit, ...(at.store !== null ? { continuation: at.store } : {}) },
-    );
-    items.push(...singles.items);
-    if (singles.continuation !== null)
-      return {
-        items,
-        continuation: encodeLedgerCursor({ phase: 'singles', store: singles.continuation, skip: 0 }),
-      };
-    at = { phase: 'pages', store: null, skip: 0 };
-  }
-  while (items.length < limit) {
-    const read: Page<LedgerPage> = await deps.store.query<LedgerPage>(
-      inventoryId,
-      { type: 'ledger-page', orderBy: 'seq' },
-      { limit: 1, ...(at.store !== null ? { continuation: at.store } : {}) },
-    );
-    const page = read.items[0];
-    if (!page) return { items, continuation: null };
-    const taken = page.events.slice(at.skip, at.skip + limit - items.length);
-    items.push(...taken);
-    if (at.skip + taken.length < page.events.length)
-      return { items, continuation: encodeLedgerCursor({ ...at, skip: at.skip + taken.length }) };
-    if (read.continuation === null) return { items, continuation: null };
-    at = { phase: 'pages', store: read.continuation, skip: 0 };
-  }
-  return { items, continuation: encodeLedgerCursor(at) };
-}
-
 /** The whole ledger of one item, in sequence order (audits and checks). */
 export async function readLedger(store: DocumentStore, inventoryId: string): Promise<LedgerEvent[]> {
   const [singles, pages] = await Promise.all([
@@ -163,46 +117,6 @@ export async function readLedger(store: DocumentStore, inventoryId: string): Pro
     queryAll<LedgerPage>(store, inventoryId, { type: 'ledger-page', orderBy: 'seq' }, 100),
   ]);
   return ledgerEvents(singles, pages);
-}
-
-interface LedgerCursor {
-  phase: 'singles' | 'pages';
-  /** The store's continuation of the current phase's query (null: from its start). */
-  store: string | null;
-  /** Events of the next ledger page already listed. */
-  skip: number;
-}
-
-const START: LedgerCursor = { phase: 'singles', store: null, skip: 0 };
-
-function encodeLedgerCursor(cursor: LedgerCursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeLedgerCursor(token: string): LedgerCursor {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (
-      typeof value === 'object' &&
-      value !== null &&
-      'phase' in value &&
-      'store' in value &&
-      'skip' in value
-    ) {
-      const { phase, store, skip } = value;
-      if (
-        (phase === 'singles' || phase === 'pages') &&
-        (store === null || typeof store === 'string') &&
-        typeof skip === 'number' &&
-        Number.isSafeInteger(skip) &&
-        skip >= 0
-      )
-        return { phase, store, skip };
-    }
-  } catch {
-    // fall through: not ours
-  }
-  throw new InvalidContinuationError();
 }
 
 /** Every document of one partition that matches, following continuations to the end (checks and tools). */
@@ -225,3 +139,5 @@ export async function queryAll<T extends StoredDocument>(
   } while (continuation !== undefined);
   return all;
 }
+
+export { listLedger } from './ledger-listing';

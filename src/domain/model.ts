@@ -101,8 +101,8 @@ export interface LedgerEvent {
 
 /**
  * A ledger page: the events one committed batch appended, in sequence, in one document (one write instead of
- * one per event). Its `seq` is its first event's, so pages list in ledger order; ids taken by sequence keep
- * two writers from both appending at the same place.
+ * one per event). Its `seq` is its first event's, so pages list in ledger order. The item's ETag, replaced in
+ * the same batch, is what keeps two writers from appending at the same place.
  */
 export interface LedgerPage {
   type: 'ledger-page';

@@ -8,7 +8,7 @@ import { applyEvents, delta, ledgerPage } from '../../src/domain/events';
 import { createItem } from '../../src/domain/item';
 import type { LedgerEvent } from '../../src/domain/model';
 import { systemClock } from '../../src/ports/clock';
-import { InvalidContinuationError, type StoredDocument } from '../../src/ports/store';
+import { InvalidContinuationError, type DocumentStore, type StoredDocument } from '../../src/ports/store';
 
 /**
  * The ledger listing over what a store holds after the change to pages: events written one document each
@@ -76,6 +76,31 @@ test.each([1, 2, 3, 4, 5, 7, 12, 100])(
 
 test('refuses a continuation the listing did not issue', async () => {
   await expect(listLedger(deps(), ITEM, 5, 'forged')).rejects.toBeInstanceOf(InvalidContinuationError);
-  const bad = Buffer.from(JSON.stringify({ phase: 'pages', store: null, skip: -1 })).toString('base64url');
+  const bad = Buffer.from(
+    JSON.stringify({ ledger: { phase: 'pages', store: null, size: 0, pages: 0, skip: -1 } }),
+  ).toString('base64url');
   await expect(listLedger(deps(), ITEM, 5, bad)).rejects.toBeInstanceOf(InvalidContinuationError);
+});
+
+test('goes on past a store read that comes back empty before the end, as Cosmos DB pages may', async () => {
+  // The first read of pages answers nothing but a continuation from where it started.
+  let first = true;
+  const halting: DocumentStore = Object.create(store) as DocumentStore;
+  halting.query = (pk, spec, page) => {
+    if (spec.type === 'ledger-page' && first) {
+      first = false;
+      const start = Buffer.from(JSON.stringify({ id: '', seq: 0, by: 'seq' })).toString('base64url');
+      return Promise.resolve({ items: [], continuation: start });
+    }
+    return store.query(pk, spec, page);
+  };
+  const page = await listLedger({ ...deps(), store: halting }, ITEM, 100, undefined);
+  expect(page.items.map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  expect(first).toBe(false);
+});
+
+test('takes a continuation issued before ledger pages for one of the single events', async () => {
+  const old = await store.query(ITEM, { type: 'event', orderBy: 'seq' }, { limit: 2 });
+  const page = await listLedger(deps(), ITEM, 100, old.continuation ?? undefined);
+  expect(page.items.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 3));
 });

@@ -168,7 +168,12 @@ describe('commitBatch reads a failure by the role of the operation that failed',
   it.each([
     ['a taken marker', 'marker', 0, { kind: 'duplicate', command: 0 }],
     ['a taken reservation', 'reservation', 1, { kind: 'duplicate', command: 1 }],
-    ['a taken ledger page (its sequence)', 'event', 0, { kind: 'conflict', failure: 'duplicate' }],
+    [
+      'a taken ledger page (its sequence)',
+      'ledger-page',
+      undefined,
+      { kind: 'conflict', failure: 'duplicate' },
+    ],
   ] as const)('409 at %s', async (_name, of, command, expected) => {
     const index = at(of, command);
     expect(index).toBeGreaterThanOrEqual(0);
@@ -180,7 +185,7 @@ describe('commitBatch reads a failure by the role of the operation that failed',
       kind: 'conflict',
       failure: 'conflict',
     });
-    await expect(commitBatch('sku', batch, failingAt(at('event', 0), 'notFound'))).resolves.toEqual({
+    await expect(commitBatch('sku', batch, failingAt(at('ledger-page'), 'notFound'))).resolves.toEqual({
       kind: 'conflict',
       failure: 'notFound',
     });

@@ -41,7 +41,7 @@ export async function commitBatch(
   const role = batch.roles[result.index];
   switch (result.failure) {
     case 'duplicate':
-      // A taken event sequence or tally means someone else wrote; a taken reservation or marker, a redelivery.
+      // A taken ledger page or tally means someone else wrote; a taken reservation or marker, a redelivery.
       if (role && (role.of === 'reservation' || role.of === 'marker'))
         return { kind: 'duplicate', command: role.command };
       return { kind: 'conflict', failure: result.failure };

@@ -9,8 +9,8 @@ export type OperationRole =
   | { of: 'item' }
   | { of: 'reservation'; command: number; doc: Reservation }
   | { of: 'tally'; doc: UserTally }
-  /** The batch's ledger page: all its events in one document; `command` is the first one's. */
-  | { of: 'event'; command: number }
+  /** The batch's ledger page: all its events in one document. */
+  | { of: 'ledger-page' }
   | { of: 'marker'; command: number };
 
 export interface Batch {
@@ -46,7 +46,6 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
   const reservations = new Map<string, { doc: Reservation; command: number }>();
   const tallies = new Map<string, UserTally>();
   const events: LedgerEvent[] = [];
-  let firstEventCommand = -1;
   const markers: { op: BatchOperation; role: OperationRole }[] = [];
   const settled: Decided[] = [];
   const count = () =>
@@ -68,7 +67,6 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
         reservations.set(w.reservation.id, { doc: w.reservation, command: first });
       }
       if (w.tally) tallies.set(w.tally.userId, w.tally);
-      if (w.events.length > 0 && events.length === 0) firstEventCommand = step.index;
       events.push(...w.events);
       if (w.marker)
         markers.push({ op: { op: 'create', doc: w.marker }, role: { of: 'marker', command: step.index } });
@@ -85,7 +83,7 @@ export function packBatch(decided: readonly Decided[], base: Base, limits: PackL
   writeRows(reservations, tallies, base, limits, operations, roles);
   if (events.length > 0) {
     operations.push({ op: 'create', doc: ledgerPage(events) });
-    roles.push({ of: 'event', command: firstEventCommand });
+    roles.push({ of: 'ledger-page' });
   }
   for (const marker of markers) {
     operations.push(marker.op);
