@@ -55,7 +55,9 @@ export function deadLetterAdmin(deps: DeadLetterDeps): DeadLetterAdmin {
     },
     resubmit: (messageId) => resubmit(deps, messageId),
     discard: async (messageId) => {
-      const found = await deps.deadLetters.withDeadLetter(messageId, () => Promise.resolve());
+      const found = await deps.deadLetters.withDeadLetter(messageId, () =>
+        Promise.resolve('remove' as const),
+      );
       return found ? 'discarded' : 'not-found';
     },
   };
@@ -63,34 +65,23 @@ export function deadLetterAdmin(deps: DeadLetterDeps): DeadLetterAdmin {
 
 async function resubmit(deps: DeadLetterDeps, messageId: string): Promise<ResubmitResult> {
   let result: ResubmitResult = { kind: 'not-found' };
-  const found = await deps.deadLetters
-    .withDeadLetter(messageId, async (letter) => {
-      const command = commandOf(letter);
-      if (!command.ok) {
-        result = { kind: 'not-a-command', reason: command.reason, description: command.description };
-        // Nothing was sent: the dead letter must stay where it is.
-        throw new KeepDeadLetter();
-      }
-      const copy = copyOf(letter, command.command);
-      // The copy carries the same command id, so a command that was in fact applied is absorbed as a
-      // duplicate; its message id is new, or the queue's duplicate detection would drop it within its window.
-      await deps.queue.send([copy]);
-      await clearFailure(deps.store, command.command);
-      result = {
-        kind: 'resubmitted',
-        messageId,
-        resubmittedAs: copy.messageId,
-        sessionId: letter.sessionId,
-      };
-    })
-    .catch((error: unknown) => {
-      if (error instanceof KeepDeadLetter) return true;
-      throw error;
-    });
-  return found ? result : { kind: 'not-found' };
+  await deps.deadLetters.withDeadLetter(messageId, async (letter) => {
+    const command = commandOf(letter);
+    if (!command.ok) {
+      // Nothing is sent: the dead letter stays where it is.
+      result = { kind: 'not-a-command', reason: command.reason, description: command.description };
+      return 'keep';
+    }
+    const copy = copyOf(letter, command.command);
+    // The copy carries the same command id, so a command that was in fact applied is absorbed as a
+    // duplicate; its message id is new, or the queue's duplicate detection would drop it within its window.
+    await deps.queue.send([copy]);
+    await clearFailure(deps.store, command.command);
+    result = { kind: 'resubmitted', messageId, resubmittedAs: copy.messageId, sessionId: letter.sessionId };
+    return 'remove';
+  });
+  return result;
 }
-
-class KeepDeadLetter extends Error {}
 
 /** `<original id>~resubmit-<dead-letter sequence number>`: one copy per dead letter, however often asked. */
 export function resubmittedMessageId(letter: Pick<DeadLetter, 'messageId' | 'sequenceNumber'>): string {

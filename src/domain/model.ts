@@ -110,7 +110,6 @@ export interface LedgerPage {
   inventoryId: string;
   /** The first event's sequence number. */
   seq: number;
-  lastSeq: number;
   events: LedgerEvent[];
 }
 

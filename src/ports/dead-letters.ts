@@ -28,15 +28,21 @@ export interface DeadLetterPage {
  * The dead-letter sub-queue of the command queue, for operators: Service Bus (`<queue>/$DeadLetterQueue`)
  * or the embedded queue's dead-letter table. Failures reaching the queue leave as QueueUnavailableError.
  */
+/** What becomes of a dead letter once it has been handled. */
+export type DeadLetterFate = 'remove' | 'keep';
+
 export interface DeadLetterQueue {
   /** Oldest first; a continuation this queue did not issue throws InvalidContinuationError. */
   listDeadLetters(page: PageRequest): Promise<DeadLetterPage>;
   /**
-   * Holds the dead letter with this message id while `resubmit` runs, and removes it once that resolved.
-   * If `resubmit` throws, the dead letter stays where it is and the error propagates. False when no dead
-   * letter has this id.
+   * Holds the dead letter with this message id while `handle` runs, and removes it when that answers
+   * `remove`; on `keep`, or if `handle` throws, the dead letter stays where it is (the error propagates).
+   * False when no dead letter has this id.
    */
-  withDeadLetter(messageId: string, resubmit: (letter: DeadLetter) => Promise<void>): Promise<boolean>;
+  withDeadLetter(
+    messageId: string,
+    handle: (letter: DeadLetter) => Promise<DeadLetterFate>,
+  ): Promise<boolean>;
 }
 
 /** The dead letter exists but lies beyond what the queue can reach in one go (Service Bus: 2,000 older ones). */

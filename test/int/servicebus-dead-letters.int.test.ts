@@ -6,7 +6,7 @@ import {
 } from '../../src/adapters/servicebus/dead-letters';
 import type { DeadLetter } from '../../src/ports/dead-letters';
 import { QueueUnavailableError } from '../../src/ports/queue';
-import { DeadLetterOutOfReachError } from '../../src/ports/dead-letters';
+import { DeadLetterOutOfReachError, type DeadLetterFate } from '../../src/ports/dead-letters';
 import { InvalidContinuationError } from '../../src/ports/store';
 import { DeadLetterPeer, type DeadLetterSeed } from '../support/amqp-dead-letter-peer';
 
@@ -205,6 +205,7 @@ describe('withDeadLetter', () => {
     const found = await adapter.withDeadLetter('cmd-3', async (letter) => {
       seen.push(letter);
       lockedDuringCallback = peer.remaining.find((l) => l.messageId === 'cmd-3')?.locked;
+      return 'remove';
     });
     expect(found).toBe(true);
     expect(seen).toEqual([listed]);
@@ -229,9 +230,20 @@ describe('withDeadLetter', () => {
     const seen: string[] = [];
     await newAdapter().withDeadLetter('cmd-1', async (letter) => {
       seen.push(letter.sequenceNumber);
+      return 'remove';
     });
     expect(seen).toEqual([older]);
     expect(peer.remaining).toEqual([{ messageId: 'cmd-1', sequenceNumber: newer, locked: false }]);
+  });
+
+  it('a callback that answers keep leaves the letter in place, unlocked', async () => {
+    peer.add(seed(1), seed(2));
+    await expect(newAdapter().withDeadLetter('cmd-2', async () => 'keep')).resolves.toBe(true);
+    expect(peer.remaining.map((l) => [l.messageId, l.locked])).toEqual([
+      ['cmd-1', false],
+      ['cmd-2', false],
+    ]);
+    expect(peer.settlements('accepted')).toEqual([]);
   });
 
   it('a callback that throws leaves the letter in place, unlocked, and its error passes through unchanged', async () => {
@@ -254,7 +266,7 @@ describe('withDeadLetter', () => {
 
   it('an unknown message id gives false without locking anything', async () => {
     peer.add(seed(1), seed(2));
-    const callback = jest.fn(async () => undefined);
+    const callback = jest.fn(async (): Promise<DeadLetterFate> => 'remove');
     await expect(newAdapter().withDeadLetter('cmd-404', callback)).resolves.toBe(false);
     expect(callback).not.toHaveBeenCalled();
     expect(delivered()).toEqual([]);
@@ -264,7 +276,7 @@ describe('withDeadLetter', () => {
   it('a letter another receiver holds locked gives false and everything received meanwhile is given back', async () => {
     peer.add(seed(1), seed(2), seed(3));
     peer.lockElsewhere('cmd-2');
-    const callback = jest.fn(async () => undefined);
+    const callback = jest.fn(async (): Promise<DeadLetterFate> => 'remove');
     await expect(newAdapter().withDeadLetter('cmd-2', callback)).resolves.toBe(false);
     expect(callback).not.toHaveBeenCalled();
     expect(peer.settlements('released').sort()).toEqual(['cmd-1', 'cmd-3']);
@@ -278,7 +290,7 @@ describe('withDeadLetter', () => {
   it(`stops with a clear error when the id is not among the first ${MAX_SCANNED} dead letters`, async () => {
     for (let n = 1; n <= MAX_SCANNED; n++) peer.add(seed(n));
     peer.add(seed(0, { messageId: 'cmd-deep' }));
-    const callback = jest.fn(async () => undefined);
+    const callback = jest.fn(async (): Promise<DeadLetterFate> => 'remove');
     const error = await rejection(newAdapter().withDeadLetter('cmd-deep', callback));
     expect(error).toBeInstanceOf(DeadLetterOutOfReachError);
     expect((error as Error).message).toContain(`not among the first ${MAX_SCANNED}`);
@@ -289,7 +301,7 @@ describe('withDeadLetter', () => {
   it('a failing peek or a refused receive link rejects with QueueUnavailableError and removes nothing', async () => {
     peer.add(seed(1), seed(2));
     const adapter = newAdapter();
-    const callback = jest.fn(async () => undefined);
+    const callback = jest.fn(async (): Promise<DeadLetterFate> => 'remove');
     peer.amqp.failManagementWith = { statusCode: 500, condition: 'amqp:internal-error', description: 'boom' };
     await expect(adapter.withDeadLetter('cmd-1', callback)).rejects.toBeInstanceOf(QueueUnavailableError);
     peer.amqp.failManagementWith = undefined;
@@ -311,7 +323,7 @@ describe('lifecycle and configuration', () => {
     await adapter.listDeadLetters({ limit: 1 });
     await Promise.all([adapter.close(), adapter.close()]);
     await expect(adapter.listDeadLetters({ limit: 1 })).rejects.toBeInstanceOf(QueueUnavailableError);
-    await expect(adapter.withDeadLetter('cmd-1', async () => undefined)).rejects.toBeInstanceOf(
+    await expect(adapter.withDeadLetter('cmd-1', async () => 'remove')).rejects.toBeInstanceOf(
       QueueUnavailableError,
     );
   });

@@ -3,7 +3,7 @@ import type { LoadTestOptions } from './args';
 import { type ApiClient, NetworkError } from './client';
 import { createSampler, type Sampler, seededRandom } from './distribution';
 import type { Progress } from './progress';
-import { closedLoop, type Fire, openLoop } from './reserve';
+import { sendAll } from './reserve';
 
 /** One line of a cart as sent; the reservation id comes from the 202. */
 export interface CartLineRecord {
@@ -84,21 +84,10 @@ export async function sendCarts(
   progress: Progress,
 ): Promise<{ records: CartRecord[]; startedAt: number; durationMs: number }> {
   const plans = planCarts({ ...options, cartLines: options.cartLines ?? 1 }, itemIds);
-  const records = new Array<CartRecord>(options.requests);
-  const t0 = performance.now();
-  const startedAt = Date.now();
-  let lastDone = 0;
-
-  const fire: Fire = async (index, scheduledMs) => {
+  return sendAll(options, (index, scheduledMs, t0) => {
     const lines = (plans[index] ?? []).map((inventoryId) => ({ inventoryId, quantity: options.quantity }));
-    const record = await cartOne(client, options, { index, lines, scheduledMs }, t0, progress);
-    lastDone = Math.max(lastDone, record.doneMs);
-    records[index] = record;
-  };
-
-  if (options.rate !== undefined) await openLoop(options.requests, options.rate, t0, fire);
-  else await closedLoop(options.requests, options.concurrency ?? 32, t0, fire);
-  return { records, startedAt, durationMs: lastDone };
+    return cartOne(client, options, { index, lines, scheduledMs }, t0, progress);
+  });
 }
 
 /** One POST /carts, recorded with its times relative to `t0`, whatever the outcome. */

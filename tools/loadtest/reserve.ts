@@ -49,18 +49,28 @@ export async function sendReservations(
 ): Promise<{ records: ReserveRecord[]; startedAt: number; durationMs: number }> {
   const sample = createSampler(options.distribution, itemIds.length, options.seed, options.zipfSkew);
   const targets = Array.from({ length: options.requests }, () => itemIds[sample()] as string);
-  const records = new Array<ReserveRecord>(options.requests);
+  return sendAll(options, (index, scheduledMs, t0) =>
+    reserveOne(client, options, { index, inventoryId: targets[index] as string, scheduledMs }, t0, progress),
+  );
+}
+
+/**
+ * Starts every request open or closed loop as the options say and keeps each one's record; `one` sends
+ * request `index` (scheduled `scheduledMs` after `t0`) and answers its record, whatever the outcome.
+ */
+export async function sendAll<R extends { doneMs: number }>(
+  options: Pick<LoadTestOptions, 'requests' | 'rate' | 'concurrency'>,
+  one: (index: number, scheduledMs: number, t0: number) => Promise<R>,
+): Promise<{ records: R[]; startedAt: number; durationMs: number }> {
+  const records = new Array<R>(options.requests);
   const t0 = performance.now();
   const startedAt = Date.now();
   let lastDone = 0;
-
   const fire: Fire = async (index, scheduledMs) => {
-    const inventoryId = targets[index] as string;
-    const record = await reserveOne(client, options, { index, inventoryId, scheduledMs }, t0, progress);
+    const record = await one(index, scheduledMs, t0);
     lastDone = Math.max(lastDone, record.doneMs);
     records[index] = record;
   };
-
   if (options.rate !== undefined) await openLoop(options.requests, options.rate, t0, fire);
   else await closedLoop(options.requests, options.concurrency ?? 32, t0, fire);
   return { records, startedAt, durationMs: lastDone };

@@ -9,6 +9,7 @@ import Long from 'long';
 import {
   DeadLetterOutOfReachError,
   type DeadLetter,
+  type DeadLetterFate,
   type DeadLetterPage,
   type DeadLetterQueue,
 } from '../../ports/dead-letters';
@@ -79,7 +80,10 @@ export class ServiceBusDeadLetters implements DeadLetterQueue {
    * anything: "time-to-live isn't observed, and you can't dead-letter a message from a DLQ"
    * (https://learn.microsoft.com/azure/service-bus-messaging/service-bus-dead-letter-queues).
    */
-  async withDeadLetter(messageId: string, resubmit: (letter: DeadLetter) => Promise<void>): Promise<boolean> {
+  async withDeadLetter(
+    messageId: string,
+    handle: (letter: DeadLetter) => Promise<DeadLetterFate>,
+  ): Promise<boolean> {
     const receiver = this.receiver();
     const held: ServiceBusReceivedMessage[] = [];
     try {
@@ -87,13 +91,9 @@ export class ServiceBusDeadLetters implements DeadLetterQueue {
       if (!target) return false;
       const match = await receiveUpTo(receiver, target, held);
       if (!match) return false;
+      // Kept (or failed) letters are given back with the others below.
+      if ((await handle(toDeadLetter(match))) === 'keep') return true;
       held.splice(held.indexOf(match), 1);
-      try {
-        await resubmit(toDeadLetter(match));
-      } catch (error) {
-        held.push(match);
-        throw error;
-      }
       await sdk(() => receiver.completeMessage(match), 'complete dead letter');
       return true;
     } finally {

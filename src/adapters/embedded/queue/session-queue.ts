@@ -1,5 +1,10 @@
 import type Database from 'better-sqlite3';
-import type { DeadLetter, DeadLetterPage, DeadLetterQueue } from '../../../ports/dead-letters';
+import type {
+  DeadLetter,
+  DeadLetterFate,
+  DeadLetterPage,
+  DeadLetterQueue,
+} from '../../../ports/dead-letters';
 import type { CommandQueue, OutgoingCommand } from '../../../ports/queue';
 import { InvalidContinuationError, type PageRequest } from '../../../ports/store';
 import type { SessionReceiver } from '../../../ports/sessions';
@@ -47,10 +52,13 @@ export class EmbeddedSessionQueue implements CommandQueue, DeadLetterQueue {
   }
 
   /** The copy goes through `send` (durable before it resolves), then the dead letter is deleted. */
-  async withDeadLetter(messageId: string, resubmit: (letter: DeadLetter) => Promise<void>): Promise<boolean> {
+  async withDeadLetter(
+    messageId: string,
+    handle: (letter: DeadLetter) => Promise<DeadLetterFate>,
+  ): Promise<boolean> {
     const letter = this.core.deadLetterTable.deadLetterOf(messageId);
     if (!letter) return false;
-    await resubmit(letter);
+    if ((await handle(letter)) === 'keep') return true;
     // A concurrent resubmit of the same letter may have removed it first: its copy had the same id.
     this.core.deadLetterTable.removeDeadLetter(Number(letter.sequenceNumber));
     return true;
