@@ -22,13 +22,13 @@ function problemsOf(env: NodeJS.ProcessEnv, requireAzure = false): string[] {
 }
 
 describe('settings', () => {
-  it('default to the embedded stand-ins on port 7071 with data under ./.data', () => {
+  it('default to the embedded stand-ins on port 7071 with data under ./.data, 32 sessions at once with group commit', () => {
     const settings = loadSettings({});
     expect(settings).toMatchObject({
       port: 7071,
       dataDir: './.data',
-      dispatchConcurrency: 8,
-      dispatchBatchSize: 1,
+      dispatchConcurrency: 32,
+      dispatchBatchSize: 100,
       store: { kind: 'embedded' },
       queue: { kind: 'embedded' },
     });
