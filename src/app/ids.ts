@@ -33,12 +33,26 @@ export function newId(prefix: 'r' | 'c' | 'k', now: Date, inventoryId: string): 
  * always fails; the same id under another item passes about once in 1024.
  */
 function check(inventoryId: string, body: string): string {
-  const item = createHash('sha256').update(inventoryId).digest();
+  const item = itemDigest(inventoryId);
   const weight = (i: number) => 2 * (item[i + 1] ?? 0) + 1;
   let sum = (item[0] ?? 0) + weight(0) * (body.startsWith('c') ? 1 : 0);
   for (let i = 2; i < body.length; i++) sum += weight(i - 1) * ALPHABET.indexOf(body.charAt(i));
   const both = createHash('sha256').update(inventoryId).update('/').update(body).digest();
   return ALPHABET.charAt(sum & 31) + ALPHABET.charAt((both[0] ?? 0) & 31);
+}
+
+/** Digests of recently seen item ids: every accept issues two ids and every status query checks one. */
+const itemDigests = new Map<string, Buffer>();
+const ITEM_DIGESTS_KEPT = 4096;
+
+function itemDigest(inventoryId: string): Buffer {
+  let digest = itemDigests.get(inventoryId);
+  if (!digest) {
+    if (itemDigests.size >= ITEM_DIGESTS_KEPT) itemDigests.clear();
+    digest = createHash('sha256').update(inventoryId).digest();
+    itemDigests.set(inventoryId, digest);
+  }
+  return digest;
 }
 
 const ID_SHAPE = /^([rck]-([0-9A-HJKMNP-TV-Z]{10})[0-9A-HJKMNP-TV-Z]{14})([0-9A-HJKMNP-TV-Z]{2})$/;

@@ -5,7 +5,7 @@ import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
 
 describe('embedded store TTL and durability', () => {
-  it('treats a document past its ttl as absent, and lets its id be created again', async () => {
+  it('treats a document past its ttl as absent, refuses a create over it until then, and lets its id be created again', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ttl-'));
     const db = openDatabase(dir);
     let now = Date.parse('2026-01-01T00:00:00Z');
@@ -14,10 +14,17 @@ describe('embedded store TTL and durability', () => {
     await store.create('p', { id: 'forever', type: 'idempotency' });
     now += 59_000;
     expect(await store.read('p', 'k')).not.toBeNull();
+    expect(await store.create('p', { id: 'k', type: 'idempotency' })).toEqual({
+      ok: false,
+      failure: 'duplicate',
+    });
     now += 2_000;
     expect(await store.read('p', 'k')).toBeNull();
     expect(await store.read('p', 'forever')).not.toBeNull();
     expect((await store.create('p', { id: 'k', type: 'idempotency' })).ok).toBe(true);
+    // The new document took the expired one's place, without its ttl.
+    now += 3600_000;
+    expect(await store.read('p', 'k')).not.toBeNull();
     db.close();
   });
 

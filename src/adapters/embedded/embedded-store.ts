@@ -11,6 +11,7 @@ import {
   acrossQuery,
   pageQuery,
   prepareStoreStatements,
+  queryColumns,
   type ListedRow,
   type Row,
   type StoreStatements,
@@ -299,32 +300,41 @@ export class EmbeddedStore implements DocumentStore {
 
   /** Applies one operation inside the running transaction: the new ETag, null for a delete, or a failure. */
   private apply(pk: string, op: BatchOperation): string | null | { failure: WriteFailure } {
-    const id = op.op === 'delete' ? op.id : op.doc.id;
-    const current = this.live(pk, id);
     if (op.op === 'delete') {
+      const current = this.live(pk, op.id);
       if (!current) return { failure: 'notFound' };
       if (op.ifMatch !== undefined && op.ifMatch !== current.etag) return { failure: 'conflict' };
-      this.statements.delete.run(pk, id);
+      this.statements.delete.run(pk, op.id);
       return null;
     }
+    const { id } = op.doc;
     const body = JSON.stringify(op.doc);
-    if (Buffer.byteLength(body) > MAX_DOCUMENT_BYTES) return { failure: 'tooLarge' };
-    if (op.op === 'create' && current) return { failure: 'duplicate' };
+    // One UTF-16 unit is at most 3 UTF-8 bytes: shorter strings need no count.
+    if (body.length * 3 > MAX_DOCUMENT_BYTES && Buffer.byteLength(body) > MAX_DOCUMENT_BYTES)
+      return { failure: 'tooLarge' };
+    const { type, status, seq, expiresAt } = queryColumns(op.doc, this.clock.now().getTime());
+    const etag = this.nextEtag();
+    if (op.op === 'create') {
+      // No read first: the insert itself refuses a live document with this id (0 rows changed) and
+      // takes the place of an expired one.
+      const now = this.clock.now().getTime();
+      const { changes } = this.statements.create.run(pk, id, type, status, seq, body, etag, expiresAt, now);
+      return changes === 0 ? { failure: 'duplicate' } : etag;
+    }
+    const current = this.live(pk, id);
     if (op.op === 'replace') {
       if (!current) return { failure: 'notFound' };
       if (op.ifMatch !== undefined && op.ifMatch !== current.etag) return { failure: 'conflict' };
     }
-    const etag = this.nextEtag();
-    const doc = op.doc as StoredDocument & { status?: unknown; seq?: unknown };
-    // Item documents are never listed: leaving their query columns empty spares the indexes a write each
-    // time an item is replaced (once per decision).
-    const listed = doc.type !== 'inventory';
-    const status = listed && typeof doc.status === 'string' ? doc.status : null;
-    const seq = listed && typeof doc.seq === 'number' ? doc.seq : null;
-    const expiresAt =
-      typeof doc.ttl === 'number' && doc.ttl > 0 ? this.clock.now().getTime() + doc.ttl * 1000 : null;
-    if (current) this.statements.update.run(doc.type, status, seq, body, etag, expiresAt, pk, id);
-    else this.statements.insert.run(pk, id, doc.type, status, seq, body, etag, expiresAt);
+    const indexedAsBefore =
+      current?.type === type &&
+      current.status === status &&
+      current.seq === seq &&
+      current.expires_at === null &&
+      expiresAt === null;
+    if (indexedAsBefore) this.statements.updateBody.run(body, etag, pk, id);
+    else if (current) this.statements.update.run(type, status, seq, body, etag, expiresAt, pk, id);
+    else this.statements.insert.run(pk, id, type, status, seq, body, etag, expiresAt);
     return etag;
   }
 

@@ -30,6 +30,9 @@ export interface Row {
   body: string;
   etag: string;
   expires_at: number | null;
+  type: string;
+  status: string | null;
+  seq: number | null;
 }
 
 export interface ListedRow {
@@ -42,12 +45,28 @@ export interface ListedRow {
 
 export type StoreStatements = ReturnType<typeof prepareStoreStatements>;
 
+/** The columns copied out of a document for the listings and the TTL purge. */
+export function queryColumns(
+  doc: { type: string; ttl?: number; status?: unknown; seq?: unknown },
+  now: number,
+) {
+  // Item documents are never listed: with their query columns empty, replacing one (once per decision)
+  // leaves the indexes as they were, and only its body is written.
+  const listed = doc.type !== 'inventory';
+  return {
+    type: doc.type,
+    status: listed && typeof doc.status === 'string' ? doc.status : null,
+    seq: listed && typeof doc.seq === 'number' ? doc.seq : null,
+    expiresAt: typeof doc.ttl === 'number' && doc.ttl > 0 ? now + doc.ttl * 1000 : null,
+  };
+}
+
 /** Creates the table if needed and prepares the statements every write uses. */
 export function prepareStoreStatements(db: Database.Database) {
   db.exec(SCHEMA);
   return {
     read: db.prepare<[string, string], Row>(
-      'SELECT body, etag, expires_at FROM store_docs WHERE pk = ? AND id = ?',
+      'SELECT body, etag, expires_at, type, status, seq FROM store_docs WHERE pk = ? AND id = ?',
     ),
     // Also replaces an expired row, which counts as absent.
     insert: db.prepare(
@@ -55,9 +74,21 @@ export function prepareStoreStatements(db: Database.Database) {
        ON CONFLICT (pk, id) DO UPDATE SET type = excluded.type, status = excluded.status, seq = excluded.seq,
          body = excluded.body, etag = excluded.etag, expires_at = excluded.expires_at`,
     ),
+    // A create: refused (0 changes) when a live document has the id; an expired one is replaced.
+    create: db.prepare<
+      [string, string, string, string | null, number | null, string, string, number | null, number]
+    >(
+      `INSERT INTO store_docs (pk, id, type, status, seq, body, etag, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pk, id) DO UPDATE SET type = excluded.type, status = excluded.status, seq = excluded.seq,
+         body = excluded.body, etag = excluded.etag, expires_at = excluded.expires_at
+       WHERE store_docs.expires_at IS NOT NULL AND store_docs.expires_at <= ?`,
+    ),
     update: db.prepare(
       'UPDATE store_docs SET type = ?, status = ?, seq = ?, body = ?, etag = ?, expires_at = ? WHERE pk = ? AND id = ?',
     ),
+    // A replace that leaves every indexed column as it was (an item, once per decision) names only the
+    // body and ETag: SQLite then leaves the indexes alone, which spares the log a page or more per write.
+    updateBody: db.prepare('UPDATE store_docs SET body = ?, etag = ? WHERE pk = ? AND id = ?'),
     delete: db.prepare('DELETE FROM store_docs WHERE pk = ? AND id = ?'),
     // Expired documents are removed in the background, as Cosmos DB's TTL does; bounded per pass.
     purgeExpired: db.prepare<[number, number]>(
