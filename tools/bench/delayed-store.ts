@@ -35,7 +35,9 @@ export function zeroCounts(): StoreCallCounts {
  */
 export class DelayedStore implements DocumentStore {
   readonly calls: StoreCallCounts = zeroCounts();
-  readonly requestUnits = new RequestUnitMeter();
+  private readonly meter = new RequestUnitMeter();
+  private charges: (() => void)[] = [];
+  private chargeHandle: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly inner: DocumentStore,
@@ -49,7 +51,7 @@ export class DelayedStore implements DocumentStore {
     this.calls.read += 1;
     await this.roundTrip();
     const found = await this.inner.read<T>(partitionKey, id);
-    this.requestUnits.read(partitionKey, found?.doc ?? null);
+    this.charge(() => this.meter.read(partitionKey, found?.doc ?? null));
     return found;
   }
 
@@ -57,7 +59,7 @@ export class DelayedStore implements DocumentStore {
     this.calls.create += 1;
     await this.roundTrip();
     const result = await this.inner.create(partitionKey, doc);
-    this.requestUnits.write(partitionKey, { op: 'create', doc }, result.ok);
+    this.charge(() => this.meter.write(partitionKey, { op: 'create', doc }, result.ok));
     return result;
   }
 
@@ -65,7 +67,7 @@ export class DelayedStore implements DocumentStore {
     this.calls.replace += 1;
     await this.roundTrip();
     const result = await this.inner.replace(partitionKey, doc, ifMatch);
-    this.requestUnits.write(partitionKey, { op: 'replace', doc }, result.ok);
+    this.charge(() => this.meter.write(partitionKey, { op: 'replace', doc }, result.ok));
     if (!result.ok && result.failure === 'conflict') this.calls.conflicts += 1;
     return result;
   }
@@ -74,7 +76,7 @@ export class DelayedStore implements DocumentStore {
     this.calls.batch += 1;
     await this.roundTrip();
     const result = await this.inner.batch(partitionKey, operations);
-    this.requestUnits.batch(partitionKey, operations, result);
+    this.charge(() => this.meter.batch(partitionKey, operations, result));
     if (!result.ok && result.failure === 'conflict') this.calls.conflicts += 1;
     return result;
   }
@@ -87,7 +89,7 @@ export class DelayedStore implements DocumentStore {
     this.calls.query += 1;
     await this.roundTrip();
     const result = await this.inner.query<T>(partitionKey, spec, page);
-    this.requestUnits.queryPage(partitionKey, result.items);
+    this.charge(() => this.meter.queryPage(partitionKey, result.items));
     return result;
   }
 
@@ -99,7 +101,7 @@ export class DelayedStore implements DocumentStore {
     this.calls.query += 1;
     await this.roundTrip();
     const result = await this.inner.queryAcrossPartitions<T>(spec, page);
-    this.requestUnits.queryPage(null, result.items);
+    this.charge(() => this.meter.queryPage(null, result.items));
     return result;
   }
 
@@ -113,6 +115,30 @@ export class DelayedStore implements DocumentStore {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+
+  /** What the calls so far cost under the RU model, every call charged. */
+  get requestUnits(): RequestUnitMeter {
+    this.settleCharges();
+    return this.meter;
+  }
+
+  /**
+   * Charges a call after it returned, in call order, while its caller waits for its next round trip: the
+   * model's sizing of documents is the bench's own work, not the store's, and stays off the measured path.
+   * The documents are the caller's, written or read and not changed afterwards.
+   */
+  private charge(work: () => void): void {
+    this.charges.push(work);
+    this.chargeHandle ??= setImmediate(() => this.settleCharges());
+  }
+
+  private settleCharges(): void {
+    if (this.chargeHandle) clearImmediate(this.chargeHandle);
+    this.chargeHandle = undefined;
+    const work = this.charges;
+    this.charges = [];
+    for (const charge of work) charge();
   }
 
   private roundTrip(): Promise<void> {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { BackgroundCheckpointer } from '../../src/adapters/embedded/checkpointer';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
 import { systemClock } from '../../src/ports/clock';
@@ -122,6 +123,9 @@ export async function benchRun(
 ): Promise<RunResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inventory-bench-'));
   const db = openDatabase(dir);
+  // As the host opens its store (src/local/embedded-wiring.ts): the log is copied back from a worker
+  // thread, not by SQLite's automatic checkpoint inside a commit, which would stall the measured thread.
+  const checkpointer = new BackgroundCheckpointer(db);
   try {
     const embedded = new EmbeddedStore(db);
     const delayMs = storeKind === 'delayed' ? config.delayMs : 0;
@@ -155,6 +159,7 @@ export async function benchRun(
     });
     return measured(scenario, storeKind, delayMs, mode, feeder, store, check);
   } finally {
+    await checkpointer.stop();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
