@@ -20,7 +20,6 @@ function walBytes(dbFile: string): number {
  */
 export class BackgroundCheckpointer {
   readonly worker: Worker;
-  private readonly finisher: NodeJS.Timeout;
   private stopped = false;
 
   constructor(
@@ -37,6 +36,7 @@ export class BackgroundCheckpointer {
       db.pragma('busy_timeout = 5000');
       const timer = setInterval(() => {
         try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
+        parentPort.postMessage('copied');
       }, workerData.intervalMs);
       parentPort.on('message', () => {
         clearInterval(timer);
@@ -55,28 +55,31 @@ export class BackgroundCheckpointer {
     });
     this.worker.unref();
     // The worker copies while the writer keeps appending, so its checkpoints never find the log fully
-    // copied. An occasional pass from the writer's own connection, between its commits, catches up the
-    // frames left (the bulk is already copied), and the next commit starts the log from the beginning.
-    // It blocks this thread briefly, so it runs every few seconds: the log grows a little more instead.
-    this.finisher = setInterval(() => {
-      try {
-        // Readers that never pause (the HTTP thread's connection) can keep a PASSIVE pass from ever
-        // resetting the log; past the size limit, wait for them once and truncate it, so the log stays
-        // bounded under any load.
-        const mode = walBytes(db.name) > WAL_LIMIT_BYTES ? 'TRUNCATE' : 'PASSIVE';
-        db.pragma(`wal_checkpoint(${mode})`);
-      } catch {
-        // busy or closed: the next pass retries
-      }
-    }, intervalMs * 25);
-    this.finisher.unref();
+    // copied. Right after each of its passes, a pass from the writer's own connection, between its
+    // commits, copies the few frames committed meanwhile, and the next commit starts the log from the
+    // beginning: the log is reused at a steady size instead of growing until a pass has to truncate it.
+    // Run seconds apart instead, the writer's pass copied most of the log itself and blocked this thread
+    // for 100-300 ms (docs/LOADTEST.md).
+    this.worker.on('message', () => this.finish());
+  }
+
+  private finish(): void {
+    if (this.stopped) return;
+    try {
+      // Readers that never pause (the HTTP thread's connection) can keep a PASSIVE pass from ever
+      // resetting the log; past the size limit, wait for them once and truncate it, so the log stays
+      // bounded under any load.
+      const mode = walBytes(this.db.name) > WAL_LIMIT_BYTES ? 'TRUNCATE' : 'PASSIVE';
+      this.db.pragma(`wal_checkpoint(${mode})`);
+    } catch {
+      // busy or closed: the next pass retries
+    }
   }
 
   /** Stops the worker after one last checkpoint; the writer's close completes the rest. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.finisher);
     // Keep the process alive until the worker is gone, so the caller's close of the database runs.
     this.worker.ref();
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
