@@ -162,6 +162,7 @@ export function targetLines(targets: Targets): string[] {
   const best = Math.max(0, ...targets.rows.map((row) => row.decidedPerSecond));
   const met = targets.delayMs >= 5 && best >= HOT_ITEM_TARGET_RATE;
   lines.push(
+    '',
     `Best group commit behind ${targets.delayMs} ms: ${int(best)} decided/s — ≥ ${int(HOT_ITEM_TARGET_RATE)}/s ` +
       `behind at least 5 ms ${met ? 'MET' : 'NOT MET'}.`,
   );
@@ -186,6 +187,11 @@ const HOW_IT_IS_MEASURED = [
   '  (quantity 1-3, plus 2% asking for far more than any item holds) as a closed loop: a fixed number of',
   '  commands is outstanding and each decision lets its caller send the next one. The stock is 90% of the',
   '  demand of a full-length run, so runs that go the distance sell out near the end.',
+  '- The file is opened as the host opens it: its log is copied back by the background checkpointer',
+  "  (`src/adapters/embedded/checkpointer.ts`), not by SQLite's automatic checkpoint inside a commit.",
+  "- The callers' next commands are made once the decisions being settled are all told (the next turn of",
+  '  the event loop): in the host the HTTP thread makes commands, so their ids and hashes stay off the',
+  "  session's path to its next batch, as the request-unit charges do (below).",
   '- Ordered modes model the session dispatcher: per-item FIFO queues, one holder per item (a session) at',
   '  a time, S workers each taking the next ready item and up to k of its commands for one `processCommands`',
   '  call, then releasing it. The hot item therefore runs on one worker whatever S is. No queue costs are',

@@ -136,8 +136,9 @@ export function ruModelSection(): string[] {
     '- The ceiling assumes the hot partition gets its full 10,000 RU/s (provisioned or autoscale throughput',
     "  with that much on the item's physical partition) and spends it on nothing else. The bench drives",
     '  `processCommands` directly, so the accept side (idempotency records, queue) is not charged.',
-    '- Metering costs one JSON serialisation per document (a few microseconds) in every run, a few percent',
-    '  of the CPU-bound undelayed figures; the meter remembers at most 200,000 documents.',
+    '- Metering costs one JSON serialisation per document (a few microseconds). It is charged after the call',
+    '  returned, on the next turn of the event loop, so behind the round trip it runs while the session waits;',
+    '  the CPU-bound undelayed figures still pay it (a few percent). The meter remembers at most 200,000 documents.',
     '',
   ];
 }
