@@ -24,7 +24,11 @@ export interface PendingRow {
 export interface Inserted {
   entries: Entry[];
   messageIds: string[];
+  rows: { seq: number; row: MessageRow }[];
 }
+
+/** Rows of recent accepts kept in memory: most are delivered within a second, without reading them back. */
+const RECENT_ROWS = 20_000;
 
 type DeadLetterTx = (seq: number, reason: string, description: string, count: number, at: number) => void;
 
@@ -37,6 +41,8 @@ export class MessageTable {
   private readonly countsTx: (entries: readonly Entry[]) => void;
   private readonly deadLetterTx: DeadLetterTx;
   private lastDedupPurge = 0;
+  /** Committed rows by sequence number, oldest first; a row is dropped once settled or past RECENT_ROWS. */
+  private readonly recent = new Map<number, MessageRow>();
   /** Kept in memory so counts() never scans the table. */
   deadLettered: number;
 
@@ -70,16 +76,25 @@ export class MessageTable {
 
   /** Inserts every send's rows in one transaction, dropping duplicates within the window. */
   insert(batch: readonly { rows: readonly PendingRow[] }[], now: number): Inserted {
-    return this.insertTx(batch, now);
+    const inserted = this.insertTx(batch, now);
+    // Only once committed: a transaction that threw left nothing to remember.
+    for (const { seq, row } of inserted.rows) this.recent.set(seq, row);
+    for (const seq of this.recent.keys()) {
+      if (this.recent.size <= RECENT_ROWS) break;
+      this.recent.delete(seq);
+    }
+    return inserted;
   }
 
   /** Deletes what `insert` wrote, and its duplicate records, so a retry with the same ids is accepted. */
   undo(inserted: Inserted): void {
     this.undoTx(inserted);
+    for (const entry of inserted.entries) this.recent.delete(entry.seq);
   }
 
   delete(seqs: readonly number[]): void {
     this.deleteTx(seqs);
+    for (const seq of seqs) this.recent.delete(seq);
   }
 
   saveDeliveryCounts(entries: readonly Entry[]): void {
@@ -92,11 +107,12 @@ export class MessageTable {
 
   moveToDeadLetters(entry: Entry, reason: string, description: string, at: number): void {
     this.deadLetterTx(entry.seq, reason, description, entry.deliveryCount, at);
+    this.recent.delete(entry.seq);
     this.deadLettered++;
   }
 
   read(seq: number): MessageRow | undefined {
-    return this.sql.read.get(seq);
+    return this.recent.get(seq) ?? this.sql.read.get(seq);
   }
 
   /** Every stored message in delivery order, to rebuild the in-memory index on start. */
@@ -145,7 +161,7 @@ export class MessageTable {
       sql.purgeDedup.run(now - this.dedupWindowMs);
       this.lastDedupPurge = now;
     }
-    const inserted: Inserted = { entries: [], messageIds: [] };
+    const inserted: Inserted = { entries: [], messageIds: [], rows: [] };
     for (const send of batch) {
       for (const row of send.rows) {
         // Within the window a resend is dropped silently, as Service Bus does; also within one batch.
@@ -160,8 +176,20 @@ export class MessageTable {
           now,
           availableAt,
         );
+        const seq = Number(lastInsertRowid);
         inserted.messageIds.push(row.messageId);
-        inserted.entries.push(newEntry(Number(lastInsertRowid), row.sessionId, availableAt, 0));
+        inserted.entries.push(newEntry(seq, row.sessionId, availableAt, 0));
+        inserted.rows.push({
+          seq,
+          row: {
+            message_id: row.messageId,
+            session_id: row.sessionId,
+            body: row.body,
+            subject: row.subject,
+            properties: row.properties,
+            available_at: availableAt,
+          },
+        });
       }
     }
     return inserted;
