@@ -20,6 +20,8 @@ function walBytes(dbFile: string): number {
  */
 export class BackgroundCheckpointer {
   readonly worker: Worker;
+  private readonly fallback: NodeJS.Timeout;
+  private lastPass = 0;
   private stopped = false;
 
   constructor(
@@ -53,14 +55,23 @@ export class BackgroundCheckpointer {
         intervalMs,
       },
     });
-    this.worker.unref();
-    // The worker copies while the writer keeps appending, so its checkpoints never find the log fully
-    // copied. Right after each of its passes, a pass from the writer's own connection, between its
+    // The worker copies while the writer keeps appending, so under load its checkpoints never find the
+    // log fully copied (and when one does, a commit has usually come before this thread hears of it). Right after such a pass, a pass from the writer's own connection, between its
     // commits, copies the few frames committed meanwhile, and the next commit starts the log from the
     // beginning: the log is reused at a steady size instead of growing until a pass has to truncate it.
-    // Run seconds apart instead, the writer's pass copied most of the log itself and blocked this thread
-    // for 100-300 ms (docs/LOADTEST.md).
-    this.worker.on('message', () => this.finish());
+    // Run seconds apart instead, the writer's pass found a log of 0.5-2 GB, copied most of it itself and
+    // blocked this thread 190-330 ms (docs/LOADTEST.md).
+    this.worker.on('message', () => {
+      // Messages that queued up while this thread was busy need one pass, not one each.
+      if (performance.now() - this.lastPass >= intervalMs / 2) this.finish();
+    });
+    // Listeners ref the worker: unref after adding them, so an open checkpointer never keeps the process up.
+    this.worker.unref();
+    // Should the worker stop copying, the log is still bounded by the writer's own truncating pass.
+    this.fallback = setInterval(() => {
+      if (walBytes(db.name) > WAL_LIMIT_BYTES) this.finish();
+    }, intervalMs * 25);
+    this.fallback.unref();
   }
 
   private finish(): void {
@@ -74,12 +85,14 @@ export class BackgroundCheckpointer {
     } catch {
       // busy or closed: the next pass retries
     }
+    this.lastPass = performance.now();
   }
 
   /** Stops the worker after one last checkpoint; the writer's close completes the rest. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.fallback);
     // Keep the process alive until the worker is gone, so the caller's close of the database runs.
     this.worker.ref();
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
