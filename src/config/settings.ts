@@ -97,10 +97,12 @@ const envSchema = z.object({
   /**
    * The local dispatcher's defaults are what kept decisions up with 5,000 accepts/s over 1,000 items and
    * decided one hot item at 5,800/s here (docs/LOADTEST.md): 8 sessions one message at a time managed
-   * about 2,000/s and 900/s. Group commit puts up to 100 of a session's messages in one batch.
+   * about 2,000/s and 900/s. Group commit hands over up to 98 of a session's messages at once: as many
+   * Reserves as one store batch of 100 operations holds beside the item and its ledger page (99 would
+   * take a second batch, docs/BENCHMARKS.md).
    */
   DISPATCH_CONCURRENCY: intSetting('DISPATCH_CONCURRENCY', 1, 256, 32),
-  DISPATCH_BATCH_SIZE: intSetting('DISPATCH_BATCH_SIZE', 1, 1000, 100),
+  DISPATCH_BATCH_SIZE: intSetting('DISPATCH_BATCH_SIZE', 1, 1000, 98),
   /**
    * Where the local dispatcher runs: its own thread (HTTP keeps the event loop), the default over the
    * embedded store and queue, which is the only pair it opens; or the main one.

@@ -28,7 +28,7 @@ describe('settings', () => {
       port: 7071,
       dataDir: './.data',
       dispatchConcurrency: 32,
-      dispatchBatchSize: 100,
+      dispatchBatchSize: 98,
       store: { kind: 'embedded' },
       queue: { kind: 'embedded' },
     });
