@@ -1,6 +1,6 @@
 import { HOT_ITEM_TARGET_RATE, targetLines, type Targets } from '../../tools/bench/report';
 
-const targets = (decidedPerSecond: number, delayMs = 5): Targets => ({
+const targets = (decidedPerSecond: number, delayMs = 5, checkOk = true): Targets => ({
   evaluated: true,
   delayMs,
   rows: [
@@ -11,6 +11,7 @@ const targets = (decidedPerSecond: number, delayMs = 5): Targets => ({
       ratioToRead: 10,
       ratioToCached: 5,
       ratioMet: true,
+      checkOk: true,
     },
     {
       mode: 'group-98',
@@ -19,6 +20,7 @@ const targets = (decidedPerSecond: number, delayMs = 5): Targets => ({
       ratioToRead: 100,
       ratioToCached: 50,
       ratioMet: true,
+      checkOk,
     },
   ],
   met: true,
@@ -40,5 +42,9 @@ describe('the hot-item target of issue 13 in the bench report', () => {
   it('is not met below 12,000 decided/s, nor behind a shorter round trip', () => {
     expect(verdict(targetLines(targets(HOT_ITEM_TARGET_RATE - 1)))).toContain('NOT MET');
     expect(verdict(targetLines(targets(20_000, 0)))).toContain('NOT MET');
+  });
+
+  it('counts no run whose invariant check failed, however fast', () => {
+    expect(verdict(targetLines(targets(20_000, 5, false)))).toContain('NOT MET');
   });
 });

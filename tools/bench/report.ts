@@ -48,6 +48,8 @@ export interface TargetRow {
   ratioToRead: number;
   ratioToCached: number;
   ratioMet: boolean;
+  /** The run's invariant check passed: a run that failed it meets no target. */
+  checkOk: boolean;
 }
 
 export interface Targets {
@@ -85,6 +87,7 @@ export function evaluateTargets(runs: readonly RunResult[], delayMs: number): Ta
         ratioToRead,
         ratioToCached,
         ratioMet: ratioToRead >= TARGET_RATIO && r.check.ok,
+        checkOk: r.check.ok,
       };
     });
   const best = rows.reduce<TargetRow | null>(
@@ -159,11 +162,11 @@ export function targetLines(targets: Targets): string[] {
     '',
     targets.met ? `Targets MET (best: ${targets.bestMode ?? 'n/a'}).` : 'Targets NOT MET by any group size.',
   );
-  const best = Math.max(0, ...targets.rows.map((row) => row.decidedPerSecond));
+  const best = Math.max(0, ...targets.rows.filter((row) => row.checkOk).map((row) => row.decidedPerSecond));
   const met = targets.delayMs >= 5 && best >= HOT_ITEM_TARGET_RATE;
   lines.push(
     '',
-    `Best group commit behind ${targets.delayMs} ms: ${int(best)} decided/s — ≥ ${int(HOT_ITEM_TARGET_RATE)}/s ` +
+    `Best group commit behind ${targets.delayMs} ms that passed its check: ${int(best)} decided/s — ≥ ${int(HOT_ITEM_TARGET_RATE)}/s ` +
       `behind at least 5 ms ${met ? 'MET' : 'NOT MET'}.`,
   );
   return lines;
@@ -187,8 +190,9 @@ const HOW_IT_IS_MEASURED = [
   '  (quantity 1-3, plus 2% asking for far more than any item holds) as a closed loop: a fixed number of',
   '  commands is outstanding and each decision lets its caller send the next one. The stock is 90% of the',
   '  demand of a full-length run, so runs that go the distance sell out near the end.',
-  '- The file is opened as the host opens it: its log is copied back by the background checkpointer',
-  "  (`src/adapters/embedded/checkpointer.ts`), not by SQLite's automatic checkpoint inside a commit.",
+  "- The file is made and opened as the host does it: a new data set's page size (`checkDataSet`), and its",
+  '  log copied back by the background checkpointer (`src/adapters/embedded/checkpointer.ts`), not by',
+  "  SQLite's automatic checkpoint inside a commit.",
   "- The callers' next commands are made once the decisions being settled are all told (the next turn of",
   '  the event loop): in the host the HTTP thread makes commands, so their ids and hashes stay off the',
   "  session's path to its next batch, as the request-unit charges do (below).",

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BackgroundCheckpointer } from '../../src/adapters/embedded/checkpointer';
+import { checkDataSet } from '../../src/adapters/embedded/data-set';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { EmbeddedStore } from '../../src/adapters/embedded/embedded-store';
 import { systemClock } from '../../src/ports/clock';
@@ -122,9 +123,11 @@ export async function benchRun(
   hooks: RunHooks = {},
 ): Promise<RunResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inventory-bench-'));
+  // As the host makes and opens its store (src/local/compose.ts, embedded-wiring.ts): a new data set's
+  // page size, and the log copied back by a worker thread, not by SQLite's automatic checkpoint inside a
+  // commit, which would stall the measured thread.
+  checkDataSet(dir);
   const db = openDatabase(dir);
-  // As the host opens its store (src/local/embedded-wiring.ts): the log is copied back from a worker
-  // thread, not by SQLite's automatic checkpoint inside a commit, which would stall the measured thread.
   const checkpointer = new BackgroundCheckpointer(db);
   try {
     const embedded = new EmbeddedStore(db);
