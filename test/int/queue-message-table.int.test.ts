@@ -37,6 +37,18 @@ describe('the queue message table', () => {
     db.close();
   });
 
+  it('forgets a message once it is dead-lettered, which the dead-letter table then holds', () => {
+    const db = new Database(':memory:');
+    const table = new MessageTable(db, 600_000);
+    const inserted = table.insert([{ rows: [pending(1)] }], 1_000);
+    const entry = inserted.entries[0];
+    if (!entry) throw new Error('nothing inserted');
+    table.moveToDeadLetters(entry, 'poison', 'cannot be processed', 2_000);
+    expect(table.read(entry.seq)).toBeUndefined();
+    expect(table.deadLetters().map((letter) => letter.messageId)).toEqual(['m-1']);
+    db.close();
+  });
+
   it('forgets what an undone commit wrote', () => {
     const db = new Database(':memory:');
     const table = new MessageTable(db, 600_000);

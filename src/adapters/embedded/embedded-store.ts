@@ -10,6 +10,7 @@ import {
 import {
   acrossQuery,
   pageQuery,
+  overSizeLimit,
   prepareStoreStatements,
   queryColumns,
   type ListedRow,
@@ -36,9 +37,6 @@ import {
 
 /** Expired documents removed per purge pass (once a second while writes happen). */
 const PURGE_BATCH = 2_000;
-
-/** Cosmos DB refuses documents over 2 MB; the embedded store does the same so tests see the same limit. */
-const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
 
 interface PendingBatch {
   partitionKey: string;
@@ -309,15 +307,13 @@ export class EmbeddedStore implements DocumentStore {
     }
     const { id } = op.doc;
     const body = JSON.stringify(op.doc);
-    // One UTF-16 unit is at most 3 UTF-8 bytes: shorter strings need no count.
-    if (body.length * 3 > MAX_DOCUMENT_BYTES && Buffer.byteLength(body) > MAX_DOCUMENT_BYTES)
-      return { failure: 'tooLarge' };
-    const { type, status, seq, expiresAt } = queryColumns(op.doc, this.clock.now().getTime());
+    if (overSizeLimit(body)) return { failure: 'tooLarge' };
+    const now = this.clock.now().getTime();
+    const { type, status, seq, expiresAt } = queryColumns(op.doc, now);
     const etag = this.nextEtag();
     if (op.op === 'create') {
       // No read first: the insert itself refuses a live document with this id (0 rows changed) and
       // takes the place of an expired one.
-      const now = this.clock.now().getTime();
       const { changes } = this.statements.create.run(pk, id, type, status, seq, body, etag, expiresAt, now);
       return changes === 0 ? { failure: 'duplicate' } : etag;
     }

@@ -45,6 +45,14 @@ export interface ListedRow {
 
 export type StoreStatements = ReturnType<typeof prepareStoreStatements>;
 
+/** Cosmos DB refuses documents over 2 MB; the embedded store does the same so tests see the same limit. */
+const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
+
+/** Whether a document's JSON is past the limit. One UTF-16 unit is at most 3 UTF-8 bytes: shorter ones need no count. */
+export function overSizeLimit(body: string): boolean {
+  return body.length * 3 > MAX_DOCUMENT_BYTES && Buffer.byteLength(body) > MAX_DOCUMENT_BYTES;
+}
+
 /** The columns copied out of a document for the listings and the TTL purge. */
 export function queryColumns(
   doc: { type: string; ttl?: number; status?: unknown; seq?: unknown },
