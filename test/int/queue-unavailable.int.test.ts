@@ -1,6 +1,5 @@
 import { readLedger } from '../../src/app/queries';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import type { RetryOptions } from '@azure/service-bus';
 import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +16,7 @@ import { expiryMessages } from '../../src/app/schedule-expiries';
 import { bindRoutes, type BoundRoute } from '../../src/http/routes';
 import { systemClock } from '../../src/ports/clock';
 import { QueueUnavailableError } from '../../src/ports/queue';
-import { AmqpPeer, jsonBody, type DecodedMessage } from '../support/amqp-peer';
+import { AmqpPeer, FAST_RETRIES, jsonBody, TRACEPARENT, type DecodedMessage } from '../support/amqp-peer';
 
 /**
  * POST /api/reservations through the route table with the Service Bus adapter (the real @azure/service-bus
@@ -27,14 +26,7 @@ import { AmqpPeer, jsonBody, type DecodedMessage } from '../support/amqp-peer';
  */
 
 const QUEUE = 'reservations';
-const FAST_RETRIES: RetryOptions = {
-  maxRetries: 1,
-  retryDelayInMs: 20,
-  maxRetryDelayInMs: 50,
-  timeoutInMs: 3_000,
-};
 const SERVER_BUSY = { condition: 'com.microsoft:server-busy', description: 'The server is busy.' };
-const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 let peer: AmqpPeer;
 let dataDir: string;

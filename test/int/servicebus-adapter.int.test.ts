@@ -1,4 +1,4 @@
-import { isServiceBusError, type RetryOptions } from '@azure/service-bus';
+import { isServiceBusError } from '@azure/service-bus';
 import {
   ServiceBusCommandQueue,
   createServiceBusCommandQueue,
@@ -6,7 +6,7 @@ import {
 } from '../../src/adapters/servicebus/service-bus-queue';
 import type { AdjustCommand, ExpireHoldCommand, ReserveCommand } from '../../src/domain/model';
 import { QueueUnavailableError, type OutgoingCommand } from '../../src/ports/queue';
-import { AmqpPeer, jsonBody } from '../support/amqp-peer';
+import { AmqpPeer, FAST_RETRIES, jsonBody, TRACEPARENT } from '../support/amqp-peer';
 
 /**
  * The Service Bus adapter through the real `@azure/service-bus` SDK over AMQP, against a rhea peer
@@ -14,15 +14,6 @@ import { AmqpPeer, jsonBody } from '../support/amqp-peer';
  */
 
 const QUEUE = 'reservations';
-/** Small so refusals fail fast; ServiceBusy is retryable, so one retry is exercised too. */
-const FAST_RETRIES: RetryOptions = {
-  maxRetries: 1,
-  retryDelayInMs: 20,
-  maxRetryDelayInMs: 50,
-  timeoutInMs: 3_000,
-};
-
-const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const NOW = '2030-01-01T10:00:00.000Z';
 const EXPIRES = '2030-01-01T10:15:00.000Z';
 

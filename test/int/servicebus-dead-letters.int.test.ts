@@ -1,4 +1,4 @@
-import { isServiceBusError, type RetryOptions } from '@azure/service-bus';
+import { isServiceBusError } from '@azure/service-bus';
 import {
   MAX_SCANNED,
   ServiceBusDeadLetters,
@@ -9,6 +9,7 @@ import { QueueUnavailableError } from '../../src/ports/queue';
 import { DeadLetterOutOfReachError, type DeadLetterFate } from '../../src/ports/dead-letters';
 import { InvalidContinuationError } from '../../src/ports/store';
 import { DeadLetterPeer, type DeadLetterSeed } from '../support/amqp-dead-letter-peer';
+import { FAST_RETRIES, TRACEPARENT } from '../support/amqp-peer';
 
 /**
  * The Service Bus dead-letter adapter through the real `@azure/service-bus` SDK over AMQP, against a rhea
@@ -16,13 +17,6 @@ import { DeadLetterPeer, type DeadLetterSeed } from '../support/amqp-dead-letter
  */
 
 const QUEUE = 'reservations';
-const FAST_RETRIES: RetryOptions = {
-  maxRetries: 1,
-  retryDelayInMs: 20,
-  maxRetryDelayInMs: 50,
-  timeoutInMs: 3_000,
-};
-const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const ENQUEUED = new Date('2030-01-01T10:00:00.000Z');
 
 function seed(n: number, extra: Partial<DeadLetterSeed> = {}): DeadLetterSeed {

@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { RetryOptions } from '@azure/service-bus';
 import rhea = require('rhea');
 
 /**
@@ -25,6 +26,17 @@ export type DecodedMessage = rhea.Message;
 export function decode(buffer: Buffer): DecodedMessage {
   return rhea.message.decode(buffer) as unknown as DecodedMessage;
 }
+
+/** SDK retries for clients of the peer: small, so refusals fail fast; a retryable refusal is retried once. */
+export const FAST_RETRIES: RetryOptions = {
+  maxRetries: 1,
+  retryDelayInMs: 20,
+  maxRetryDelayInMs: 50,
+  timeoutInMs: 3_000,
+};
+
+/** A W3C trace parent the tests send and expect to find on the messages. */
+export const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 export const BATCH_MESSAGE_FORMAT = 0x80013700;
 const SCHEDULE_MESSAGE = 'com.microsoft:schedule-message';
