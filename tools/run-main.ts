@@ -23,3 +23,37 @@ export function runMain(name: string, main: () => Promise<number>): void {
     },
   );
 }
+
+/** Bad arguments of a tool, each problem a line: exit 2. */
+export class ToolArgsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ToolArgsError';
+  }
+}
+
+/** Raised for --help: not an error, the caller prints the usage and exits 0. */
+export class ToolHelpRequested extends Error {
+  constructor() {
+    super('help');
+    this.name = 'ToolHelpRequested';
+  }
+}
+
+/** Prints the usage for --help (exit 0) or each bad argument (exit 2); anything else is rethrown. */
+export function argsFailure(tool: string, usage: string, error: unknown, output: Output): number {
+  if (error instanceof ToolHelpRequested) {
+    output.out(usage);
+    return 0;
+  }
+  if (error instanceof ToolArgsError) {
+    output.err(`${tool}: invalid arguments\n${error.problems.map((p) => `  - ${p}`).join('\n')}`);
+    output.err('Run with --help for usage.');
+    return 2;
+  }
+  throw error;
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,4 +1,5 @@
-import { parseBackupArgs, parseRestoreArgs, ToolArgsError } from '../../tools/backup/args';
+import { parseBackupArgs, parseRestoreArgs } from '../../tools/backup/args';
+import { ToolArgsError } from '../../tools/run-main';
 import { main as backup } from '../../tools/backup/backup-cli';
 import { main as restore } from '../../tools/backup/restore-cli';
 

@@ -1,3 +1,5 @@
+import { ToolArgsError, ToolHelpRequested } from '../run-main';
+
 /** The audit tool's options: `--url URL [--key KEY] [--concurrency N]`; the key may come from the environment. */
 
 export interface AuditOptions {
@@ -8,21 +10,6 @@ export interface AuditOptions {
   concurrency: number;
   /** Items listed per page. */
   pageSize: number;
-}
-
-export class AuditArgsError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-    this.name = 'AuditArgsError';
-  }
-}
-
-/** Raised for --help: not an error, the caller prints USAGE and exits 0. */
-export class AuditHelpRequested extends Error {
-  constructor() {
-    super('help');
-    this.name = 'AuditHelpRequested';
-  }
 }
 
 const FLAGS = new Set(['url', 'key', 'concurrency', 'page-size']);
@@ -37,7 +24,7 @@ export function parseAuditArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   }
   const concurrency = checkInt('concurrency', raw.concurrency, 4, 1, 64, problems);
   const pageSize = checkInt('page-size', raw['page-size'], 100, 1, 1000, problems);
-  if (problems.length > 0) throw new AuditArgsError(problems);
+  if (problems.length > 0) throw new ToolArgsError(problems);
   return { url, key, concurrency, pageSize };
 }
 
@@ -46,7 +33,7 @@ function readFlags(argv: readonly string[]): { raw: Record<string, string>; prob
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    if (arg === '--help' || arg === '-h') throw new AuditHelpRequested();
+    if (arg === '--help' || arg === '-h') throw new ToolHelpRequested();
     if (!arg.startsWith('--') || arg === '--') {
       problems.push(`unexpected argument "${arg}" (flags start with --)`);
       continue;

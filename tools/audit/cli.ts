@@ -1,6 +1,6 @@
-import { AuditArgsError, AuditHelpRequested, parseAuditArgs, USAGE, type AuditOptions } from './args';
+import { parseAuditArgs, USAGE, type AuditOptions } from './args';
 import { formatSummary, runAudit } from './run';
-import { runMain, STANDARD_OUTPUT, type Output } from '../run-main';
+import { argsFailure, describe, runMain, STANDARD_OUTPUT, type Output } from '../run-main';
 
 /**
  * `npm run audit -- --url URL [--key KEY]`: audits every item. Exit 0 when every item is consistent, 1 on any
@@ -15,23 +15,14 @@ export async function main(
   try {
     options = parseAuditArgs(argv, env);
   } catch (error) {
-    if (error instanceof AuditHelpRequested) {
-      output.out(USAGE);
-      return 0;
-    }
-    if (error instanceof AuditArgsError) {
-      output.err(`audit: invalid arguments\n${error.problems.map((p) => `  - ${p}`).join('\n')}`);
-      output.err('Run with --help for usage.');
-      return 2;
-    }
-    throw error;
+    return argsFailure('audit', USAGE, error, output);
   }
   try {
     const summary = await runAudit(options, output);
     output.out(formatSummary(summary));
     return summary.inconsistent === 0 && summary.failed === 0 ? 0 : 1;
   } catch (error) {
-    output.err(`audit: ${error instanceof Error ? error.message : String(error)}`);
+    output.err(`audit: ${describe(error)}`);
     return 1;
   }
 }

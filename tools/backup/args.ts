@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { loadSettings, SettingsError } from '../../src/config/settings';
+import { ToolArgsError, ToolHelpRequested } from '../run-main';
 
 /**
  * Arguments of `npm run backup -- --out FILE [--data-dir DIR] [--force]` and
@@ -17,21 +18,6 @@ export interface RestoreArgs {
   file: string;
   dataDir: string;
   force: boolean;
-}
-
-export class ToolArgsError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-    this.name = 'ToolArgsError';
-  }
-}
-
-/** Raised for --help: not an error, the caller prints the usage and exits 0. */
-export class ToolHelpRequested extends Error {
-  constructor() {
-    super('help');
-    this.name = 'ToolHelpRequested';
-  }
 }
 
 export function parseBackupArgs(argv: readonly string[], env: NodeJS.ProcessEnv): BackupArgs {

@@ -1,6 +1,6 @@
 import { BackupError, takeBackup } from '../../src/adapters/embedded/backup';
-import { runMain, STANDARD_OUTPUT, type Output } from '../run-main';
-import { BACKUP_USAGE, parseBackupArgs, ToolArgsError, ToolHelpRequested, type BackupArgs } from './args';
+import { argsFailure, describe, runMain, STANDARD_OUTPUT, type Output } from '../run-main';
+import { BACKUP_USAGE, parseBackupArgs, type BackupArgs } from './args';
 
 /**
  * `npm run backup -- --out FILE [--data-dir DIR] [--force]`: exit 0 once FILE is written, 1 when the
@@ -29,24 +29,6 @@ export async function main(
     output.err(`backup: ${error instanceof BackupError ? error.message : describe(error)}`);
     return 1;
   }
-}
-
-/** Prints the usage for --help (exit 0) or each bad argument (exit 2). */
-export function argsFailure(tool: string, usage: string, error: unknown, output: Output): number {
-  if (error instanceof ToolHelpRequested) {
-    output.out(usage);
-    return 0;
-  }
-  if (error instanceof ToolArgsError) {
-    output.err(`${tool}: invalid arguments\n${error.problems.map((p) => `  - ${p}`).join('\n')}`);
-    output.err('Run with --help for usage.');
-    return 2;
-  }
-  throw error;
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 if (require.main === module) runMain('backup', () => main(process.argv.slice(2)));

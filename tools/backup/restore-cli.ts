@@ -1,8 +1,7 @@
 import { BackupFileError } from '../../src/adapters/embedded/backup-format';
 import { restoreBackup, RestoreError } from '../../src/adapters/embedded/restore';
-import { runMain, STANDARD_OUTPUT, type Output } from '../run-main';
+import { argsFailure, describe, runMain, STANDARD_OUTPUT, type Output } from '../run-main';
 import { parseRestoreArgs, RESTORE_USAGE, type RestoreArgs } from './args';
-import { argsFailure, describe } from './backup-cli';
 
 /**
  * `npm run restore -- FILE [--data-dir DIR] [--force]`: exit 0 once the data set is back and passes the
