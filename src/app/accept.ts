@@ -149,7 +149,7 @@ export async function accept<R extends object = Accepted>(
   const started = performance.now();
   const type = ACCEPTED_TYPES[scope] ?? scope;
   try {
-    const result = await acceptOnce(deps, scope, body, key, trace, draft);
+    const result = await acceptOnce(deps, { scope, body, key, trace, draft });
     const outcome = result.kind === 'accepted' ? (result.replayed ? 'replayed' : 'accepted') : 'mismatch';
     measure.accepted(type, outcome, performance.now() - started);
     return result;
@@ -157,6 +157,15 @@ export async function accept<R extends object = Accepted>(
     measure.accepted(type, 'failed', performance.now() - started);
     throw error;
   }
+}
+
+/** What `accept` was asked, as acceptOnce takes it. */
+interface AcceptRequest<R> {
+  scope: string;
+  body: object;
+  key: string | undefined;
+  trace: TraceContext | undefined;
+  draft: (now: Date) => Draft<R>;
 }
 
 /** The command type each accept scope sends first, as the metrics name it. */
@@ -175,11 +184,7 @@ const ACCEPTED_TYPES: Record<string, string> = {
  */
 async function acceptOnce<R extends object>(
   deps: AcceptDeps,
-  scope: string,
-  body: object,
-  key: string | undefined,
-  trace: TraceContext | undefined,
-  draft: (now: Date) => Draft<R>,
+  { scope, body, key, trace, draft }: AcceptRequest<R>,
 ): Promise<AcceptResult<R>> {
   const now = deps.clock.now();
   if (key !== undefined) {
