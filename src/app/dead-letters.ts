@@ -4,9 +4,7 @@ import type { DeadLetter, DeadLetterQueue } from '../ports/dead-letters';
 import type { CommandQueue, OutgoingCommand } from '../ports/queue';
 import type { Clock } from '../ports/clock';
 import type { DocumentStore, PageRequest } from '../ports/store';
-import { parseCartMessage } from './cart-command-schema';
-import { parseCommandMessage } from './command-schema';
-import { failureLocation, recordDeadLetter } from './failures';
+import { failureLocation, parseSessionMessage, recordDeadLetter } from './failures';
 import type { Logger } from './logger';
 
 /** One dead-lettered command as an operator sees it. */
@@ -84,7 +82,7 @@ async function resubmit(deps: DeadLetterDeps, messageId: string): Promise<Resubm
 }
 
 /** `<original id>~resubmit-<dead-letter sequence number>`: one copy per dead letter, however often asked. */
-export function resubmittedMessageId(letter: Pick<DeadLetter, 'messageId' | 'sequenceNumber'>): string {
+function resubmittedMessageId(letter: Pick<DeadLetter, 'messageId' | 'sequenceNumber'>): string {
   const original = letter.messageId.split('~resubmit-')[0] ?? letter.messageId;
   return `${original}~resubmit-${letter.sequenceNumber}`;
 }
@@ -103,7 +101,7 @@ type Parsed =
 
 function commandOf(letter: DeadLetter): Parsed {
   const cartId = cartIdOfSession(letter.sessionId);
-  const parsed = cartId === null ? parseCommandMessage(letter.body) : parseCartMessage(letter.body);
+  const parsed = parseSessionMessage(letter);
   if (!parsed.ok) return parsed;
   const session = 'inventoryId' in parsed.command ? parsed.command.inventoryId : parsed.command.cartId;
   if (session !== (cartId ?? letter.sessionId)) {
@@ -157,8 +155,9 @@ export async function recordDeadLetters(
   let seen = 0;
   let continuation: string | undefined;
   do {
+    // The rest in one request: an adapter pages internally, and on Service Bus each request opens a receiver.
     const page = await deps.deadLetters.listDeadLetters({
-      limit: Math.min(100, maxLetters - seen),
+      limit: maxLetters - seen,
       ...(continuation !== undefined ? { continuation } : {}),
     });
     for (const letter of page.items) await recordDeadLetter(deps.store, letter, deps.clock.now(), deps.log);

@@ -151,10 +151,14 @@ function failureOf(
   return { partitionKey, doc };
 }
 
+/** A message's body parsed as the kind of command its session holds: an item's, or a cart's. */
+export function parseSessionMessage(message: Pick<IncomingMessage, 'sessionId' | 'body'>) {
+  return cartIdOfSession(message.sessionId) === null
+    ? parseCommandMessage(message.body)
+    : parseCartMessage(message.body);
+}
+
 function commandOf(message: Pick<IncomingMessage, 'sessionId' | 'body'>): Command | CartCommand | null {
-  const parsed =
-    cartIdOfSession(message.sessionId) === null
-      ? parseCommandMessage(message.body)
-      : parseCartMessage(message.body);
+  const parsed = parseSessionMessage(message);
   return parsed.ok ? parsed.command : null;
 }

@@ -55,24 +55,26 @@ export async function getCommand(
   return failedPendingOrUnknown(deps, inventoryId, commandId);
 }
 
-/** Undecided: `failed` if the service gave up on it (dead-lettered), else pending or unknown. */
+/**
+ * Undecided: `failed` if the service gave up on it (dead-lettered), else pending or unknown. The failure
+ * record lives in `partition`; the id was issued for `idScope` (the item, or all carts).
+ */
 async function failedPendingOrUnknown<T>(
   deps: QueryDeps,
-  inventoryId: string,
+  partition: string,
   statusId: string,
+  idScope = partition,
 ): Promise<StatusResult<T>> {
-  const failure = await deps.store.read<FailureRecord>(inventoryId, failureId(statusId));
+  const failure = await deps.store.read<FailureRecord>(partition, failureId(statusId));
   if (failure && failure.doc.type === 'failure') return { kind: 'failed', failure: failure.doc };
-  return pendingOrUnknown(deps, inventoryId, statusId);
+  return pendingOrUnknown(deps, idScope, statusId);
 }
 
 /** A cart as its session last decided it, `failed` if its PlaceCart was given up on, `pending` while it waits, or unknown. */
 export async function getCart(deps: QueryDeps, cartId: string): Promise<StatusResult<Cart>> {
   const read = await deps.store.read<Cart>(cartPartition(cartId), cartId);
   if (read && read.doc.type === 'cart') return { kind: 'decided', doc: read.doc };
-  const failure = await deps.store.read<FailureRecord>(cartPartition(cartId), failureId(cartId));
-  if (failure && failure.doc.type === 'failure') return { kind: 'failed', failure: failure.doc };
-  return pendingOrUnknown(deps, CART_ID_SCOPE, cartId);
+  return failedPendingOrUnknown(deps, cartPartition(cartId), cartId, CART_ID_SCOPE);
 }
 
 function pendingOrUnknown<T>(deps: QueryDeps, inventoryId: string, id: string): StatusResult<T> {
