@@ -69,29 +69,33 @@ export class WorkerQueue implements CommandQueue {
 
   /** The consumer thread's collected metrics (decisions, conflicts, backlog, ...). */
   async metrics(): Promise<ScopeMetrics[]> {
-    const answer = await this.request({ kind: 'metrics', id: 0 });
-    if (answer?.kind !== 'metrics') throw new Error('the consumer thread answered out of turn');
-    return answer.scopeMetrics;
+    return (await this.ask({ kind: 'metrics', id: 0 }, 'metrics')).scopeMetrics;
   }
 
   /** Failed commands, as the consumer thread's queue holds them: listed and resubmitted there. */
   readonly deadLetters: DeadLetterAdmin = {
     list: async (page) => {
-      const answer = await this.request({ kind: 'list-dead-letters', id: 0, page });
-      if (answer?.kind !== 'dead-letters') throw new Error('the consumer thread answered out of turn');
-      return { items: answer.items, continuation: answer.continuation };
+      const { items, continuation } = await this.ask(
+        { kind: 'list-dead-letters', id: 0, page },
+        'dead-letters',
+      );
+      return { items, continuation };
     },
-    resubmit: async (messageId) => {
-      const answer = await this.request({ kind: 'resubmit-dead-letter', id: 0, messageId });
-      if (answer?.kind !== 'resubmit') throw new Error('the consumer thread answered out of turn');
-      return answer.result;
-    },
-    discard: async (messageId) => {
-      const answer = await this.request({ kind: 'discard-dead-letter', id: 0, messageId });
-      if (answer?.kind !== 'discard') throw new Error('the consumer thread answered out of turn');
-      return answer.result;
-    },
+    resubmit: async (messageId) =>
+      (await this.ask({ kind: 'resubmit-dead-letter', id: 0, messageId }, 'resubmit')).result,
+    discard: async (messageId) =>
+      (await this.ask({ kind: 'discard-dead-letter', id: 0, messageId }, 'discard')).result,
   };
+
+  /** A request whose answer must be of `kind`. */
+  private async ask<K extends WorkerAnswer['kind']>(
+    message: ToWorker,
+    kind: K,
+  ): Promise<Extract<WorkerAnswer, { kind: K }>> {
+    const answer = await this.request(message);
+    if (!isAnswer(answer, kind)) throw new Error('the consumer thread answered out of turn');
+    return answer;
+  }
 
   /** Stops the dispatcher after its in-flight work, closes the consumer's databases, ends the thread. */
   close(): Promise<void> {
@@ -122,4 +126,11 @@ export class WorkerQueue implements CommandQueue {
       waiter.reject(new QueueUnavailableError(error.message, 5, { outcome: 'unknown' }));
     this.pending.clear();
   }
+}
+
+function isAnswer<K extends WorkerAnswer['kind']>(
+  answer: WorkerAnswer | undefined,
+  kind: K,
+): answer is Extract<WorkerAnswer, { kind: K }> {
+  return answer?.kind === kind;
 }
