@@ -11,10 +11,10 @@ import { METER_NAME, METRIC_NAMES } from '../app/metrics';
 import type { BoundRoute } from '../http/routes';
 
 /** Active and scheduled messages of an embedded queue (its counts()). */
-export type QueueBacklog = () => { active: number; scheduled: number };
+type QueueBacklog = () => { active: number; scheduled: number };
 
 /** Another thread's collected metrics (the consumer thread's, asked for through its port). */
-export type RemoteMetrics = () => Promise<ScopeMetrics[]>;
+type RemoteMetrics = () => Promise<ScopeMetrics[]>;
 
 /**
  * The one-machine host's OpenTelemetry metrics on this thread: a MeterProvider installed as the global one,
@@ -105,7 +105,7 @@ function install(): LocalMetrics {
  * refuses a metric family declared twice. Each instrument is recorded on one thread only (accepts on the
  * main thread, decisions on the consumer's), so joining the data points never repeats a series.
  */
-export function mergeScopes(scopes: readonly ScopeMetrics[]): ScopeMetrics[] {
+function mergeScopes(scopes: readonly ScopeMetrics[]): ScopeMetrics[] {
   const byScope = new Map<string, { scope: ScopeMetrics['scope']; metrics: Map<string, MetricData> }>();
   for (const { scope, metrics: list } of scopes) {
     const key = `${scope.name}\n${scope.version ?? ''}\n${scope.schemaUrl ?? ''}`;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DATA_FILES } from './data-set';
+import { DATA_FILES, describe } from './data-set';
 
 /**
  * The backup file: one file holding both SQLite images of a data set, taken at one point in time.
@@ -14,7 +14,7 @@ import { DATA_FILES } from './data-set';
  *
  * Each image is a plain SQLite file in rollback-journal mode: it can be extracted and opened on its own.
  */
-export const BACKUP_MAGIC = 'inventory-reservations backup\n';
+const BACKUP_MAGIC = 'inventory-reservations backup\n';
 export const BACKUP_VERSION = 1;
 /** The magic, header and checksum lines fit in this many bytes; a header longer than that is damage. */
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -72,7 +72,7 @@ export async function hashRange(
 }
 
 /** The bytes that precede the parts: the magic, the header line and its checksum line. */
-export function encodeHeader(header: BackupHeader): Buffer {
+function encodeHeader(header: BackupHeader): Buffer {
   const json = JSON.stringify(header);
   const sum = createHash('sha256').update(json).digest('hex');
   return Buffer.from(`${BACKUP_MAGIC}${json}\nsha256:${sum}\n`, 'utf8');
@@ -205,8 +205,4 @@ export function fsyncFolder(folder: string): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

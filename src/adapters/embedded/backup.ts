@@ -4,13 +4,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   BACKUP_VERSION,
-  describe,
   hashRange,
   writeBackupFile,
   type BackupHeader,
   type BackupPart,
 } from './backup-format';
-import { checkDataSet, DATA_FILES, DataSetError } from './data-set';
+import { checkDataSet, DATA_FILES, DataSetError, describe } from './data-set';
 
 /** A backup that could not be taken: the message says why and what to do. */
 export class BackupError extends Error {

@@ -186,7 +186,8 @@ function holder(dataDir: string): string {
   }
 }
 
-function describe(error: unknown): string {
+/** An error's message, for the one-line errors of the data files' tools and checks. */
+export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 

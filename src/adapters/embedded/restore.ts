@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, fsyncFolder, verifyBackupFile, type VerifiedBackup } from './backup-format';
-import { checkDataSet, DATA_FILES, DataSetError, lockDataDir, type DataDirLock } from './data-set';
+import { fsyncFolder, verifyBackupFile, type VerifiedBackup } from './backup-format';
+import { checkDataSet, DATA_FILES, DataSetError, describe, lockDataDir, type DataDirLock } from './data-set';
 
 /** A restore that was refused or failed: the message says why and what to do. */
 export class RestoreError extends Error {

@@ -168,7 +168,7 @@ export function serviceBusClient(
 }
 
 /** Accepts `my-ns.servicebus.windows.net`, `sb://my-ns.servicebus.windows.net/` or an https URL. */
-export function normalizeNamespace(value: string): string {
+function normalizeNamespace(value: string): string {
   return value
     .trim()
     .replace(/^[a-z]+:\/\//i, '')

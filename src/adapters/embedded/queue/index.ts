@@ -1,2 +1,2 @@
 export { EmbeddedSessionQueue } from './session-queue';
-export type { EmbeddedQueueOptions, ExhaustedMessage, QueueCounts } from './core';
+export type { EmbeddedQueueOptions, QueueCounts } from './core';

@@ -24,7 +24,8 @@ export interface PendingRow {
 export interface Inserted {
   entries: Entry[];
   messageIds: string[];
-  rows: { seq: number; row: MessageRow }[];
+  /** The row of each entry, in the same order. */
+  rows: MessageRow[];
 }
 
 /** Rows of recent accepts kept in memory: most are delivered within a second, without reading them back. */
@@ -78,7 +79,10 @@ export class MessageTable {
   insert(batch: readonly { rows: readonly PendingRow[] }[], now: number): Inserted {
     const inserted = this.insertTx(batch, now);
     // Only once committed: a transaction that threw left nothing to remember.
-    for (const { seq, row } of inserted.rows) this.recent.set(seq, row);
+    inserted.entries.forEach((entry, i) => {
+      const row = inserted.rows[i];
+      if (row) this.recent.set(entry.seq, row);
+    });
     for (const seq of this.recent.keys()) {
       if (this.recent.size <= RECENT_ROWS) break;
       this.recent.delete(seq);
@@ -180,15 +184,12 @@ export class MessageTable {
         inserted.messageIds.push(row.messageId);
         inserted.entries.push(newEntry(seq, row.sessionId, availableAt, 0));
         inserted.rows.push({
-          seq,
-          row: {
-            message_id: row.messageId,
-            session_id: row.sessionId,
-            body: row.body,
-            subject: row.subject,
-            properties: row.properties,
-            available_at: availableAt,
-          },
+          message_id: row.messageId,
+          session_id: row.sessionId,
+          body: row.body,
+          subject: row.subject,
+          properties: row.properties,
+          available_at: availableAt,
         });
       }
     }
