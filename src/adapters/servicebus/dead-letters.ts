@@ -234,8 +234,8 @@ function sequenceOf(message: ServiceBusReceivedMessage): Long {
   return message.sequenceNumber;
 }
 
-function idOf(message: ServiceBusReceivedMessage | undefined): string {
-  const id = message?.messageId;
+function idOf(message: ServiceBusReceivedMessage): string {
+  const id = message.messageId;
   if (id === undefined) return '';
   return Buffer.isBuffer(id) ? id.toString('utf8') : String(id);
 }

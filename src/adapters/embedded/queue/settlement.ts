@@ -19,7 +19,7 @@ export class Settlement {
     /** Awaited before completed messages are deleted. */
     private readonly beforeDelete: () => Promise<void>,
     /** Told the sequence number of each message dead-lettered because its deliveries ran out. */
-    private readonly onExhausted: (seq: number) => void = () => undefined,
+    private readonly onExhausted: (seq: number) => void,
   ) {}
 
   complete(session: SessionState, entry: Entry): void {
