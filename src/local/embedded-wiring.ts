@@ -2,8 +2,13 @@ import type Database from 'better-sqlite3';
 import { BackgroundCheckpointer } from '../adapters/embedded/checkpointer';
 import { openDatabase } from '../adapters/embedded/database';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
-import { EmbeddedSessionQueue } from '../adapters/embedded/queue';
+import {
+  EmbeddedAcceptWriter,
+  EmbeddedSessionQueue,
+  type CommittedMessages,
+} from '../adapters/embedded/queue';
 import type { Clock } from '../ports/clock';
+import type { CommandQueue } from '../ports/queue';
 import type { DocumentStore } from '../ports/store';
 import { recordExhausted } from '../app/failures';
 import { silentLogger, type Logger } from '../app/logger';
@@ -11,6 +16,7 @@ import { jsonLogSink } from './log';
 import { localMetrics } from './metrics';
 
 export type DataFileName = 'inventory.db' | 'queue.db';
+export type { CommittedMessages };
 
 const sink = jsonLogSink('warn');
 /** A failure record that cannot be written is worth a line on stderr whatever LOG_LEVEL says. */
@@ -62,4 +68,27 @@ export function openEmbeddedQueue(
   // The backlog gauge of this thread's metrics reads the queue while its files are open.
   files.whenClosed(localMetrics().observeBacklog(() => queue.counts()));
   return queue;
+}
+
+/**
+ * The accept side of the embedded queue on a connection of its own (the host's accept thread): what it
+ * commits is delivered by the queue that `openEmbeddedQueue` opened on the same file, once handed to it.
+ */
+export function openAcceptWriter(
+  dataDir: string,
+  clock: Clock,
+  onCommitted: (committed: CommittedMessages) => void,
+): Pick<CommandQueue, 'send' | 'ping' | 'close'> {
+  const db = openDatabase(dataDir, 'queue.db');
+  // The consumer's checkpointer (DataFiles) checkpoints this file; this connection must not do it in its commits.
+  db.pragma('wal_autocheckpoint = 0');
+  const writer = new EmbeddedAcceptWriter(db, { clock, onCommitted });
+  return {
+    send: (messages) => writer.send(messages),
+    ping: () => writer.ping(),
+    close: async () => {
+      await writer.close();
+      db.close();
+    },
+  };
 }

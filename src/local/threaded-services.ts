@@ -9,12 +9,16 @@ import type { ComposedServices } from './composed-services';
 import { localMetrics } from './metrics';
 import { WorkerQueue } from './worker-queue';
 
-const CONSUMER_SCRIPT = path.join(__dirname, 'consumer-worker.js');
+const SCRIPTS = {
+  consumer: path.join(__dirname, 'consumer-worker.js'),
+  acceptor: path.join(__dirname, 'accept-worker.js'),
+};
 
 /**
- * The one-machine host with the consumer on its own thread (src/local/consumer-worker.ts): this thread
- * serves HTTP, reads through its own connection and writes only admin changes and idempotency records;
- * accepts go to the consumer thread, which commits and fsyncs them.
+ * The one-machine host with the queue on two threads of its own: this thread serves HTTP, reads through
+ * its own connection and writes only admin changes and idempotency records; accepts go to the accept
+ * thread (accept-worker.ts), which commits and fsyncs them, and the consumer thread (consumer-worker.ts)
+ * delivers and decides them.
  */
 export async function startThreadedServices(
   settings: Settings,
@@ -26,21 +30,23 @@ export async function startThreadedServices(
     throw new Error(
       'an injected clock needs DISPATCH_THREAD=main: the consumer thread keeps the system clock',
     );
-  if (!fs.existsSync(CONSUMER_SCRIPT))
-    throw new Error(
-      `DISPATCH_THREAD=worker runs the compiled consumer (${CONSUMER_SCRIPT}): build first, or use DISPATCH_THREAD=main`,
-    );
+  for (const script of Object.values(SCRIPTS))
+    if (!fs.existsSync(script))
+      throw new Error(
+        `DISPATCH_THREAD=worker runs the compiled queue threads (${script}): build first, or use DISPATCH_THREAD=main`,
+      );
   const db = openDatabase(settings.dataDir, 'inventory.db');
   // The consumer thread checkpoints this file; this connection must not do it inside its commits.
   db.pragma('wal_autocheckpoint = 0');
   const store = new EmbeddedStore(db, systemClock);
   let queue: WorkerQueue;
   try {
-    queue = await WorkerQueue.start(CONSUMER_SCRIPT, settings, (error) => {
-      // Without its consumer the host would accept commands it never decides: stop, and let the
-      // supervisor restart it. Everything accepted is on disk and is processed after the restart.
+    queue = await WorkerQueue.start(SCRIPTS, settings, (error) => {
+      // Without its consumer the host would accept commands it never decides, and without its accept
+      // thread it would accept nothing: stop, and let the supervisor restart it. Everything accepted is on
+      // disk and is processed after the restart.
       process.stderr.write(
-        `${JSON.stringify({ level: 'critical', msg: 'consumer thread failed', error: error.message })}\n`,
+        `${JSON.stringify({ level: 'critical', msg: 'queue thread failed', error: error.message })}\n`,
       );
       process.exit(1);
     });
@@ -57,7 +63,10 @@ export async function startThreadedServices(
     cache: new ItemCache(0), // decisions, and their item cache, live on the consumer thread
     pendingHorizonMs: settings.pendingHorizonMs,
     deadLetters: queue.deadLetters,
-    describe: { store: 'embedded SQLite', queue: 'embedded SQLite session queue (consumer thread)' },
+    describe: {
+      store: 'embedded SQLite',
+      queue: 'embedded SQLite session queue (accept and consumer threads)',
+    },
     sessions: null,
     close: async () => {
       forgetMetrics();

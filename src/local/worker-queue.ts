@@ -1,70 +1,69 @@
 import type { ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import type { DeadLetterAdmin } from '../app/dead-letters';
 import type { Settings } from '../config/settings';
-import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../ports/queue';
-import { InvalidContinuationError } from '../ports/store';
-import type { FromWorker, ToWorker, WorkerAnswer, WorkerData } from './worker-protocol';
+import type { CommandQueue, OutgoingCommand } from '../ports/queue';
+import { WorkerLink } from './worker-link';
+import type { AcceptorData, ConsumerData, ToAcceptor, ToConsumer, WorkerAnswer } from './worker-protocol';
+
+/** The compiled scripts of the host's two worker threads. */
+export interface WorkerScripts {
+  consumer: string;
+  acceptor: string;
+}
 
 /**
- * The command queue as the main thread sees it when the consumer runs on its own thread: a send
- * resolves when the consumer thread has committed and fsynced it, exactly like the embedded queue.
+ * The command queue as the main thread sees it when the queue runs on worker threads: a send goes to the
+ * accept thread and resolves once it has committed and fsynced it, exactly like the embedded queue; the
+ * consumer thread delivers, decides, and holds the dead letters and the decision metrics.
  */
 export class WorkerQueue implements CommandQueue {
-  private readonly pending = new Map<
-    number,
-    { resolve: (value: WorkerAnswer | undefined) => void; reject: (error: Error) => void }
-  >();
-  private nextId = 1;
-  private stopped: Promise<void> | undefined;
-  private failure: Error | undefined;
-
   private constructor(
-    private readonly worker: Worker,
-    private readonly onFailure: (error: Error) => void,
-  ) {
-    worker.on('message', (message: FromWorker) => {
-      if (message.kind !== 'reply') return;
-      const waiter = this.pending.get(message.id);
-      if (!waiter) return;
-      this.pending.delete(message.id);
-      if (message.ok) waiter.resolve(message.value);
-      else if (message.invalidContinuation) waiter.reject(new InvalidContinuationError());
-      else
-        waiter.reject(
-          new QueueUnavailableError(message.error, message.retryAfterSeconds, { outcome: message.outcome }),
-        );
-    });
-    worker.on('error', (error) => this.fail(error));
-    worker.on('exit', (code) => this.fail(new Error(`the consumer thread exited with code ${code}`)));
-  }
+    private readonly consumer: WorkerLink<ToConsumer>,
+    private readonly acceptor: WorkerLink<ToAcceptor>,
+  ) {}
 
-  /** Starts the consumer thread from its compiled script and waits until it is serving. */
+  /**
+   * Starts the consumer thread, then the accept thread: the consumer has loaded what the file holds before
+   * anything new is committed, and hears of every later commit through the channel between the two.
+   */
   static async start(
-    script: string,
+    scripts: WorkerScripts,
     settings: Settings,
     onFailure: (error: Error) => void,
   ): Promise<WorkerQueue> {
-    const data: WorkerData = { settings };
-    const worker = new Worker(script, { workerData: data });
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (message: FromWorker) => {
-        if (message.kind === 'ready') resolve();
-        if (message.kind === 'failed')
-          reject(new Error(`the consumer thread failed to start: ${message.error}`));
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-    });
-    return new WorkerQueue(worker, onFailure);
+    const { port1, port2 } = new MessageChannel();
+    const consumerData: ConsumerData = { settings, accepts: port1 };
+    const consumer = await WorkerLink.start<ToConsumer>(
+      scripts.consumer,
+      'consumer',
+      { workerData: consumerData, transferList: [port1] },
+      onFailure,
+    );
+    try {
+      const acceptorData: AcceptorData = { settings, consumer: port2 };
+      const acceptor = await WorkerLink.start<ToAcceptor>(
+        scripts.acceptor,
+        'accept',
+        { workerData: acceptorData, transferList: [port2] },
+        onFailure,
+      );
+      return new WorkerQueue(consumer, acceptor);
+    } catch (error) {
+      await consumer.stop({ kind: 'stop', id: 0 });
+      throw error;
+    }
   }
 
   send(messages: readonly OutgoingCommand[]): Promise<void> {
-    return this.request({ kind: 'send', id: 0, messages: [...messages] }).then(() => undefined);
+    return this.acceptor.request({ kind: 'send', id: 0, messages: [...messages] }).then(() => undefined);
   }
 
-  ping(): Promise<void> {
-    return this.request({ kind: 'ping', id: 0 }).then(() => undefined);
+  async ping(): Promise<void> {
+    await Promise.all([
+      this.acceptor.request({ kind: 'ping', id: 0 }),
+      this.consumer.request({ kind: 'ping', id: 0 }),
+    ]);
   }
 
   /** The consumer thread's collected metrics (decisions, conflicts, backlog, ...). */
@@ -87,44 +86,23 @@ export class WorkerQueue implements CommandQueue {
       (await this.ask({ kind: 'discard-dead-letter', id: 0, messageId }, 'discard')).result,
   };
 
-  /** A request whose answer must be of `kind`. */
+  /**
+   * Stops accepting first (sends already queued are committed and handed over), then stops the dispatcher
+   * after its in-flight work and closes the consumer's databases.
+   */
+  async close(): Promise<void> {
+    await this.acceptor.stop({ kind: 'stop', id: 0 });
+    await this.consumer.stop({ kind: 'stop', id: 0 });
+  }
+
+  /** A request of the consumer thread whose answer must be of `kind`. */
   private async ask<K extends WorkerAnswer['kind']>(
-    message: ToWorker,
+    message: ToConsumer,
     kind: K,
   ): Promise<Extract<WorkerAnswer, { kind: K }>> {
-    const answer = await this.request(message);
+    const answer = await this.consumer.request(message);
     if (!isAnswer(answer, kind)) throw new Error('the consumer thread answered out of turn');
     return answer;
-  }
-
-  /** Stops the dispatcher after its in-flight work, closes the consumer's databases, ends the thread. */
-  close(): Promise<void> {
-    this.stopped ??= this.request({ kind: 'stop', id: 0 })
-      .catch(() => undefined)
-      .then(() => this.worker.terminate())
-      .then(() => undefined);
-    return this.stopped;
-  }
-
-  private request(message: ToWorker): Promise<WorkerAnswer | undefined> {
-    if (this.failure) return Promise.reject(new QueueUnavailableError(this.failure.message));
-    if (this.stopped && message.kind !== 'stop')
-      return Promise.reject(new QueueUnavailableError('the queue is closed'));
-    const id = this.nextId++;
-    return new Promise<WorkerAnswer | undefined>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id });
-    });
-  }
-
-  private fail(error: Error): void {
-    // An exit we asked for is not a failure.
-    if (!this.failure && !this.stopped) this.onFailure(error);
-    this.failure ??= error;
-    // The thread may have committed a send it could not answer: its outcome is unknown.
-    for (const waiter of this.pending.values())
-      waiter.reject(new QueueUnavailableError(error.message, 5, { outcome: 'unknown' }));
-    this.pending.clear();
   }
 }
 

@@ -64,7 +64,14 @@ export function categorize(frame: Frame): Category | null {
   if (has('src/app/queries', 'embedded/continuation')) return 'poller reads (GET handlers)';
   if (has('src/app/metrics', 'src/local/metrics', 'src/local/log', 'src/app/logger', '@opentelemetry'))
     return 'metrics and logging';
-  if (has('src/local/worker-queue', 'src/local/worker-protocol', 'src/local/threaded-services'))
+  if (
+    has(
+      'src/local/worker-queue',
+      'src/local/worker-link',
+      'src/local/worker-protocol',
+      'src/local/threaded-services',
+    )
+  )
     return 'hand-off between threads';
   if (has('node:internal/worker', 'node:worker_threads', 'node:internal/per_context/messageport'))
     return 'hand-off between threads';

@@ -11,12 +11,12 @@ import {
 } from '../../../ports/sessions';
 import { WalSync, type Fsync } from '../wal-sync';
 import { WriteHealth } from '../write-health';
-import { GroupCommit } from './group-commit';
+import { checkWritable, GroupCommit } from './group-commit';
 import { MessageTable } from './message-table';
 import { Receiver, type SessionLocks } from './receiver';
 import { parseProperties, type MessageRow } from './schema';
 import { SessionIndex } from './session-index';
-import type { Entry, Holder, SessionState } from './session-state';
+import { newEntry, type Entry, type Holder, type SessionState } from './session-state';
 import { Settlement } from './settlement';
 import { SessionWaiters } from './waiters';
 
@@ -42,6 +42,12 @@ export interface ExhaustedMessage {
   sessionId: string;
   body: unknown;
   deliveryCount: number;
+}
+
+/** Messages committed and made durable by another connection, as a thread hands them over (structured clone). */
+export interface CommittedMessages {
+  seqs: number[];
+  rows: MessageRow[];
 }
 
 export interface QueueCounts {
@@ -99,10 +105,7 @@ export class QueueCore implements SessionLocks {
       wal: this.wal,
       health: this.health,
       now: () => this.now(),
-      publish: (entries, now) => {
-        for (const entry of entries) this.index.add(entry, now);
-        this.waiters.notify();
-      },
+      publish: (inserted, now) => this.admit(inserted.entries, now),
     });
     const now = this.now();
     for (const entry of this.table.entries()) this.index.add(entry, now);
@@ -111,6 +114,22 @@ export class QueueCore implements SessionLocks {
   send(messages: readonly OutgoingCommand[]): Promise<void> {
     if (this.closed) return Promise.reject(new QueueUnavailableError('The embedded queue is closed'));
     return this.accepts.send(messages);
+  }
+
+  /**
+   * Messages another connection committed to this file and made durable (the host's accept thread):
+   * deliverable from now on, read from `rows` rather than the file. Ignored once closed: the rows stay on
+   * disk and are loaded on the next start.
+   */
+  admitCommitted(committed: CommittedMessages): void {
+    if (this.closed) return;
+    const entries = committed.seqs.map((seq, i) => {
+      const row = committed.rows[i];
+      if (!row) throw new Error(`committed message ${seq} came without its row`);
+      return newEntry(seq, row.session_id, row.available_at, 0);
+    });
+    this.table.remember({ entries, rows: committed.rows });
+    this.admit(entries, this.now());
   }
 
   acceptNextSession(
@@ -141,14 +160,7 @@ export class QueueCore implements SessionLocks {
 
   async ping(): Promise<void> {
     if (this.closed) throw new QueueUnavailableError('The embedded queue is closed');
-    try {
-      this.table.ping();
-      this.health.check();
-    } catch (error) {
-      throw new QueueUnavailableError('The embedded queue cannot read or write its database', 5, {
-        cause: error,
-      });
-    }
+    checkWritable(this.table, this.health);
   }
 
   async close(): Promise<void> {
@@ -204,6 +216,11 @@ export class QueueCore implements SessionLocks {
 
   release(session: SessionState): void {
     this.index.release(session);
+  }
+
+  private admit(entries: readonly Entry[], now: number): void {
+    for (const entry of entries) this.index.add(entry, now);
+    this.waiters.notify();
   }
 
   private take(now: number): Receiver | null {

@@ -2,7 +2,6 @@ import { QueueUnavailableError, type OutgoingCommand, type SendOutcome } from '.
 import type { WalSync } from '../wal-sync';
 import { DISK_FULL_RETRY_SECONDS, isStorageFailure, type WriteHealth } from '../write-health';
 import type { Inserted, MessageTable, PendingRow } from './message-table';
-import type { Entry } from './session-state';
 
 interface PendingSend {
   rows: PendingRow[];
@@ -15,8 +14,8 @@ export interface GroupCommitDeps {
   wal: WalSync;
   health: WriteHealth;
   now(): number;
-  /** Makes committed entries deliverable: called only once they are durable (or their outcome unknown). */
-  publish(entries: readonly Entry[], now: number): void;
+  /** Makes committed messages deliverable: called only once they are durable (or their outcome unknown). */
+  publish(inserted: Inserted, now: number): void;
 }
 
 /**
@@ -74,7 +73,7 @@ export class GroupCommit {
     // event loop keeps serving while the disk works, and one fsync covers every commit written before it.
     wal.sync().then(
       () => {
-        this.deps.publish(inserted.entries, now);
+        this.deps.publish(inserted, now);
         for (const send of batch) send.resolve();
       },
       (error: unknown) => void this.undoUnsynced(inserted, now, error, reject),
@@ -99,9 +98,21 @@ export class GroupCommit {
       await this.deps.wal.sync();
       reject('not-accepted', error);
     } catch {
-      this.deps.publish(inserted.entries, now);
+      this.deps.publish(inserted, now);
       reject('unknown', error);
     }
+  }
+}
+
+/** Readiness of a queue connection: it reads, and writes commit again after the disk refused one. */
+export function checkWritable(table: Pick<MessageTable, 'ping'>, health: WriteHealth): void {
+  try {
+    table.ping();
+    health.check();
+  } catch (error) {
+    throw new QueueUnavailableError('The embedded queue cannot read or write its database', 5, {
+      cause: error,
+    });
   }
 }
 

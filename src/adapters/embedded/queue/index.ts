@@ -1,2 +1,3 @@
 export { EmbeddedSessionQueue } from './session-queue';
-export type { EmbeddedQueueOptions, QueueCounts } from './core';
+export { EmbeddedAcceptWriter, type AcceptWriterOptions } from './accept-writer';
+export type { CommittedMessages, EmbeddedQueueOptions, QueueCounts } from './core';

@@ -31,25 +31,33 @@ export interface Inserted {
 /** Rows of recent accepts kept in memory: most are delivered within a second, without reading them back. */
 const RECENT_ROWS = 20_000;
 
+type Tx<F extends (...args: never[]) => unknown> = Database.Transaction<F>;
 type DeadLetterTx = (seq: number, reason: string, description: string, count: number, at: number) => void;
 
 /** The queue's durable side: every write to its tables, each one transaction. SQLite is the source of truth. */
 export class MessageTable {
   private readonly sql: QueueStatements;
-  private readonly insertTx: (batch: readonly { rows: readonly PendingRow[] }[], now: number) => Inserted;
-  private readonly deleteTx: (seqs: readonly number[]) => void;
-  private readonly undoTx: (inserted: Inserted) => void;
-  private readonly countsTx: (entries: readonly Entry[]) => void;
-  private readonly deadLetterTx: DeadLetterTx;
+  // Run .immediate: another connection may write the file too (the host's accept thread), and a
+  // transaction that takes the write lock first waits for it on busy_timeout, never failing on a stale snapshot.
+  private readonly insertTx: Tx<(batch: readonly { rows: readonly PendingRow[] }[], now: number) => Inserted>;
+  private readonly deleteTx: Tx<(seqs: readonly number[]) => void>;
+  private readonly undoTx: Tx<(inserted: Inserted) => void>;
+  private readonly countsTx: Tx<(entries: readonly Entry[]) => void>;
+  private readonly deadLetterTx: Tx<DeadLetterTx>;
   private lastDedupPurge = 0;
   /** Committed rows by sequence number, oldest first; a row is dropped once settled or past RECENT_ROWS. */
   private readonly recent = new Map<number, MessageRow>();
   /** Kept in memory so counts() never scans the table. */
   deadLettered: number;
 
+  /**
+   * `recentRows` 0 keeps none: a connection that only writes accepts (the host's accept thread) hands its
+   * rows to the consumer's table instead (`remember`).
+   */
   constructor(
     db: Database.Database,
     private readonly dedupWindowMs: number,
+    private readonly recentRows = RECENT_ROWS,
   ) {
     db.exec(SCHEMA);
     const sql = (this.sql = prepareStatements(db));
@@ -77,32 +85,38 @@ export class MessageTable {
 
   /** Inserts every send's rows in one transaction, dropping duplicates within the window. */
   insert(batch: readonly { rows: readonly PendingRow[] }[], now: number): Inserted {
-    const inserted = this.insertTx(batch, now);
+    const inserted = this.insertTx.immediate(batch, now);
     // Only once committed: a transaction that threw left nothing to remember.
-    inserted.entries.forEach((entry, i) => {
-      const row = inserted.rows[i];
+    this.remember(inserted);
+    return inserted;
+  }
+
+  /** Keeps committed rows (this connection's, or another's that the file now holds) to read without SQLite. */
+  remember({ entries, rows }: Pick<Inserted, 'entries' | 'rows'>): void {
+    if (this.recentRows === 0) return;
+    entries.forEach((entry, i) => {
+      const row = rows[i];
       if (row) this.recent.set(entry.seq, row);
     });
     for (const seq of this.recent.keys()) {
-      if (this.recent.size <= RECENT_ROWS) break;
+      if (this.recent.size <= this.recentRows) break;
       this.recent.delete(seq);
     }
-    return inserted;
   }
 
   /** Deletes what `insert` wrote, and its duplicate records, so a retry with the same ids is accepted. */
   undo(inserted: Inserted): void {
-    this.undoTx(inserted);
+    this.undoTx.immediate(inserted);
     for (const entry of inserted.entries) this.recent.delete(entry.seq);
   }
 
   delete(seqs: readonly number[]): void {
-    this.deleteTx(seqs);
+    this.deleteTx.immediate(seqs);
     for (const seq of seqs) this.recent.delete(seq);
   }
 
   saveDeliveryCounts(entries: readonly Entry[]): void {
-    this.countsTx(entries);
+    this.countsTx.immediate(entries);
   }
 
   saveDeliveryCount(entry: Entry): void {
@@ -110,7 +124,7 @@ export class MessageTable {
   }
 
   moveToDeadLetters(entry: Entry, reason: string, description: string, at: number): void {
-    this.deadLetterTx(entry.seq, reason, description, entry.deliveryCount, at);
+    this.deadLetterTx.immediate(entry.seq, reason, description, entry.deliveryCount, at);
     this.recent.delete(entry.seq);
     this.deadLettered++;
   }

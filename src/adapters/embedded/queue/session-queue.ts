@@ -8,7 +8,7 @@ import type {
 import type { CommandQueue, OutgoingCommand } from '../../../ports/queue';
 import { InvalidContinuationError, type PageRequest } from '../../../ports/store';
 import type { SessionReceiver } from '../../../ports/sessions';
-import { QueueCore, type EmbeddedQueueOptions, type QueueCounts } from './core';
+import { QueueCore, type CommittedMessages, type EmbeddedQueueOptions, type QueueCounts } from './core';
 
 /**
  * Embedded, durable stand-in for a Service Bus queue with sessions, stored in SQLite: the producer
@@ -28,6 +28,11 @@ export class EmbeddedSessionQueue implements CommandQueue, DeadLetterQueue {
 
   send(messages: readonly OutgoingCommand[]): Promise<void> {
     return this.core.send(messages);
+  }
+
+  /** Delivers what an `EmbeddedAcceptWriter` on the same file committed (see QueueCore.admitCommitted). */
+  admitCommitted(committed: CommittedMessages): void {
+    this.core.admitCommitted(committed);
   }
 
   /**
