@@ -108,6 +108,11 @@ const envSchema = z.object({
    * embedded store and queue, which is the only pair it opens; or the main one.
    */
   DISPATCH_THREAD: z.enum(['worker', 'main'], { error: 'DISPATCH_THREAD must be worker or main' }).optional(),
+  /**
+   * The consumer thread's nice value (with DISPATCH_THREAD=worker, on Linux): decisions may lag, accepts
+   * should not wait for a core behind them (docs/LOADTEST.md). 0 keeps it at the host's own priority.
+   */
+  CONSUMER_NICE: intSetting('CONSUMER_NICE', 0, 19, 10),
   ITEM_CACHE_SIZE: intSetting('ITEM_CACHE_SIZE', 0, 1_000_000, 10_000),
   PENDING_HORIZON_SECONDS: intSetting('PENDING_HORIZON_SECONDS', 60, 14 * 86_400, 86_400),
   /** 'many' hands the trigger a batch of one session's messages (group commit) for hot-item deployments. */
@@ -187,6 +192,7 @@ export interface Settings {
   dispatchConcurrency: number;
   dispatchBatchSize: number;
   dispatchThread: 'worker' | 'main';
+  consumerNice: number;
   itemCacheSize: number;
   pendingHorizonMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -231,6 +237,7 @@ export function loadSettings(
     dispatchConcurrency: e.DISPATCH_CONCURRENCY,
     dispatchBatchSize: e.DISPATCH_BATCH_SIZE,
     dispatchThread: e.DISPATCH_THREAD ?? (embeddedPair ? 'worker' : 'main'),
+    consumerNice: e.CONSUMER_NICE,
     itemCacheSize: e.ITEM_CACHE_SIZE,
     pendingHorizonMs: e.PENDING_HORIZON_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,

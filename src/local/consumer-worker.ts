@@ -7,6 +7,7 @@ import { localDispatcher } from './dispatcher';
 import { DataFiles, openEmbeddedQueue, openEmbeddedStore, type CommittedMessages } from './embedded-wiring';
 import { jsonLogSink } from './log';
 import { localMetrics } from './metrics';
+import { lowerThreadPriority } from './thread-priority';
 import { serveRequests, startWorker, type ConsumerData, type ToConsumer } from './worker-protocol';
 
 /**
@@ -18,6 +19,10 @@ import { serveRequests, startWorker, type ConsumerData, type ToConsumer } from '
 function start(port: MessagePort, data: ConsumerData): void {
   const { settings } = data;
   const sink = jsonLogSink(settings.logLevel);
+  // Before its checkpointer threads start, which inherit it: when every core is busy, the threads that
+  // answer requests run first and decisions wait; group commit then decides more per store transaction.
+  const notLowered = lowerThreadPriority(settings.consumerNice);
+  if (notLowered) sink('warn', { msg: 'the consumer thread keeps its priority', reason: notLowered });
   const files = new DataFiles(settings.dataDir);
   const store = openEmbeddedStore(files, systemClock);
   const queue = openEmbeddedQueue(files, systemClock, store);

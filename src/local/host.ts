@@ -59,6 +59,7 @@ export function localSettings(overrides: Partial<Settings> & { dataDir: string }
     dispatchConcurrency: 8,
     dispatchBatchSize: 1,
     dispatchThread: 'main',
+    consumerNice: 0,
     itemCacheSize: 10_000,
     pendingHorizonMs: 24 * 3600 * 1000,
     logLevel: 'warn',

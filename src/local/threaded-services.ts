@@ -35,6 +35,9 @@ export async function startThreadedServices(
       throw new Error(
         `DISPATCH_THREAD=worker runs the compiled queue threads (${script}): build first, or use DISPATCH_THREAD=main`,
       );
+  // libuv starts its thread pool (the queue's fsyncs run there) on first use, and a thread inherits the
+  // priority of the thread that starts it: use it here first, so it is never the lowered consumer's.
+  await fs.promises.access(settings.dataDir);
   const db = openDatabase(settings.dataDir, 'inventory.db');
   // The consumer thread checkpoints this file; this connection must not do it inside its commits.
   db.pragma('wal_autocheckpoint = 0');
