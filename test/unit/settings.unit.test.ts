@@ -70,6 +70,7 @@ describe('settings', () => {
     ['PORT', '70000', 'PORT must be an integer between 0 and 65535'],
     ['DISPATCH_CONCURRENCY', '0', 'DISPATCH_CONCURRENCY must be an integer between 1'],
     ['DISPATCH_BATCH_SIZE', '2.5', 'DISPATCH_BATCH_SIZE must be an integer'],
+    ['CONSUMER_NICE', '20', 'CONSUMER_NICE must be an integer between 0 and 19'],
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL must be one of'],
     ['COSMOS_ENDPOINT', 'acct.documents.azure.com', 'COSMOS_ENDPOINT must be an http(s) URL'],
     [

@@ -53,8 +53,7 @@ export class EmbeddedAcceptWriter implements Pick<CommandQueue, 'send' | 'ping' 
   }
 
   async ping(): Promise<void> {
-    if (this.closed) throw new QueueUnavailableError('The embedded queue is closed');
-    checkWritable(this.table, this.health);
+    checkWritable(this.closed, this.table, this.health);
   }
 
   /** Writes the sends already queued and waits for their fsync; the db stays open. */

@@ -159,8 +159,7 @@ export class QueueCore implements SessionLocks {
   }
 
   async ping(): Promise<void> {
-    if (this.closed) throw new QueueUnavailableError('The embedded queue is closed');
-    checkWritable(this.table, this.health);
+    checkWritable(this.closed, this.table, this.health);
   }
 
   async close(): Promise<void> {

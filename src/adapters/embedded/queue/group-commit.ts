@@ -104,8 +104,9 @@ export class GroupCommit {
   }
 }
 
-/** Readiness of a queue connection: it reads, and writes commit again after the disk refused one. */
-export function checkWritable(table: Pick<MessageTable, 'ping'>, health: WriteHealth): void {
+/** Readiness of a queue connection: open, it reads, and writes commit again after the disk refused one. */
+export function checkWritable(closed: boolean, table: Pick<MessageTable, 'ping'>, health: WriteHealth): void {
+  if (closed) throw new QueueUnavailableError('The embedded queue is closed');
   try {
     table.ping();
     health.check();
