@@ -42,6 +42,8 @@ describe('the HTTP ceiling: a bare node:http server driven by the load tool', ()
       concurrency: undefined,
       quantity: 1,
       holdSeconds: undefined,
+      runId: 'ceiling-e2e',
+      idempotencyKeys: true,
       distribution: 'uniform',
       zipfSkew: 1.1,
       seed: 3,

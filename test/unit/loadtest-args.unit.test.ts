@@ -97,6 +97,7 @@ describe('parseArgs', () => {
       out: 'x.json',
       progress: false,
       ceiling: false,
+      idempotencyKeys: false,
     });
   });
 
@@ -175,6 +176,14 @@ describe('parseArgs', () => {
       expect(problems(['--cart-lines', '2', '--items', '1', '--distribution', 'hot'])[0]).toMatch(
         /--cart-lines 2 needs at least 2 items/,
       );
+    });
+
+    it('takes --idempotency-keys as a switch, off unless given', () => {
+      expect(parseArgs(['--idempotency-keys'], {}).idempotencyKeys).toBe(true);
+      expect(parseArgs([], {}).idempotencyKeys).toBe(false);
+      expect(problems(['--idempotency-keys=1'])).toEqual([
+        '--idempotency-keys=1: --idempotency-keys takes no value',
+      ]);
     });
 
     it('takes --ceiling as a switch, refuses a value for it and its use in cart mode', () => {

@@ -32,6 +32,8 @@ export interface LoadTestOptions {
   progress: boolean;
   /** Also run the same load against a bare node:http server first (the machine's HTTP ceiling). */
   ceiling: boolean;
+  /** Send each reservation with an Idempotency-Key of its own (the keyed accept path). */
+  idempotencyKeys: boolean;
 }
 
 export class ArgsError extends Error {
@@ -121,6 +123,7 @@ const schema = z
     out: z.string().min(1, '--out must not be empty').optional(),
     progress: z.boolean().default(true),
     ceiling: z.boolean().default(false),
+    'idempotency-keys': z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
     if (o.rate !== undefined && o.concurrency !== undefined) {
@@ -150,7 +153,7 @@ const schema = z
     }
   });
 
-const BOOLEAN_FLAGS = new Set(['progress', 'ceiling']);
+const BOOLEAN_FLAGS = new Set(['progress', 'ceiling', 'idempotency-keys']);
 
 /** Parses `--flag value`, `--flag=value`, `--no-progress`; the key may also come from LOADTEST_FUNCTION_KEY. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadTestOptions {
@@ -232,6 +235,7 @@ function toOptions(o: z.infer<typeof schema>): LoadTestOptions {
     out: o.out,
     progress: o.progress,
     ceiling: o.ceiling,
+    idempotencyKeys: o['idempotency-keys'],
   };
 }
 
@@ -276,6 +280,8 @@ Settling
 HTTP
   --request-timeout SECS   per-request timeout (default 30)
   --max-sockets N          keep-alive connection pool size (default 256)
+  --idempotency-keys       send each reservation with an Idempotency-Key of its own (<run id>-<n>),
+                           so the service takes its keyed accept path
 Output
   --out PATH               JSON results (default loadtest-results/<timestamp>.json)
   --no-progress            periodic plain lines instead of the live bar (automatic when not a TTY)

@@ -4,7 +4,7 @@ import type { LoadTestOptions } from './args';
 import { ApiClient } from './client';
 import { type ClientSample, measureClient } from './client-usage';
 import { newProgress } from './progress';
-import { type ReserveRecord, sendReservations } from './reserve';
+import { type ReserveOptions, type ReserveRecord, sendReservations } from './reserve';
 
 /**
  * The machine's HTTP ceiling: a bare node:http server answering POST /api/reservations with a fixed
@@ -93,20 +93,8 @@ export interface CeilingRun {
   client: ClientSample;
 }
 
-type CeilingOptions = Pick<
-  LoadTestOptions,
-  | 'requests'
-  | 'rate'
-  | 'concurrency'
-  | 'quantity'
-  | 'holdSeconds'
-  | 'distribution'
-  | 'zipfSkew'
-  | 'seed'
-  | 'items'
-  | 'maxSockets'
-  | 'requestTimeout'
->;
+/** The service's load (with the same headers, keys included) and pool. */
+type CeilingOptions = ReserveOptions & Pick<LoadTestOptions, 'items' | 'maxSockets' | 'requestTimeout'>;
 
 /** Starts the bare server, sends it the run's load with a fresh pool, stops it. */
 export async function runCeiling(options: CeilingOptions): Promise<CeilingRun> {

@@ -28,9 +28,18 @@ interface AcceptedBody {
   title?: string;
 }
 
-type ReserveOptions = Pick<
+export type ReserveOptions = Pick<
   LoadTestOptions,
-  'requests' | 'rate' | 'concurrency' | 'quantity' | 'holdSeconds' | 'distribution' | 'zipfSkew' | 'seed'
+  | 'requests'
+  | 'rate'
+  | 'concurrency'
+  | 'quantity'
+  | 'holdSeconds'
+  | 'distribution'
+  | 'zipfSkew'
+  | 'seed'
+  | 'runId'
+  | 'idempotencyKeys'
 >;
 
 /** Starts request `index`, scheduled at `scheduledMs` after the load phase started. */
@@ -79,7 +88,7 @@ export async function sendAll<R extends { doneMs: number }>(
 /** One POST /reservations, recorded with its times relative to `t0`, whatever the outcome. */
 async function reserveOne(
   client: ApiClient,
-  options: Pick<LoadTestOptions, 'quantity' | 'holdSeconds'>,
+  options: Pick<LoadTestOptions, 'quantity' | 'holdSeconds' | 'runId' | 'idempotencyKeys'>,
   request: { index: number; inventoryId: string; scheduledMs: number },
   t0: number,
   progress: Progress,
@@ -94,7 +103,8 @@ async function reserveOne(
   };
   progress.sent++;
   try {
-    const res = await client.request<AcceptedBody>('POST', '/reservations', body);
+    const headers = options.idempotencyKeys ? { 'idempotency-key': `${options.runId}-${index}` } : {};
+    const res = await client.request<AcceptedBody>('POST', '/reservations', body, headers);
     const doneMs = performance.now() - t0;
     const record: ReserveRecord = { index, inventoryId, scheduledMs, startedMs, doneMs, status: res.status };
     if (res.status === 202 && res.body.reservationId) {
