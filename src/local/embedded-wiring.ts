@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { BackgroundCheckpointer } from '../adapters/embedded/checkpointer';
+import { BackgroundCheckpointer, WAL_LIMIT_BYTES } from '../adapters/embedded/checkpointer';
 import { openDatabase } from '../adapters/embedded/database';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
 import {
@@ -70,25 +70,44 @@ export function openEmbeddedQueue(
   return queue;
 }
 
+/** What the host's accept thread writes through: the queue's accepts and the store's writes from HTTP. */
+export interface AcceptSide {
+  queue: Pick<CommandQueue, 'send' | 'ping'>;
+  store: Pick<DocumentStore, 'create' | 'replace' | 'batch' | 'sync' | 'ping'>;
+  close(): Promise<void>;
+}
+
 /**
- * The accept side of the embedded queue on a connection of its own (the host's accept thread): what it
- * commits is delivered by the queue that `openEmbeddedQueue` opened on the same file, once handed to it.
+ * The writing connections of the host's accept thread: the accept side of the embedded queue (what it
+ * commits is delivered by the queue that `openEmbeddedQueue` opened on the same file, once handed to it),
+ * and the store, for the writes of HTTP requests (idempotency records, items). A write that waits for a
+ * lock held by the consumer thread then blocks this thread, never the one serving HTTP.
  */
-export function openAcceptWriter(
+export function openAcceptSide(
   dataDir: string,
   clock: Clock,
   onCommitted: (committed: CommittedMessages) => void,
-): Pick<CommandQueue, 'send' | 'ping' | 'close'> {
-  const db = openDatabase(dataDir, 'queue.db');
-  // The consumer's checkpointer (DataFiles) checkpoints this file; this connection must not do it in its commits.
-  db.pragma('wal_autocheckpoint = 0');
-  const writer = new EmbeddedAcceptWriter(db, { clock, onCommitted });
+): AcceptSide {
+  // The consumer's checkpointers (DataFiles) checkpoint both files; these connections must not do it in
+  // their commits, and a log they reset should not stay at its high-water mark either.
+  const open = (name: DataFileName) => {
+    const db = openDatabase(dataDir, name);
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
+    return db;
+  };
+  const queueDb = open('queue.db');
+  const storeDb = open('inventory.db');
+  const writer = new EmbeddedAcceptWriter(queueDb, { clock, onCommitted });
+  const store = new EmbeddedStore(storeDb, clock);
   return {
-    send: (messages) => writer.send(messages),
-    ping: () => writer.ping(),
+    queue: writer,
+    store,
     close: async () => {
       await writer.close();
-      db.close();
+      await store.close();
+      queueDb.close();
+      storeDb.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Settings } from '../config/settings';
 import { systemClock, type Clock } from '../ports/clock';
 import type { ComposedServices } from './composed-services';
 import { localMetrics } from './metrics';
+import { splitStore } from './split-store';
 import { WorkerQueue } from './worker-queue';
 
 const SCRIPTS = {
@@ -15,10 +16,10 @@ const SCRIPTS = {
 };
 
 /**
- * The one-machine host with the queue on two threads of its own: this thread serves HTTP, reads through
- * its own connection and writes only admin changes and idempotency records; accepts go to the accept
- * thread (accept-worker.ts), which commits and fsyncs them, and the consumer thread (consumer-worker.ts)
- * delivers and decides them.
+ * The one-machine host with the queue on two threads of its own: this thread serves HTTP and reads
+ * through its own connection; accepts, and the store writes of requests (idempotency records, items), go
+ * to the accept thread (accept-worker.ts), which commits and fsyncs them, and the consumer thread
+ * (consumer-worker.ts) delivers and decides them.
  */
 export async function startThreadedServices(
   settings: Settings,
@@ -38,10 +39,10 @@ export async function startThreadedServices(
   // libuv starts its thread pool (the queue's fsyncs run there) on first use, and a thread inherits the
   // priority of the thread that starts it: use it here first, so it is never the lowered consumer's.
   await fs.promises.access(settings.dataDir);
+  // Reads only: every write goes to the accept thread (splitStore below); checkpoints are the consumer's.
   const db = openDatabase(settings.dataDir, 'inventory.db');
-  // The consumer thread checkpoints this file; this connection must not do it inside its commits.
   db.pragma('wal_autocheckpoint = 0');
-  const store = new EmbeddedStore(db, systemClock);
+  const reads = new EmbeddedStore(db, systemClock);
   let queue: WorkerQueue;
   try {
     queue = await WorkerQueue.start(SCRIPTS, settings, (error) => {
@@ -60,7 +61,7 @@ export async function startThreadedServices(
   // Decisions are counted on the consumer thread: /api/metrics asks it for them at each scrape.
   const forgetMetrics = localMetrics().addRemote(() => queue.metrics());
   return {
-    store,
+    store: splitStore(reads, queue.storeWrites),
     queue,
     clock: systemClock,
     cache: new ItemCache(0), // decisions, and their item cache, live on the consumer thread
@@ -74,7 +75,7 @@ export async function startThreadedServices(
     close: async () => {
       forgetMetrics();
       await queue.close();
-      await store.close();
+      await reads.close();
       db.close();
     },
   };

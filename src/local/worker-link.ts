@@ -1,7 +1,6 @@
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { QueueUnavailableError } from '../ports/queue';
-import { InvalidContinuationError } from '../ports/store';
-import { batched, type FromWorker, type Reply, type WorkerAnswer } from './worker-protocol';
+import { batched, errorOf, type FromWorker, type Reply, type WorkerAnswer } from './worker-protocol';
 
 /**
  * The main thread's end of one of the host's worker threads: requests by id, each answered once; if the
@@ -83,11 +82,7 @@ export class WorkerLink<M extends { kind: string; id: number }> {
     if (!waiter) return;
     this.pending.delete(reply.id);
     if (reply.ok) waiter.resolve(reply.value);
-    else if (reply.invalidContinuation) waiter.reject(new InvalidContinuationError());
-    else
-      waiter.reject(
-        new QueueUnavailableError(reply.error, reply.retryAfterSeconds, { outcome: reply.outcome }),
-      );
+    else waiter.reject(errorOf(reply));
   }
 
   private fail(error: Error): void {

@@ -3,7 +3,16 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Settings } from '../config/settings';
 import type { DeadLetterView, ResubmitResult } from '../app/dead-letters';
 import { QueueUnavailableError, type OutgoingCommand, type SendOutcome } from '../ports/queue';
-import { InvalidContinuationError, type PageRequest } from '../ports/store';
+import {
+  BatchLimitError,
+  InvalidContinuationError,
+  TransientStoreError,
+  type BatchOperation,
+  type BatchResult,
+  type PageRequest,
+  type StoredDocument,
+  type WriteResult,
+} from '../ports/store';
 
 /** What the host's main thread asks of the consumer thread. */
 export type ToConsumer =
@@ -15,9 +24,17 @@ export type ToConsumer =
   | { kind: 'metrics'; id: number }
   | { kind: 'stop'; id: number };
 
+/** A store write the main thread hands to the accept thread, which holds the store's other writing connection. */
+export type StoreWrite =
+  | { op: 'create'; partitionKey: string; doc: StoredDocument }
+  | { op: 'replace'; partitionKey: string; doc: StoredDocument; ifMatch?: string }
+  | { op: 'batch'; partitionKey: string; operations: BatchOperation[] }
+  | { op: 'sync' };
+
 /** What the host's main thread asks of the accept thread. */
 export type ToAcceptor =
   | { kind: 'send'; id: number; messages: OutgoingCommand[] }
+  | { kind: 'store-write'; id: number; write: StoreWrite }
   | { kind: 'ping'; id: number }
   | { kind: 'stop'; id: number };
 
@@ -32,6 +49,8 @@ export type Reply =
       outcome: SendOutcome;
       /** Set when the failure is the caller's: a continuation token the queue did not issue. */
       invalidContinuation?: true;
+      /** Set when a store write failed as the port defines: raised again as that error on the main thread. */
+      storeError?: { kind: 'throttled' | 'unavailable'; retryAfterMs?: number } | { kind: 'batch-limit' };
     };
 
 /**
@@ -59,7 +78,9 @@ export type WorkerAnswer =
   | { kind: 'dead-letters'; items: DeadLetterView[]; continuation: string | null }
   | { kind: 'resubmit'; result: ResubmitResult }
   | { kind: 'discard'; result: 'discarded' | 'not-found' }
-  | { kind: 'metrics'; scopeMetrics: ScopeMetrics[] };
+  | { kind: 'metrics'; scopeMetrics: ScopeMetrics[] }
+  | { kind: 'write'; result: WriteResult }
+  | { kind: 'batch'; result: BatchResult };
 
 /** Answers each request of the main thread on `port` with what `work` resolves to, or why it failed. */
 export function serveRequests<M extends { id: number }>(
@@ -104,8 +125,29 @@ function serveOne<M extends { id: number }>(
         // Anything but a known refusal may have left the messages on disk.
         outcome: error instanceof QueueUnavailableError ? error.outcome : 'unknown',
         ...(error instanceof InvalidContinuationError ? { invalidContinuation: true as const } : {}),
+        ...storeErrorOf(error),
       }),
   );
+}
+
+function storeErrorOf(error: unknown): Pick<Reply & { ok: false }, 'storeError'> {
+  if (error instanceof BatchLimitError) return { storeError: { kind: 'batch-limit' } };
+  if (!(error instanceof TransientStoreError)) return {};
+  return {
+    storeError: {
+      kind: error.kind,
+      ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    },
+  };
+}
+
+/** The error a failed reply stands for, as the main thread raises it. */
+export function errorOf(reply: Reply & { ok: false }): Error {
+  if (reply.invalidContinuation) return new InvalidContinuationError();
+  if (reply.storeError?.kind === 'batch-limit') return new BatchLimitError(reply.error);
+  if (reply.storeError)
+    return new TransientStoreError(reply.storeError.kind, reply.error, reply.storeError.retryAfterMs);
+  return new QueueUnavailableError(reply.error, reply.retryAfterSeconds, { outcome: reply.outcome });
 }
 
 /** Runs a worker's `start`, telling the main thread why if it throws. */

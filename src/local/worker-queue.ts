@@ -3,8 +3,16 @@ import { MessageChannel } from 'node:worker_threads';
 import type { DeadLetterAdmin } from '../app/dead-letters';
 import type { Settings } from '../config/settings';
 import type { CommandQueue, OutgoingCommand } from '../ports/queue';
+import type { StoreWrites } from './split-store';
 import { WorkerLink } from './worker-link';
-import type { AcceptorData, ConsumerData, ToAcceptor, ToConsumer, WorkerAnswer } from './worker-protocol';
+import type {
+  AcceptorData,
+  ConsumerData,
+  StoreWrite,
+  ToAcceptor,
+  ToConsumer,
+  WorkerAnswer,
+} from './worker-protocol';
 
 /** The compiled scripts of the host's two worker threads. */
 export interface WorkerScripts {
@@ -66,6 +74,24 @@ export class WorkerQueue implements CommandQueue {
     ]);
   }
 
+  /** The store writes of HTTP requests, made on the accept thread's connection (accept-worker.ts). */
+  readonly storeWrites: StoreWrites = {
+    create: async (partitionKey, doc) =>
+      (await this.write({ op: 'create', partitionKey, doc }, 'write')).result,
+    replace: async (partitionKey, doc, ifMatch) =>
+      (
+        await this.write(
+          { op: 'replace', partitionKey, doc, ...(ifMatch !== undefined ? { ifMatch } : {}) },
+          'write',
+        )
+      ).result,
+    batch: async (partitionKey, operations) =>
+      (await this.write({ op: 'batch', partitionKey, operations: [...operations] }, 'batch')).result,
+    sync: async () => {
+      await this.acceptor.request({ kind: 'store-write', id: 0, write: { op: 'sync' } });
+    },
+  };
+
   /** The consumer thread's collected metrics (decisions, conflicts, backlog, ...). */
   async metrics(): Promise<ScopeMetrics[]> {
     return (await this.ask({ kind: 'metrics', id: 0 }, 'metrics')).scopeMetrics;
@@ -93,6 +119,15 @@ export class WorkerQueue implements CommandQueue {
   async close(): Promise<void> {
     await this.acceptor.stop({ kind: 'stop', id: 0 });
     await this.consumer.stop({ kind: 'stop', id: 0 });
+  }
+
+  private async write<K extends 'write' | 'batch'>(
+    write: StoreWrite,
+    kind: K,
+  ): Promise<Extract<WorkerAnswer, { kind: K }>> {
+    const answer = await this.acceptor.request({ kind: 'store-write', id: 0, write });
+    if (!isAnswer(answer, kind)) throw new Error('the accept thread answered out of turn');
+    return answer;
   }
 
   /** A request of the consumer thread whose answer must be of `kind`. */
