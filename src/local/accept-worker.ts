@@ -19,7 +19,7 @@ import {
  * asleep on the waiting thread, and the HTTP thread must never be the one asleep.
  */
 function start(port: MessagePort, data: AcceptorData): void {
-  const side = openAcceptSide(data.settings.dataDir, systemClock, (committed) =>
+  const side = openAcceptSide(data.settings.dataDir, systemClock, data.gates, (committed) =>
     data.consumer.postMessage(committed),
   );
   serveRequests<ToAcceptor>(port, (message) => {

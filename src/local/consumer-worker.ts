@@ -24,8 +24,8 @@ function start(port: MessagePort, data: ConsumerData): void {
   const notLowered = lowerThreadPriority(settings.consumerNice);
   if (notLowered) sink('warn', { msg: 'the consumer thread keeps its priority', reason: notLowered });
   const files = new DataFiles(settings.dataDir);
-  const store = openEmbeddedStore(files, systemClock);
-  const queue = openEmbeddedQueue(files, systemClock, store);
+  const store = openEmbeddedStore(files, systemClock, data.gates.store);
+  const queue = openEmbeddedQueue(files, systemClock, store, data.gates.queue);
   const admin = deadLetterAdmin({ deadLetters: queue, queue, store });
   const services: Services = {
     store,

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { BackgroundCheckpointer, WAL_LIMIT_BYTES } from '../adapters/embedded/checkpointer';
 import { openDatabase } from '../adapters/embedded/database';
+import { UNGATED, WriteGate, type Gate } from '../adapters/embedded/write-gate';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
 import {
   EmbeddedAcceptWriter,
@@ -49,8 +50,13 @@ export class DataFiles {
   }
 }
 
-export function openEmbeddedStore(files: DataFiles, clock: Clock): EmbeddedStore {
-  return new EmbeddedStore(files.open('inventory.db'), clock);
+/** `gate`: the memory of the file's write gate, when other threads of this process write it too. */
+export function openEmbeddedStore(files: DataFiles, clock: Clock, gate?: SharedArrayBuffer): EmbeddedStore {
+  return new EmbeddedStore(files.open('inventory.db'), clock, undefined, gateOf(gate));
+}
+
+function gateOf(buffer: SharedArrayBuffer | undefined): Gate {
+  return buffer ? new WriteGate(buffer) : UNGATED;
 }
 
 /** The embedded queue: completed messages are deleted only once the decisions they completed are durable. */
@@ -58,9 +64,11 @@ export function openEmbeddedQueue(
   files: DataFiles,
   clock: Clock,
   store: DocumentStore,
+  gate?: SharedArrayBuffer,
 ): EmbeddedSessionQueue {
   const queue = new EmbeddedSessionQueue(files.open('queue.db'), {
     clock,
+    gate: gateOf(gate),
     beforeComplete: () => store.sync(),
     // A message whose deliveries ran out unseen (locks lost, restarts) answers `failed`, not `pending`.
     onExhausted: (message) => void recordExhausted(store, message, clock.now(), warnings),
@@ -86,6 +94,7 @@ export interface AcceptSide {
 export function openAcceptSide(
   dataDir: string,
   clock: Clock,
+  gates: { store: SharedArrayBuffer; queue: SharedArrayBuffer },
   onCommitted: (committed: CommittedMessages) => void,
 ): AcceptSide {
   // The consumer's checkpointers (DataFiles) checkpoint both files; these connections must not do it in
@@ -98,8 +107,8 @@ export function openAcceptSide(
   };
   const queueDb = open('queue.db');
   const storeDb = open('inventory.db');
-  const writer = new EmbeddedAcceptWriter(queueDb, { clock, onCommitted });
-  const store = new EmbeddedStore(storeDb, clock);
+  const writer = new EmbeddedAcceptWriter(queueDb, { clock, onCommitted, gate: gateOf(gates.queue) });
+  const store = new EmbeddedStore(storeDb, clock, undefined, gateOf(gates.store));
   return {
     queue: writer,
     store,

@@ -61,14 +61,22 @@ export type Reply =
 export type FromWorker =
   { kind: 'ready' } | { kind: 'replies'; replies: Reply[] } | { kind: 'failed'; error: string };
 
+/** The memory behind each data file's write gate, shared by the threads that write it (write-gate.ts). */
+export interface GateBuffers {
+  store: SharedArrayBuffer;
+  queue: SharedArrayBuffer;
+}
+
 export interface ConsumerData {
   settings: Settings;
+  gates: GateBuffers;
   /** Where the accept thread hands over what it committed (CommittedMessages), in commit order. */
   accepts: MessagePort;
 }
 
 export interface AcceptorData {
   settings: Settings;
+  gates: GateBuffers;
   /** The consumer thread's end of the hand-over channel. */
   consumer: MessagePort;
 }
@@ -114,7 +122,8 @@ function serveOne<M extends { id: number }>(
   work: (message: M) => Promise<WorkerAnswer | void>,
   reply: (reply: Reply) => void,
 ): void {
-  work(message).then(
+  // A work that throws instead of rejecting must fail its request, not the thread.
+  new Promise<WorkerAnswer | void>((resolve) => resolve(work(message))).then(
     (value) => reply({ id: message.id, ok: true, ...(value ? { value } : {}) }),
     (error: unknown) =>
       reply({

@@ -41,7 +41,9 @@ export class WorkerQueue implements CommandQueue {
     onFailure: (error: Error) => void,
   ): Promise<WorkerQueue> {
     const { port1, port2 } = new MessageChannel();
-    const consumerData: ConsumerData = { settings, accepts: port1 };
+    // Both threads write both files: they take turns through these (write-gate.ts).
+    const gates = { store: new SharedArrayBuffer(8), queue: new SharedArrayBuffer(8) };
+    const consumerData: ConsumerData = { settings, gates, accepts: port1 };
     const consumer = await WorkerLink.start<ToConsumer>(
       scripts.consumer,
       'consumer',
@@ -49,7 +51,7 @@ export class WorkerQueue implements CommandQueue {
       onFailure,
     );
     try {
-      const acceptorData: AcceptorData = { settings, consumer: port2 };
+      const acceptorData: AcceptorData = { settings, gates, consumer: port2 };
       const acceptor = await WorkerLink.start<ToAcceptor>(
         scripts.acceptor,
         'accept',

@@ -4,9 +4,12 @@ import { BatchLimitError, InvalidContinuationError, TransientStoreError } from '
 import { errorOf, serveRequests, type FromWorker, type Reply } from '../../src/local/worker-protocol';
 
 /** What a worker thread's failure becomes on the main thread, through a real MessagePort pair. */
-async function failureThrough(error: Error): Promise<Error> {
+async function failureThrough(error: Error, how: 'rejects' | 'throws' = 'rejects'): Promise<Error> {
   const { port1, port2 } = new MessageChannel();
-  serveRequests<{ id: number }>(port2, () => Promise.reject(error));
+  serveRequests<{ id: number }>(port2, () => {
+    if (how === 'throws') throw error;
+    return Promise.reject(error);
+  });
   const reply = new Promise<Reply>((resolve) =>
     port1.once('message', (message: FromWorker) => {
       if (message.kind === 'replies' && message.replies[0]) resolve(message.replies[0]);
@@ -35,6 +38,11 @@ describe('failures crossing between the host threads', () => {
     });
     expect(await failureThrough(new BatchLimitError('101 operations'))).toBeInstanceOf(BatchLimitError);
     expect(await failureThrough(new InvalidContinuationError())).toBeInstanceOf(InvalidContinuationError);
+  });
+
+  it('fail only their request when the work throws instead of rejecting (a store write refused at once)', async () => {
+    const busy = await failureThrough(new TransientStoreError('unavailable', 'database is locked'), 'throws');
+    expect(busy).toMatchObject({ kind: 'unavailable', message: 'database is locked' });
   });
 
   it('raise a queue refusal with its outcome, and anything else as a queue failure of unknown outcome', async () => {

@@ -18,6 +18,7 @@ import {
   type StoreStatements,
 } from './store-schema';
 import { WalSync, type Fsync } from './wal-sync';
+import { UNGATED, type Gate } from './write-gate';
 import { DISK_FULL_RETRY_SECONDS, isStorageFailure, WriteHealth } from './write-health';
 import {
   assertBatchShape,
@@ -81,6 +82,8 @@ export class EmbeddedStore implements DocumentStore {
     private readonly clock: Clock = systemClock,
     /** How the log is flushed to disk (tests inject a failing fsync). */
     fsync?: Fsync,
+    /** Shared with the other threads of this process that write the file (write-gate.ts). */
+    private readonly gate: Gate = UNGATED,
   ) {
     this.statements = prepareStoreStatements(db);
     this.runBatch = db.transaction(
@@ -119,16 +122,15 @@ export class EmbeddedStore implements DocumentStore {
     }
   }
 
+  /** A batch of one: it shares its tick's transaction with every other write (see batch). */
   create(partitionKey: string, doc: StoredDocument): Promise<WriteResult> {
-    return Promise.resolve(this.single(partitionKey, { op: 'create', doc }));
+    return this.single(partitionKey, { op: 'create', doc });
   }
 
   replace(partitionKey: string, doc: StoredDocument, ifMatch?: string): Promise<WriteResult> {
-    return Promise.resolve(
-      this.single(
-        partitionKey,
-        ifMatch === undefined ? { op: 'replace', doc } : { op: 'replace', doc, ifMatch },
-      ),
+    return this.single(
+      partitionKey,
+      ifMatch === undefined ? { op: 'replace', doc } : { op: 'replace', doc, ifMatch },
     );
   }
 
@@ -157,7 +159,7 @@ export class EmbeddedStore implements DocumentStore {
     try {
       // IMMEDIATE: take the write lock up front (waiting on busy_timeout), so a second connection to the
       // file (the host's HTTP thread and its consumer thread) can never fail a read-then-write upgrade.
-      this.runGroup.immediate(work, results);
+      this.gate.run(() => this.runGroup.immediate(work, results));
       this.health.noteSuccess();
     } catch (error) {
       const failure = this.storageError(error);
@@ -169,20 +171,6 @@ export class EmbeddedStore implements DocumentStore {
       if (result) item.resolve(result);
       else item.reject(new Error('batch result missing'));
     });
-  }
-
-  /** Synchronous so that a batch can never interleave with another write of this process. */
-  batchSync(partitionKey: string, operations: readonly BatchOperation[]): BatchResult {
-    assertBatchShape(operations);
-    const etags: (string | null)[] = [];
-    try {
-      this.runBatch.immediate(partitionKey, operations, etags);
-      this.health.noteSuccess();
-      return { ok: true, etags };
-    } catch (error) {
-      if (error instanceof BatchAbort) return { ok: false, failure: error.failure, index: error.index };
-      throw this.storageError(error);
-    }
   }
 
   /** At most once a second, inside a write transaction already paying for its commit. */
@@ -288,8 +276,8 @@ export class EmbeddedStore implements DocumentStore {
     await this.wal.close();
   }
 
-  private single(partitionKey: string, op: BatchOperation): WriteResult {
-    const result = this.batchSync(partitionKey, [op]);
+  private async single(partitionKey: string, op: BatchOperation): Promise<WriteResult> {
+    const result = await this.batch(partitionKey, [op]);
     if (!result.ok) return { ok: false, failure: result.failure };
     const etag = result.etags[0];
     if (typeof etag !== 'string') throw new Error('a write returned no ETag');

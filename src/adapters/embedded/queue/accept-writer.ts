@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../../ports/clock';
 import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '../../../ports/queue';
 import { WalSync, type Fsync } from '../wal-sync';
+import type { Gate } from '../write-gate';
 import { WriteHealth } from '../write-health';
 import type { CommittedMessages } from './core';
 import { checkWritable, GroupCommit } from './group-commit';
@@ -11,6 +12,8 @@ export interface AcceptWriterOptions {
   clock?: Clock;
   duplicateDetectionWindowMs?: number;
   fsync?: Fsync;
+  /** Shared with the consumer thread, which writes the same file (write-gate.ts). */
+  gate?: Gate;
   /**
    * Told of every group commit once it is durable (or its outcome unknown), in commit order: the queue
    * that delivers them (`EmbeddedSessionQueue.admitCommitted`) must hear of each exactly once.
@@ -35,7 +38,10 @@ export class EmbeddedAcceptWriter implements Pick<CommandQueue, 'send' | 'ping' 
   constructor(db: Database.Database, options: AcceptWriterOptions) {
     this.clock = options.clock ?? systemClock;
     // No rows kept here: the delivering queue keeps them, from what onCommitted hands it.
-    this.table = new MessageTable(db, options.duplicateDetectionWindowMs ?? 600_000, 0);
+    this.table = new MessageTable(db, options.duplicateDetectionWindowMs ?? 600_000, {
+      recentRows: 0,
+      ...(options.gate ? { gate: options.gate } : {}),
+    });
     this.wal = new WalSync(db, options.fsync);
     this.health = new WriteHealth(db);
     this.accepts = new GroupCommit({

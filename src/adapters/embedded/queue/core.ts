@@ -10,6 +10,7 @@ import {
   type SessionReceiver,
 } from '../../../ports/sessions';
 import { WalSync, type Fsync } from '../wal-sync';
+import type { Gate } from '../write-gate';
 import { WriteHealth } from '../write-health';
 import { checkWritable, GroupCommit } from './group-commit';
 import { MessageTable } from './message-table';
@@ -28,6 +29,8 @@ export interface EmbeddedQueueOptions {
   duplicateDetectionWindowMs?: number;
   /** How the write-ahead log is flushed to disk before sends resolve (default: fs.fsync on the thread pool). */
   fsync?: Fsync;
+  /** Shared with the other threads of this process that write the file (write-gate.ts). */
+  gate?: Gate;
   /** Awaited before completed messages are deleted: makes the decisions they completed durable. */
   beforeComplete?: () => Promise<void>;
   /**
@@ -79,7 +82,9 @@ export class QueueCore implements SessionLocks {
     this.clock = options.clock ?? systemClock;
     this.wal = new WalSync(this.db, options.fsync);
     this.health = new WriteHealth(this.db);
-    this.table = new MessageTable(this.db, options.duplicateDetectionWindowMs ?? 600_000);
+    this.table = new MessageTable(this.db, options.duplicateDetectionWindowMs ?? 600_000, {
+      ...(options.gate ? { gate: options.gate } : {}),
+    });
     this.index = new SessionIndex(options.lockDurationMs ?? 60_000, (unsettled) => {
       this.waiters.notify();
       if (unsettled.length > 0) this.table.saveDeliveryCounts(unsettled);

@@ -9,6 +9,7 @@ import {
   type QueueStatements,
 } from './schema';
 import { newEntry, type Entry } from './session-state';
+import { UNGATED, type Gate } from '../write-gate';
 
 /** A message as accepted, ready to insert. */
 export interface PendingRow {
@@ -50,15 +51,21 @@ export class MessageTable {
   /** Kept in memory so counts() never scans the table. */
   deadLettered: number;
 
+  private readonly recentRows: number;
+  private readonly gate: Gate;
+
   /**
    * `recentRows` 0 keeps none: a connection that only writes accepts (the host's accept thread) hands its
-   * rows to the consumer's table instead (`remember`).
+   * rows to the consumer's table instead (`remember`). `gate` is shared with the process's other threads
+   * that write the file (write-gate.ts).
    */
   constructor(
     db: Database.Database,
     private readonly dedupWindowMs: number,
-    private readonly recentRows = RECENT_ROWS,
+    options: { recentRows?: number; gate?: Gate } = {},
   ) {
+    this.recentRows = options.recentRows ?? RECENT_ROWS;
+    this.gate = options.gate ?? UNGATED;
     db.exec(SCHEMA);
     const sql = (this.sql = prepareStatements(db));
     this.insertTx = db.transaction((batch: readonly { rows: readonly PendingRow[] }[], now: number) =>
@@ -85,7 +92,7 @@ export class MessageTable {
 
   /** Inserts every send's rows in one transaction, dropping duplicates within the window. */
   insert(batch: readonly { rows: readonly PendingRow[] }[], now: number): Inserted {
-    const inserted = this.insertTx.immediate(batch, now);
+    const inserted = this.gate.run(() => this.insertTx.immediate(batch, now));
     // Only once committed: a transaction that threw left nothing to remember.
     this.remember(inserted);
     return inserted;
@@ -106,25 +113,25 @@ export class MessageTable {
 
   /** Deletes what `insert` wrote, and its duplicate records, so a retry with the same ids is accepted. */
   undo(inserted: Inserted): void {
-    this.undoTx.immediate(inserted);
+    this.gate.run(() => this.undoTx.immediate(inserted));
     for (const entry of inserted.entries) this.recent.delete(entry.seq);
   }
 
   delete(seqs: readonly number[]): void {
-    this.deleteTx.immediate(seqs);
+    this.gate.run(() => this.deleteTx.immediate(seqs));
     for (const seq of seqs) this.recent.delete(seq);
   }
 
   saveDeliveryCounts(entries: readonly Entry[]): void {
-    this.countsTx.immediate(entries);
+    this.gate.run(() => this.countsTx.immediate(entries));
   }
 
   saveDeliveryCount(entry: Entry): void {
-    this.sql.setDeliveryCount.run(entry.deliveryCount, entry.seq);
+    this.gate.run(() => this.sql.setDeliveryCount.run(entry.deliveryCount, entry.seq));
   }
 
   moveToDeadLetters(entry: Entry, reason: string, description: string, at: number): void {
-    this.deadLetterTx.immediate(entry.seq, reason, description, entry.deliveryCount, at);
+    this.gate.run(() => this.deadLetterTx.immediate(entry.seq, reason, description, entry.deliveryCount, at));
     this.recent.delete(entry.seq);
     this.deadLettered++;
   }
@@ -164,7 +171,7 @@ export class MessageTable {
 
   /** Takes one dead letter out (it was resubmitted); false if it was already gone. */
   removeDeadLetter(seq: number): boolean {
-    const removed = this.sql.deleteDeadLetter.run(seq).changes > 0;
+    const removed = this.gate.run(() => this.sql.deleteDeadLetter.run(seq).changes > 0);
     if (removed) this.deadLettered--;
     return removed;
   }
