@@ -23,7 +23,17 @@ export class WorkerLink<M extends { kind: string; id: number }> {
     private readonly name: string,
     private readonly onFailure: (error: Error) => void,
   ) {
-    this.post = batched<M>((messages) => this.worker.postMessage(messages));
+    this.post = batched<M>((messages) => {
+      try {
+        this.worker.postMessage(messages);
+      } catch (error) {
+        // Not posted (a value that cannot be cloned): the thread never saw these requests.
+        const refused = new QueueUnavailableError(`the ${name} thread was not asked: ${String(error)}`, 5, {
+          outcome: 'not-accepted',
+        });
+        for (const message of messages) this.settleWith(message.id, refused);
+      }
+    });
     worker.on('message', (message: FromWorker) => {
       if (message.kind === 'replies') for (const reply of message.replies) this.settle(reply);
     });
@@ -83,6 +93,11 @@ export class WorkerLink<M extends { kind: string; id: number }> {
     this.pending.delete(reply.id);
     if (reply.ok) waiter.resolve(reply.value);
     else waiter.reject(errorOf(reply));
+  }
+
+  private settleWith(id: number, error: Error): void {
+    this.pending.get(id)?.reject(error);
+    this.pending.delete(id);
   }
 
   private fail(error: Error): void {

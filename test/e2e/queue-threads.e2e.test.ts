@@ -25,7 +25,12 @@ afterAll(() => {
 function threadNices(pid: number): Map<number, number> {
   const nices = new Map<number, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended since the listing
+    }
     // The fields after the command name (which may hold spaces) start with field 3, the state.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     nices.set(Number(tid), Number(fields[19 - 3]));

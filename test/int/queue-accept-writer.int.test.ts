@@ -63,7 +63,7 @@ describe('an accept writer beside the queue on the same file', () => {
 
   it('hands over nothing and keeps nothing when the fsync after its commit fails, so a retry is accepted', async () => {
     const q = setup();
-    const { queue, restart } = q;
+    const { restart } = q;
     const handedOver: CommittedMessages[] = [];
     // The first fsync fails; the one that makes the undo durable succeeds.
     let failures = 1;
@@ -76,7 +76,6 @@ describe('an accept writer beside the queue on the same file', () => {
     expect((refused as QueueUnavailableError).outcome).toBe('not-accepted');
     expect(handedOver).toEqual([]);
     await failing.close();
-    expect(queue.counts().active).toBe(0);
 
     const writer = writerOn(q, handedOver);
     await writer.send([msg('s', 1)]);
@@ -85,6 +84,28 @@ describe('an accept writer beside the queue on the same file', () => {
     // A restart loads what the file holds: the retry, once.
     const again = await restart();
     expect(ids(await (await accept(again)).receiveMessages(10))).toEqual(['s-1']);
+  });
+
+  it('hands over nothing when the undo is committed but its fsync fails too: the outcome is unknown', async () => {
+    const q = setup();
+    const handedOver: CommittedMessages[] = [];
+    const failing = writerOn(q, handedOver, (_fd, done) =>
+      done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })),
+    );
+    const refused = await failing.send([msg('s', 1)]).catch((error: unknown) => error);
+    expect((refused as QueueUnavailableError).outcome).toBe('unknown');
+    // The file no longer holds the rows (the undo committed): nothing to deliver while this process lives.
+    expect(handedOver).toEqual([]);
+    await failing.close();
+  });
+
+  it('delivers nothing from the same connection either when its undo is committed but not durable', async () => {
+    const { queue } = setup({
+      fsync: (_fd, done) => done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })),
+    });
+    const refused = await queue.send([msg('s', 1)]).catch((error: unknown) => error);
+    expect((refused as QueueUnavailableError).outcome).toBe('unknown');
+    expect(await queue.acceptNextSession()).toBeNull();
   });
 
   it('leaves what is handed over after the queue closed to the next start, which loads it from the file', async () => {
@@ -103,7 +124,9 @@ describe('an accept writer beside the queue on the same file', () => {
   it('waits for another connection holding the write lock instead of failing the accept', async () => {
     const { file } = setup();
     const handedOver: CommittedMessages[] = [];
-    // The host's connections wait on busy_timeout (database.ts); the other thread holds the lock 300 ms.
+    // The host's connections wait on busy_timeout (database.ts); the other thread holds the lock 1 s
+    // and notes the time it lets go.
+    const committedAt = new SharedArrayBuffer(8);
     const db = openDatabase(path.dirname(file), 'queue.db');
     const writer = new EmbeddedAcceptWriter(db, { onCommitted: (committed) => handedOver.push(committed) });
     const holder = new Worker(
@@ -112,17 +135,19 @@ describe('an accept writer beside the queue on the same file', () => {
        const db = new Database(workerData.file);
        db.exec('BEGIN IMMEDIATE');
        parentPort.postMessage('locked');
-       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+       new Float64Array(workerData.committedAt)[0] = Date.now();
        db.exec('COMMIT');
        db.close();`,
-      { eval: true, workerData: { driver: require.resolve('better-sqlite3'), file } },
+      { eval: true, workerData: { driver: require.resolve('better-sqlite3'), file, committedAt } },
     );
     const exited = new Promise((resolve) => holder.once('exit', resolve));
     await new Promise((resolve) => holder.once('message', resolve));
-    const started = performance.now();
+    const released = new Float64Array(committedAt);
+    expect(released[0]).toBe(0); // still held as the accept starts
     await writer.send([msg('s', 1)]);
-    // It waited for the lock (it was not free), and then committed.
-    expect(performance.now() - started).toBeGreaterThan(20);
+    // It waited for the lock and committed once the other let go.
+    expect(released[0]).toBeGreaterThan(0);
     expect(handedOver.flatMap((c) => c.rows.map((row) => row.message_id))).toEqual(['s-1']);
     await writer.close();
     db.close();

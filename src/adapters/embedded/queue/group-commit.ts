@@ -83,8 +83,9 @@ export class GroupCommit {
   /**
    * The fsync after a commit failed: the rows may or may not reach the disk. Delete them (and their
    * duplicate-detection records, so a retry with the same ids is accepted) and make that durable; only
-   * then is "nothing was accepted" true. If that fails too, the outcome is unknown: the rows stay on
-   * disk and deliverable, and the caller is told so (and keeps its Idempotency-Key).
+   * then is "nothing was accepted" true. If that fails too, the outcome is unknown and the caller is told
+   * so (and keeps its Idempotency-Key): rows the undo could not delete stay deliverable; rows it deleted
+   * are not delivered now, and reach a consumer only if a crash loses the undo but keeps the insert.
    */
   private async undoUnsynced(
     inserted: Inserted,
@@ -92,13 +93,16 @@ export class GroupCommit {
     error: unknown,
     reject: (outcome: SendOutcome, error: unknown) => void,
   ): Promise<void> {
+    let undone = false;
     try {
       // Only what this batch inserted: a resend dropped as a duplicate belongs to an earlier, durable send.
       this.deps.table.undo(inserted);
+      undone = true;
       await this.deps.wal.sync();
       reject('not-accepted', error);
     } catch {
-      this.deps.publish(inserted, now);
+      // Deliverable only while the file still holds them: after an undo that committed, it does not.
+      if (!undone) this.deps.publish(inserted, now);
       reject('unknown', error);
     }
   }
