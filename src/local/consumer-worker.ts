@@ -19,13 +19,14 @@ import { serveRequests, startWorker, type ConsumerData, type ToConsumer } from '
 function start(port: MessagePort, data: ConsumerData): void {
   const { settings } = data;
   const sink = jsonLogSink(settings.logLevel);
-  // Before its checkpointer threads start, which inherit it: when every core is busy, the threads that
-  // answer requests run first and decisions wait; group commit then decides more per store transaction.
-  const notLowered = lowerThreadPriority(settings.consumerNice);
-  if (notLowered) sink('warn', { msg: 'the consumer thread keeps its priority', reason: notLowered });
   const files = new DataFiles(settings.dataDir);
   const store = openEmbeddedStore(files, systemClock, data.gates.store);
   const queue = openEmbeddedQueue(files, systemClock, store, data.gates.queue);
+  // When every core is busy, the threads that answer requests run first and decisions wait; group commit
+  // then decides more per store transaction. Only after the checkpointer threads have started, which
+  // would inherit it: a log they let grow ends in a truncating pass that holds every writer up.
+  const notLowered = lowerThreadPriority(settings.consumerNice);
+  if (notLowered) sink('warn', { msg: 'the consumer thread keeps its priority', reason: notLowered });
   const admin = deadLetterAdmin({ deadLetters: queue, queue, store });
   const services: Services = {
     store,

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BackgroundCheckpointer } from '../../src/adapters/embedded/checkpointer';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { BackgroundCheckpointer, WAL_LIMIT_BYTES } from '../../src/adapters/embedded/checkpointer';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { buildHost, REPO_ROOT } from '../support/host-process';
 
@@ -10,6 +11,40 @@ const walSize = (file: string) => (fs.existsSync(`${file}-wal`) ? fs.statSync(`$
 const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
 describe('the background checkpointer', () => {
+  it('holds its writer up only briefly when a reader keeps a log past the limit from being truncated', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkpointer-'));
+    const db = openDatabase(dir);
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)');
+    const insert = db.prepare('INSERT INTO t (body) VALUES (zeroblob(65536))');
+    db.transaction(() => {
+      for (let i = 0; i < 1100; i++) insert.run();
+    })();
+    expect(walSize(db.name)).toBeGreaterThan(WAL_LIMIT_BYTES);
+    // A reader that does not let go: an open read transaction on the log as it is.
+    const reader = openDatabase(dir);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM t').get();
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const checkpointer = new BackgroundCheckpointer(db, 20);
+    try {
+      // Several truncating passes run on this thread meanwhile (after each background pass).
+      await new Promise<void>((resolve) => setTimeout(resolve, 1500));
+      delay.disable();
+      // Each pass gave up after a short wait for the reader; one that waited out busy_timeout (5 s) would
+      // have held this thread, and every writer of the file, that long.
+      expect(delay.max / 1e6).toBeLessThan(2000);
+      expect(walSize(db.name)).toBeGreaterThan(WAL_LIMIT_BYTES);
+      reader.exec('COMMIT');
+    } finally {
+      await checkpointer.stop();
+      reader.close();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('keeps the write-ahead log reused at a small size while the writer keeps committing', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkpointer-'));
     const db = openDatabase(dir);

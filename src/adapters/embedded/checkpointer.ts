@@ -5,6 +5,9 @@ import { Worker } from 'node:worker_threads';
 /** The write-ahead log is truncated once it passes this size, whatever the load. */
 export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/** How long a truncating pass waits for readers while it holds the writers up (see truncate). */
+const TRUNCATE_WAIT_MS = 100;
+
 function walBytes(dbFile: string): number {
   try {
     return fs.statSync(`${dbFile}-wal`).size;
@@ -80,12 +83,27 @@ export class BackgroundCheckpointer {
       // Readers that never pause (the HTTP thread's connection) can keep a PASSIVE pass from ever
       // resetting the log; past the size limit, wait for them once and truncate it, so the log stays
       // bounded under any load.
-      const mode = walBytes(this.db.name) > WAL_LIMIT_BYTES ? 'TRUNCATE' : 'PASSIVE';
-      this.db.pragma(`wal_checkpoint(${mode})`);
+      if (walBytes(this.db.name) <= WAL_LIMIT_BYTES) this.db.pragma('wal_checkpoint(PASSIVE)');
+      else this.truncate();
     } catch {
       // busy or closed: the next pass retries
     }
     this.lastPass = performance.now();
+  }
+
+  /**
+   * A TRUNCATE pass holds the file's writer lock while it waits for readers (sqlite.org/c3ref/
+   * wal_checkpoint_v2.html), so every writer of the process waits with it: wait for readers briefly, and
+   * if they have not let go, leave it to the next pass rather than hold the writers for busy_timeout.
+   */
+  private truncate(): void {
+    const timeout = Number(this.db.pragma('busy_timeout', { simple: true }));
+    this.db.pragma(`busy_timeout = ${TRUNCATE_WAIT_MS}`);
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.pragma(`busy_timeout = ${timeout}`);
+    }
   }
 
   /** Stops the worker after one last checkpoint; the writer's close completes the rest. */
