@@ -3,7 +3,7 @@ import type { LoadTestOptions } from './args';
 import { type ApiClient, NetworkError } from './client';
 import { createSampler, type Sampler, seededRandom } from './distribution';
 import type { Progress } from './progress';
-import { sendAll } from './reserve';
+import { type ReserveOptions, sendAll } from './reserve';
 
 /** One line of a cart as sent; the reservation id comes from the 202. */
 export interface CartLineRecord {
@@ -37,18 +37,8 @@ interface AcceptedCartBody {
   title?: string;
 }
 
-type CartOptions = Pick<
-  LoadTestOptions,
-  | 'requests'
-  | 'rate'
-  | 'concurrency'
-  | 'quantity'
-  | 'holdSeconds'
-  | 'distribution'
-  | 'zipfSkew'
-  | 'seed'
-  | 'cartLines'
->;
+/** The reservations' load, in carts (which always carry keys of their own). */
+type CartOptions = Omit<ReserveOptions, 'runId' | 'idempotencyKeys'> & Pick<LoadTestOptions, 'cartLines'>;
 
 /**
  * Draws `n` distinct item indexes out of `items`: from `sample` (the run's distribution) while it keeps
