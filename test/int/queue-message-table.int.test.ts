@@ -16,7 +16,10 @@ describe('the queue message table', () => {
     const table = new MessageTable(db, 600_000);
     const now = 1_000;
     // More than the rows kept in memory: the oldest are read back from the file.
-    const inserted = table.insert([{ rows: Array.from({ length: 20_100 }, (_, n) => pending(n)) }], now);
+    const inserted = table.insert(
+      [{ rows: Array.from({ length: 20_100 }, (_, n) => pending(n)) }],
+      () => now,
+    );
     expect(inserted.entries).toHaveLength(20_100);
     for (const index of [0, 99, 100, 20_099]) {
       const entry = inserted.entries[index];
@@ -40,7 +43,7 @@ describe('the queue message table', () => {
   it('forgets a message once it is dead-lettered, which the dead-letter table then holds', () => {
     const db = new Database(':memory:');
     const table = new MessageTable(db, 600_000);
-    const inserted = table.insert([{ rows: [pending(1)] }], 1_000);
+    const inserted = table.insert([{ rows: [pending(1)] }], () => 1_000);
     const entry = inserted.entries[0];
     if (!entry) throw new Error('nothing inserted');
     table.moveToDeadLetters(entry, 'poison', 'cannot be processed', 2_000);
@@ -49,10 +52,30 @@ describe('the queue message table', () => {
     db.close();
   });
 
+  it("takes the time of an insert only once its turn to write has come, and makes it the messages' time", () => {
+    const db = new Database(':memory:');
+    const order: string[] = [];
+    const gate = {
+      run: <T>(write: () => T): T => {
+        order.push('turn');
+        return write();
+      },
+    };
+    const table = new MessageTable(db, 600_000, { gate });
+    const inserted = table.insert([{ rows: [pending(1)] }], () => {
+      order.push('clock');
+      return 5_000;
+    });
+    expect(order).toEqual(['turn', 'clock']);
+    expect(inserted.now).toBe(5_000);
+    expect(inserted.entries[0]?.availableAt).toBe(5_000);
+    db.close();
+  });
+
   it('forgets what an undone commit wrote', () => {
     const db = new Database(':memory:');
     const table = new MessageTable(db, 600_000);
-    const inserted = table.insert([{ rows: [pending(1)] }], 1_000);
+    const inserted = table.insert([{ rows: [pending(1)] }], () => 1_000);
     const seq = inserted.entries[0]?.seq ?? -1;
     expect(table.read(seq)?.message_id).toBe('m-1');
     table.undo(inserted);

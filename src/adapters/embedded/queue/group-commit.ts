@@ -54,14 +54,13 @@ export class GroupCommit {
     this.pending = [];
     if (batch.length === 0) return;
     const { table, wal, health } = this.deps;
-    const now = this.deps.now();
     const reject = (outcome: SendOutcome, error: unknown) => {
       const failure = unavailable(outcome, error);
       for (const send of batch) send.reject(failure);
     };
     let inserted: Inserted;
     try {
-      inserted = table.insert(batch, now);
+      inserted = table.insert(batch, () => this.deps.now());
       health.noteSuccess();
     } catch (error) {
       health.noteFailure(error);
@@ -73,10 +72,10 @@ export class GroupCommit {
     // event loop keeps serving while the disk works, and one fsync covers every commit written before it.
     wal.sync().then(
       () => {
-        this.deps.publish(inserted, now);
+        this.deps.publish(inserted, inserted.now);
         for (const send of batch) send.resolve();
       },
-      (error: unknown) => void this.undoUnsynced(inserted, now, error, reject),
+      (error: unknown) => void this.undoUnsynced(inserted, inserted.now, error, reject),
     );
   }
 

@@ -27,6 +27,8 @@ export interface Inserted {
   messageIds: string[];
   /** The row of each entry, in the same order. */
   rows: MessageRow[];
+  /** The time the commit took as now. */
+  now: number;
 }
 
 /** Rows of recent accepts kept in memory: most are delivered within a second, without reading them back. */
@@ -90,9 +92,13 @@ export class MessageTable {
     this.deadLettered = sql.countDeadLetters.get()?.n ?? 0;
   }
 
-  /** Inserts every send's rows in one transaction, dropping duplicates within the window. */
-  insert(batch: readonly { rows: readonly PendingRow[] }[], now: number): Inserted {
-    const inserted = this.gate.run(() => this.insertTx.immediate(batch, now));
+  /**
+   * Inserts every send's rows in one transaction, dropping duplicates within the window. The time is read
+   * once this thread's turn to write has come (`clock`), so that on every thread writing the file a later
+   * sequence number never gets an earlier time: delivery order (availableAt, seq) is commit order.
+   */
+  insert(batch: readonly { rows: readonly PendingRow[] }[], clock: () => number): Inserted {
+    const inserted = this.gate.run(() => this.insertTx.immediate(batch, clock()));
     // Only once committed: a transaction that threw left nothing to remember.
     this.remember(inserted);
     return inserted;
@@ -186,7 +192,7 @@ export class MessageTable {
       sql.purgeDedup.run(now - this.dedupWindowMs);
       this.lastDedupPurge = now;
     }
-    const inserted: Inserted = { entries: [], messageIds: [], rows: [] };
+    const inserted: Inserted = { entries: [], messageIds: [], rows: [], now };
     for (const send of batch) {
       for (const row of send.rows) {
         // Within the window a resend is dropped silently, as Service Bus does; also within one batch.
