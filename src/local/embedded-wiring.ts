@@ -6,6 +6,7 @@ import { EmbeddedStore } from '../adapters/embedded/embedded-store';
 import {
   EmbeddedAcceptWriter,
   EmbeddedSessionQueue,
+  handOver,
   type CommittedMessages,
 } from '../adapters/embedded/queue';
 import type { Clock } from '../ports/clock';
@@ -15,6 +16,7 @@ import { recordExhausted } from '../app/failures';
 import { silentLogger, type Logger } from '../app/logger';
 import { jsonLogSink } from './log';
 import { localMetrics } from './metrics';
+import type { GateBuffers } from './worker-protocol';
 
 export type DataFileName = 'inventory.db' | 'queue.db';
 export type { CommittedMessages };
@@ -94,7 +96,7 @@ export interface AcceptSide {
 export function openAcceptSide(
   dataDir: string,
   clock: Clock,
-  gates: { store: SharedArrayBuffer; queue: SharedArrayBuffer },
+  gates: GateBuffers,
   onCommitted: (committed: CommittedMessages) => void,
 ): AcceptSide {
   // The consumer's checkpointers (DataFiles) checkpoint both files; these connections must not do it in
@@ -107,7 +109,11 @@ export function openAcceptSide(
   };
   const queueDb = open('queue.db');
   const storeDb = open('inventory.db');
-  const writer = new EmbeddedAcceptWriter(queueDb, { clock, onCommitted, gate: gateOf(gates.queue) });
+  const writer = new EmbeddedAcceptWriter(queueDb, {
+    clock,
+    gate: gateOf(gates.queue),
+    publish: (inserted) => onCommitted(handOver(inserted)),
+  });
   const store = new EmbeddedStore(storeDb, clock, undefined, gateOf(gates.store));
   return {
     queue: writer,

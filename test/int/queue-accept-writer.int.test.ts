@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { openDatabase } from '../../src/adapters/embedded/database';
-import { EmbeddedAcceptWriter, type CommittedMessages } from '../../src/adapters/embedded/queue';
+import { EmbeddedAcceptWriter, handOver, type CommittedMessages } from '../../src/adapters/embedded/queue';
 import type { Fsync } from '../../src/adapters/embedded/wal-sync';
 import { QueueUnavailableError } from '../../src/ports/queue';
 import { accept, closeQueuesAfterEach, ids, msg, openDb, setup } from '../support/session-queue';
@@ -21,7 +21,7 @@ function writerOn({ file, clock }: Queue, handedOver: CommittedMessages[], fsync
   return new EmbeddedAcceptWriter(openDb(file), {
     clock,
     // Handed over as a thread would: a structured clone.
-    onCommitted: (committed) => handedOver.push(structuredClone(committed)),
+    publish: (inserted) => handedOver.push(structuredClone(handOver(inserted))),
     ...(fsync ? { fsync } : {}),
   });
 }
@@ -128,7 +128,9 @@ describe('an accept writer beside the queue on the same file', () => {
     // and notes the time it lets go.
     const committedAt = new SharedArrayBuffer(8);
     const db = openDatabase(path.dirname(file), 'queue.db');
-    const writer = new EmbeddedAcceptWriter(db, { onCommitted: (committed) => handedOver.push(committed) });
+    const writer = new EmbeddedAcceptWriter(db, {
+      publish: (inserted) => handedOver.push(handOver(inserted)),
+    });
     const holder = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads');
        const Database = require(workerData.driver);

@@ -4,31 +4,43 @@ import { QueueUnavailableError, type CommandQueue, type OutgoingCommand } from '
 import { WalSync, type Fsync } from '../wal-sync';
 import type { Gate } from '../write-gate';
 import { WriteHealth } from '../write-health';
-import type { CommittedMessages } from './core';
-import { checkWritable, GroupCommit } from './group-commit';
-import { MessageTable } from './message-table';
+import { GroupCommit } from './group-commit';
+import { MessageTable, type Inserted } from './message-table';
 
 export interface AcceptWriterOptions {
   clock?: Clock;
   duplicateDetectionWindowMs?: number;
   fsync?: Fsync;
-  /** Shared with the consumer thread, which writes the same file (write-gate.ts). */
+  /** Shared with the other threads of this process that write the file (write-gate.ts). */
   gate?: Gate;
+  /** The table to write through (the delivering queue's own); by default one of its own, keeping no rows. */
+  table?: MessageTable;
   /**
    * Told of every group commit once it is durable (or its outcome unknown), in commit order: the queue
-   * that delivers them (`EmbeddedSessionQueue.admitCommitted`) must hear of each exactly once.
+   * that delivers them must hear of each exactly once (directly, or through `handOver` from another thread).
    */
-  onCommitted: (committed: CommittedMessages) => void;
+  publish: (inserted: Inserted, now: number) => void;
+}
+
+/** Messages committed and made durable by another connection, as a thread hands them over (structured clone). */
+export interface CommittedMessages {
+  seqs: number[];
+  rows: Inserted['rows'];
+}
+
+/** What a commit on the accept thread hands to the delivering queue. */
+export function handOver({ entries, rows }: Inserted): CommittedMessages {
+  return { seqs: entries.map((entry) => entry.seq), rows };
 }
 
 /**
- * The accept side of the embedded queue on a connection of its own: the same group commit, duplicate
- * detection and fsync-before-resolve as `EmbeddedSessionQueue.send`, for a thread that only accepts
- * while another thread's queue, on the same file, delivers. Its accepts then never wait behind the
- * deliveries' work on one event loop; SQLite serialises the two connections' writes (busy_timeout).
+ * The accept side of the embedded queue: group commit, duplicate detection and fsync-before-resolve. The
+ * embedded queue accepts through one on its own connection; the host's accept thread runs one on a
+ * connection of its own, so its accepts never wait behind the deliveries' work on one event loop, while
+ * the queue on the consumer thread delivers what it hands over. The two connections take turns at the
+ * file through the write gate.
  */
 export class EmbeddedAcceptWriter implements Pick<CommandQueue, 'send' | 'ping' | 'close'> {
-  private readonly clock: Clock;
   private readonly table: MessageTable;
   private readonly wal: WalSync;
   private readonly health: WriteHealth;
@@ -36,20 +48,21 @@ export class EmbeddedAcceptWriter implements Pick<CommandQueue, 'send' | 'ping' 
   private closed = false;
 
   constructor(db: Database.Database, options: AcceptWriterOptions) {
-    this.clock = options.clock ?? systemClock;
-    // No rows kept here: the delivering queue keeps them, from what onCommitted hands it.
-    this.table = new MessageTable(db, options.duplicateDetectionWindowMs ?? 600_000, {
-      recentRows: 0,
-      ...(options.gate ? { gate: options.gate } : {}),
-    });
+    const clock = options.clock ?? systemClock;
+    this.table =
+      options.table ??
+      new MessageTable(db, options.duplicateDetectionWindowMs ?? 600_000, {
+        recentRows: 0,
+        ...(options.gate ? { gate: options.gate } : {}),
+      });
     this.wal = new WalSync(db, options.fsync);
     this.health = new WriteHealth(db);
     this.accepts = new GroupCommit({
       table: this.table,
       wal: this.wal,
       health: this.health,
-      now: () => this.clock.now().getTime(),
-      publish: ({ entries, rows }) => options.onCommitted({ seqs: entries.map((e) => e.seq), rows }),
+      now: () => clock.now().getTime(),
+      publish: options.publish,
     });
   }
 
@@ -58,11 +71,20 @@ export class EmbeddedAcceptWriter implements Pick<CommandQueue, 'send' | 'ping' 
     return this.accepts.send(messages);
   }
 
+  /** Readiness: open, it reads, and writes commit again after the disk refused one. */
   async ping(): Promise<void> {
-    checkWritable(this.closed, this.table, this.health);
+    if (this.closed) throw new QueueUnavailableError('The embedded queue is closed');
+    try {
+      this.table.ping();
+      this.health.check();
+    } catch (error) {
+      throw new QueueUnavailableError('The embedded queue cannot read or write its database', 5, {
+        cause: error,
+      });
+    }
   }
 
-  /** Writes the sends already queued and waits for their fsync; the db stays open. */
+  /** Writes the sends already queued (while the db is open) and waits for their fsync; the db stays open. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.accepts.flushNow();

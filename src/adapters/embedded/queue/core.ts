@@ -9,10 +9,9 @@ import {
   type ReceivedMessage,
   type SessionReceiver,
 } from '../../../ports/sessions';
-import { WalSync, type Fsync } from '../wal-sync';
+import type { Fsync } from '../wal-sync';
 import type { Gate } from '../write-gate';
-import { WriteHealth } from '../write-health';
-import { checkWritable, GroupCommit } from './group-commit';
+import { EmbeddedAcceptWriter, type CommittedMessages } from './accept-writer';
 import { MessageTable } from './message-table';
 import { Receiver, type SessionLocks } from './receiver';
 import { parseProperties, type MessageRow } from './schema';
@@ -47,12 +46,6 @@ export interface ExhaustedMessage {
   deliveryCount: number;
 }
 
-/** Messages committed and made durable by another connection, as a thread hands them over (structured clone). */
-export interface CommittedMessages {
-  seqs: number[];
-  rows: MessageRow[];
-}
-
 export interface QueueCounts {
   active: number;
   scheduled: number;
@@ -66,13 +59,11 @@ export interface QueueCounts {
  */
 export class QueueCore implements SessionLocks {
   private readonly clock: Clock;
-  private readonly wal: WalSync;
-  private readonly health: WriteHealth;
   private readonly table: MessageTable;
   private readonly index: SessionIndex;
   private readonly settlement: Settlement;
   private readonly waiters: SessionWaiters;
-  private readonly accepts: GroupCommit;
+  private readonly accepts: EmbeddedAcceptWriter;
   private closed = false;
 
   constructor(
@@ -80,8 +71,6 @@ export class QueueCore implements SessionLocks {
     options: EmbeddedQueueOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
-    this.wal = new WalSync(this.db, options.fsync);
-    this.health = new WriteHealth(this.db);
     this.table = new MessageTable(this.db, options.duplicateDetectionWindowMs ?? 600_000, {
       ...(options.gate ? { gate: options.gate } : {}),
     });
@@ -105,11 +94,10 @@ export class QueueCore implements SessionLocks {
       now: () => this.now(),
       closed: () => this.closed,
     });
-    this.accepts = new GroupCommit({
+    this.accepts = new EmbeddedAcceptWriter(this.db, {
+      clock: this.clock,
       table: this.table,
-      wal: this.wal,
-      health: this.health,
-      now: () => this.now(),
+      ...(options.fsync ? { fsync: options.fsync } : {}),
       publish: (inserted, now) => this.admit(inserted.entries, now),
     });
     const now = this.now();
@@ -117,7 +105,6 @@ export class QueueCore implements SessionLocks {
   }
 
   send(messages: readonly OutgoingCommand[]): Promise<void> {
-    if (this.closed) return Promise.reject(new QueueUnavailableError('The embedded queue is closed'));
     return this.accepts.send(messages);
   }
 
@@ -163,17 +150,17 @@ export class QueueCore implements SessionLocks {
     return { active, scheduled, deadLettered: this.table.deadLettered, lockedSessions };
   }
 
-  async ping(): Promise<void> {
-    checkWritable(this.closed, this.table, this.health);
+  ping(): Promise<void> {
+    return this.accepts.ping();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     // Sends accepted before close are still written, while the caller's db is open.
-    this.accepts.flushNow();
+    const accepted = this.accepts.close();
     this.closed = true;
     await this.settlement.close();
-    await this.wal.close();
+    await accepted;
     this.waiters.close();
     for (const session of this.index.held()) {
       try {

@@ -107,19 +107,6 @@ export class GroupCommit {
   }
 }
 
-/** Readiness of a queue connection: open, it reads, and writes commit again after the disk refused one. */
-export function checkWritable(closed: boolean, table: Pick<MessageTable, 'ping'>, health: WriteHealth): void {
-  if (closed) throw new QueueUnavailableError('The embedded queue is closed');
-  try {
-    table.ping();
-    health.check();
-  } catch (error) {
-    throw new QueueUnavailableError('The embedded queue cannot read or write its database', 5, {
-      cause: error,
-    });
-  }
-}
-
 function unavailable(outcome: SendOutcome, error: unknown): QueueUnavailableError {
   return new QueueUnavailableError(
     outcome === 'not-accepted'

@@ -1,3 +1,8 @@
 export { EmbeddedSessionQueue } from './session-queue';
-export { EmbeddedAcceptWriter, type AcceptWriterOptions } from './accept-writer';
-export type { CommittedMessages, EmbeddedQueueOptions, QueueCounts } from './core';
+export {
+  EmbeddedAcceptWriter,
+  handOver,
+  type AcceptWriterOptions,
+  type CommittedMessages,
+} from './accept-writer';
+export type { EmbeddedQueueOptions, QueueCounts } from './core';

@@ -8,7 +8,8 @@ import type {
 import type { CommandQueue, OutgoingCommand } from '../../../ports/queue';
 import { InvalidContinuationError, type PageRequest } from '../../../ports/store';
 import type { SessionReceiver } from '../../../ports/sessions';
-import { QueueCore, type CommittedMessages, type EmbeddedQueueOptions, type QueueCounts } from './core';
+import type { CommittedMessages } from './accept-writer';
+import { QueueCore, type EmbeddedQueueOptions, type QueueCounts } from './core';
 
 /**
  * Embedded, durable stand-in for a Service Bus queue with sessions, stored in SQLite: the producer
