@@ -1,13 +1,14 @@
-import { ArgsError, HelpRequested, parseArgs } from '../../tools/loadtest/args';
+import { parseArgs } from '../../tools/loadtest/args';
+import { ToolArgsError, ToolHelpRequested } from '../../tools/run-main';
 
 const problems = (argv: string[]): string[] => {
   try {
     parseArgs(argv, {});
   } catch (error) {
-    if (error instanceof ArgsError) return error.problems;
+    if (error instanceof ToolArgsError) return error.problems;
     throw error;
   }
-  throw new Error('expected ArgsError');
+  throw new Error('expected ToolArgsError');
 };
 
 describe('parseArgs', () => {
@@ -146,7 +147,7 @@ describe('parseArgs', () => {
   });
 
   it('signals --help', () => {
-    expect(() => parseArgs(['--help'], {})).toThrow(HelpRequested);
+    expect(() => parseArgs(['--help'], {})).toThrow(ToolHelpRequested);
   });
 
   describe('--cart-lines', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ToolArgsError, ToolHelpRequested } from '../run-main';
 
 /** The load tool's options, parsed from argv and the environment with one schema. */
 
@@ -34,21 +35,6 @@ export interface LoadTestOptions {
   ceiling: boolean;
   /** Send each reservation with an Idempotency-Key of its own (the keyed accept path). */
   idempotencyKeys: boolean;
-}
-
-export class ArgsError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-    this.name = 'ArgsError';
-  }
-}
-
-/** Raised for --help: not an error, the caller prints USAGE and exits 0. */
-export class HelpRequested extends Error {
-  constructor() {
-    super('help');
-    this.name = 'HelpRequested';
-  }
 }
 
 const num = (name: string) =>
@@ -161,7 +147,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   if (raw.key === undefined && env.LOADTEST_FUNCTION_KEY) raw.key = env.LOADTEST_FUNCTION_KEY;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => i.message));
-  if (problems.length > 0 || !parsed.success) throw new ArgsError(problems);
+  if (problems.length > 0 || !parsed.success) throw new ToolArgsError(problems);
   return toOptions(parsed.data);
 }
 
@@ -171,7 +157,7 @@ function readFlags(argv: readonly string[]): { raw: Record<string, string | bool
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    if (arg === '--help' || arg === '-h') throw new HelpRequested();
+    if (arg === '--help' || arg === '-h') throw new ToolHelpRequested();
     if (!arg.startsWith('--') || arg === '--') {
       problems.push(`unexpected argument "${arg}" (flags start with --)`);
       continue;

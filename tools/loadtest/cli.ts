@@ -1,9 +1,9 @@
 import { SingleBar } from 'cli-progress';
-import { ArgsError, HelpRequested, parseArgs, USAGE, type LoadTestOptions } from './args';
+import { parseArgs, USAGE, type LoadTestOptions } from './args';
 import { buildReport, defaultOutPath, formatReport, writeReport } from './report';
 import { newProgress, type Progress } from './progress';
 import { runLoadTest } from './runner';
-import { runMain } from '../run-main';
+import { argsFailure, runMain, STANDARD_OUTPUT } from '../run-main';
 
 /** `npm run loadtest -- --url ... --items ... --requests ...`: exit 0 ok, 1 violation or failure, 2 bad arguments. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -11,17 +11,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   try {
     options = parseArgs(argv, env);
   } catch (error) {
-    if (error instanceof HelpRequested) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    if (error instanceof ArgsError) {
-      process.stderr.write(
-        `loadtest: invalid arguments\n${error.problems.map((p) => `  - ${p}\n`).join('')}\nRun with --help for usage.\n`,
-      );
-      return 2;
-    }
-    throw error;
+    return argsFailure('loadtest', USAGE, error, STANDARD_OUTPUT);
   }
   const progress = newProgress(options.requests);
   const display = startDisplay(progress, options.progress && process.stderr.isTTY === true);
