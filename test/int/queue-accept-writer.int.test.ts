@@ -116,6 +116,8 @@ describe('an accept writer beside the queue on the same file', () => {
     await writer.send([msg('s', 1)]);
     await queue.close();
     for (const committed of handedOver) queue.admitCommitted(committed);
+    // The closed queue took none of it on.
+    expect(queue.counts().active).toBe(0);
     await writer.close();
     const again = await restart();
     expect(ids(await (await accept(again)).receiveMessages(10))).toEqual(['s-1']);

@@ -59,9 +59,10 @@ export class BackgroundCheckpointer {
       },
     });
     // The worker copies while the writer keeps appending, so under load its checkpoints never find the
-    // log fully copied (and when one does, a commit has usually come before this thread hears of it). Right after such a pass, a pass from the writer's own connection, between its
-    // commits, copies the few frames committed meanwhile, and the next commit starts the log from the
-    // beginning: the log is reused at a steady size instead of growing until a pass has to truncate it.
+    // log fully copied (and when one does, a commit has usually come before this thread hears of it).
+    // Right after such a pass, a pass from the writer's own connection, between its commits, copies the
+    // few frames committed meanwhile, and the next commit starts the log from the beginning: the log is
+    // reused at a steady size instead of growing until a pass has to truncate it.
     // Run seconds apart instead, the writer's pass found a log of 0.5-2 GB, copied most of it itself and
     // blocked this thread 190-330 ms (docs/LOADTEST.md).
     this.worker.on('message', () => {

@@ -157,8 +157,9 @@ export class EmbeddedStore implements DocumentStore {
     this.pending = [];
     const results: BatchResult[] = [];
     try {
-      // IMMEDIATE: take the write lock up front (waiting on busy_timeout), so a second connection to the
-      // file (the host's HTTP thread and its consumer thread) can never fail a read-then-write upgrade.
+      // IMMEDIATE: take the write lock up front, so a second connection to the file (the host's accept
+      // and consumer threads take turns through the gate; other processes wait on busy_timeout) can never
+      // fail a read-then-write upgrade.
       this.gate.run(() => this.runGroup.immediate(work, results));
       this.health.noteSuccess();
     } catch (error) {

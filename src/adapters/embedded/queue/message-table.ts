@@ -40,8 +40,9 @@ type DeadLetterTx = (seq: number, reason: string, description: string, count: nu
 /** The queue's durable side: every write to its tables, each one transaction. SQLite is the source of truth. */
 export class MessageTable {
   private readonly sql: QueueStatements;
-  // Run .immediate: another connection may write the file too (the host's accept thread), and a
-  // transaction that takes the write lock first waits for it on busy_timeout, never failing on a stale snapshot.
+  // Run .immediate: another connection may write the file too (the host's accept thread, through the
+  // gate; a backup, on busy_timeout), and a transaction that takes the write lock first never fails on a
+  // stale snapshot.
   private readonly insertTx: Tx<(batch: readonly { rows: readonly PendingRow[] }[], now: number) => Inserted>;
   private readonly deleteTx: Tx<(seqs: readonly number[]) => void>;
   private readonly undoTx: Tx<(inserted: Inserted) => void>;
