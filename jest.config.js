@@ -8,6 +8,8 @@ module.exports = {
   },
   // Suites that start servers or hammer the host are bounded by their own timeouts.
   testTimeout: 60000,
+  // dist/ is compiled once here; suites that run the compiled host never rebuild it under each other.
+  globalSetup: '<rootDir>/test/support/global-build.ts',
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

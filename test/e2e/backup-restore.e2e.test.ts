@@ -11,7 +11,7 @@ import { collectItems } from '../../tools/loadtest/poller';
 import { newProgress } from '../../tools/loadtest/progress';
 import { runLoadTest } from '../../tools/loadtest/runner';
 import type { AuditView } from '../support/audit-traffic';
-import { buildHost, startHostProcess, type HostProcess } from '../support/host-process';
+import { startHostProcess, type HostProcess } from '../support/host-process';
 import { ApiClient, mapLimit, sleep } from '../support/http-client';
 import { DECISION_KINDS } from './ledger-checks';
 
@@ -36,9 +36,8 @@ let dir: string;
 const hosts: HostProcess[] = [];
 
 beforeAll(() => {
-  buildHost();
   dir = mkdtempSync(path.join(os.tmpdir(), 'e2e-backup-'));
-}, 120_000);
+});
 
 afterAll(async () => {
   for (const host of hosts) await host.stop('SIGKILL', 5_000);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildHost, startHostProcess, type HostProcess } from '../support/host-process';
+import { startHostProcess, type HostProcess } from '../support/host-process';
 import { ApiClient, mapLimit, type StatusView } from '../support/http-client';
 import { checkLedger } from './ledger-checks';
 
@@ -27,7 +27,6 @@ let host: HostProcess;
 let api: ApiClient;
 
 beforeAll(async () => {
-  buildHost();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-carts-'));
   host = await startHostProcess({ dataDir });
   api = new ApiClient(host.url);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildHost, startHostProcess, type HostProcess } from '../support/host-process';
+import { startHostProcess, type HostProcess } from '../support/host-process';
 import {
   ApiClient,
   mapLimit,
@@ -38,9 +38,8 @@ let dataDir: string;
 let host: HostProcess | undefined;
 
 beforeAll(() => {
-  buildHost();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'e2e-crash-'));
-}, 60_000);
+});
 
 afterAll(async () => {
   await host?.stop('SIGKILL', 5_000);

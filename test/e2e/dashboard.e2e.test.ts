@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseArgs } from '../../tools/loadtest/args';
 import { runLoadTest } from '../../tools/loadtest/runner';
 import { sleep, type ItemView } from '../support/http-client';
-import { buildHost, startHostProcess, type HostProcess } from '../support/host-process';
+import { startHostProcess, type HostProcess } from '../support/host-process';
 import { KeyedApiClient, total } from '../support/prometheus-text';
 
 jest.setTimeout(120_000);
@@ -52,7 +52,6 @@ function dashboardSuite(): void {
   let api: KeyedApiClient;
 
   beforeAll(async () => {
-    buildHost();
     dir = mkdtempSync(path.join(os.tmpdir(), 'dashboard-e2e-'));
     host = await startHostProcess({ dataDir: path.join(dir, 'data'), env: { API_KEY: KEY } });
     api = new KeyedApiClient(host.url, KEY);

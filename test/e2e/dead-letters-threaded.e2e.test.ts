@@ -6,7 +6,7 @@ import type { ReserveCommand } from '../../src/domain/model';
 import { DataFiles, openEmbeddedQueue, openEmbeddedStore } from '../../src/local/embedded-wiring';
 import { systemClock } from '../../src/ports/clock';
 import { ApiClient } from '../support/http-client';
-import { buildHost, startHostProcess, type HostProcess } from '../support/host-process';
+import { startHostProcess, type HostProcess } from '../support/host-process';
 
 /**
  * The compiled host, consumer on its own thread (the default): the operator routes reach the dead letters
@@ -31,7 +31,6 @@ const reserve: ReserveCommand = {
 };
 
 beforeAll(async () => {
-  buildHost();
   dir = mkdtempSync(path.join(os.tmpdir(), 'e2e-dead-letters-'));
   const files = new DataFiles(dir);
   const store = openEmbeddedStore(files, systemClock);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { buildHost, MAIN_JS, REPO_ROOT, startHostProcess } from '../support/host-process';
+import { MAIN_JS, REPO_ROOT, startHostProcess } from '../support/host-process';
 import { ApiClient } from '../support/http-client';
 
 /**
@@ -15,9 +15,8 @@ import { ApiClient } from '../support/http-client';
 let root: string;
 
 beforeAll(() => {
-  buildHost();
   root = mkdtempSync(path.join(os.tmpdir(), 'e2e-lifecycle-'));
-}, 120_000);
+});
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AcceptedView } from '../support/http-client';
-import { buildHost, startHostProcess, type HostProcess } from '../support/host-process';
+import { startHostProcess, type HostProcess } from '../support/host-process';
 import { KeyedApiClient, total, types } from '../support/prometheus-text';
 
 jest.setTimeout(90_000);
@@ -19,7 +19,6 @@ describe('GET /api/metrics on the one-machine host with its consumer thread', ()
   let api: KeyedApiClient;
 
   beforeAll(async () => {
-    buildHost();
     dir = mkdtempSync(path.join(os.tmpdir(), 'metrics-e2e-'));
     host = await startHostProcess({ dataDir: dir, env: { API_KEY: KEY } });
     api = new KeyedApiClient(host.url, KEY);

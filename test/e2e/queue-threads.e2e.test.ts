@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildHost, startHostProcess, type HostProcess } from '../support/host-process';
+import { startHostProcess, type HostProcess } from '../support/host-process';
 import { ApiClient } from '../support/http-client';
 
 /**
@@ -13,9 +13,8 @@ import { ApiClient } from '../support/http-client';
 let root: string;
 
 beforeAll(() => {
-  buildHost();
   root = mkdtempSync(path.join(os.tmpdir(), 'e2e-queue-threads-'));
-}, 120_000);
+});
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });

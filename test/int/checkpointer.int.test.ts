@@ -5,7 +5,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BackgroundCheckpointer, WAL_LIMIT_BYTES } from '../../src/adapters/embedded/checkpointer';
 import { openDatabase } from '../../src/adapters/embedded/database';
-import { buildHost, REPO_ROOT } from '../support/host-process';
+import { REPO_ROOT } from '../support/host-process';
 
 const walSize = (file: string) => (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
 const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
@@ -75,7 +75,6 @@ describe('the background checkpointer', () => {
   });
 
   it('never keeps its process up: one left open lets the process end when its own work is done', () => {
-    buildHost();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkpointer-exit-'));
     const dist = (file: string) =>
       JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'adapters', 'embedded', file));

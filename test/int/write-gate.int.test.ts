@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { WriteGate } from '../../src/adapters/embedded/write-gate';
-import { buildHost, REPO_ROOT } from '../support/host-process';
+import { REPO_ROOT } from '../support/host-process';
 
 /**
  * The write gate between threads of one process writing the same SQLite file: they take turns, so none
@@ -37,9 +37,8 @@ const WRITER = `
 let dir: string;
 
 beforeAll(() => {
-  buildHost();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'write-gate-'));
-}, 120_000);
+});
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loopback } from './http-client';
@@ -10,24 +10,6 @@ import { loopback } from './http-client';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const MAIN_JS = path.join(REPO_ROOT, 'dist', 'src', 'local', 'main.js');
-
-/**
- * Compiles src/ to dist/ (about 3-10 s). Others may be editing src/ concurrently: a type error elsewhere
- * still emits JavaScript, so only a missing entry point is fatal; the type checker runs in its own step.
- */
-export function buildHost(): void {
-  try {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: REPO_ROOT,
-      stdio: 'pipe',
-      timeout: 120_000,
-    });
-  } catch (error) {
-    if (!existsSync(MAIN_JS)) throw error;
-    const out = (error as { stdout?: Buffer }).stdout?.toString() ?? String(error);
-    process.stderr.write(`tsc reported errors; running the emitted host anyway:\n${out.slice(0, 2000)}\n`);
-  }
-}
 
 export interface HostProcess {
   /** API root on 127.0.0.1, e.g. `http://127.0.0.1:41234/api`. */
@@ -53,7 +35,8 @@ export interface StartOptions {
 }
 
 export async function startHostProcess(options: StartOptions): Promise<HostProcess> {
-  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: call buildHost() first`);
+  if (!existsSync(MAIN_JS))
+    throw new Error(`${MAIN_JS} is missing: jest's global setup (test/support/global-build.ts) compiles it`);
   const child = spawn(process.execPath, [MAIN_JS], {
     cwd: REPO_ROOT,
     env: {
