@@ -32,9 +32,10 @@ export class DataFiles {
 
   constructor(private readonly dataDir: string) {}
 
-  open(name: DataFileName): Database.Database {
+  /** `gate`: the file's write gate, when other threads of this process write it too. */
+  open(name: DataFileName, gate: Gate = UNGATED): Database.Database {
     const db = openDatabase(this.dataDir, name);
-    this.opened.push({ db, checkpointer: new BackgroundCheckpointer(db) });
+    this.opened.push({ db, checkpointer: new BackgroundCheckpointer(db, undefined, gate) });
     return db;
   }
 
@@ -54,7 +55,8 @@ export class DataFiles {
 
 /** `gate`: the memory of the file's write gate, when other threads of this process write it too. */
 export function openEmbeddedStore(files: DataFiles, clock: Clock, gate?: SharedArrayBuffer): EmbeddedStore {
-  return new EmbeddedStore(files.open('inventory.db'), clock, undefined, gateOf(gate));
+  const writes = gateOf(gate);
+  return new EmbeddedStore(files.open('inventory.db', writes), clock, undefined, writes);
 }
 
 function gateOf(buffer: SharedArrayBuffer | undefined): Gate {
@@ -68,9 +70,10 @@ export function openEmbeddedQueue(
   store: DocumentStore,
   gate?: SharedArrayBuffer,
 ): EmbeddedSessionQueue {
-  const queue = new EmbeddedSessionQueue(files.open('queue.db'), {
+  const writes = gateOf(gate);
+  const queue = new EmbeddedSessionQueue(files.open('queue.db', writes), {
     clock,
-    gate: gateOf(gate),
+    gate: writes,
     beforeComplete: () => store.sync(),
     // A message whose deliveries ran out unseen (locks lost, restarts) answers `failed`, not `pending`.
     onExhausted: (message) => void recordExhausted(store, message, clock.now(), warnings),

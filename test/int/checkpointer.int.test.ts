@@ -3,8 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { BackgroundCheckpointer, WAL_LIMIT_BYTES } from '../../src/adapters/embedded/checkpointer';
 import { openDatabase } from '../../src/adapters/embedded/database';
+import { WriteGate } from '../../src/adapters/embedded/write-gate';
 import { REPO_ROOT } from '../support/host-process';
 
 const walSize = (file: string) => (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
@@ -68,6 +70,53 @@ describe('the background checkpointer', () => {
       expect(written).toBeGreaterThan(4 * 1024 * 1024);
       expect(largest).toBeLessThan(written / 4);
     } finally {
+      await checkpointer.stop();
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("copies only in its file's write gate: never while another thread of the process is in the middle of its writes", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkpointer-gate-'));
+    const db = openDatabase(dir);
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    const gate = new WriteGate();
+    // The other writer (the accept thread on queue.db) commits, then keeps its turn for 400 ms.
+    const other = new Worker(
+      `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const Database = require(workerData.driver);
+      const { WriteGate } = require(workerData.gateJs);
+      const db = new Database(workerData.file);
+      const gate = new WriteGate(workerData.buffer);
+      gate.run(() => {
+        db.prepare('INSERT INTO t (body) VALUES (?)').run('y');
+        parentPort.postMessage(Date.now());
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+      });
+      db.close();
+    `,
+      {
+        eval: true,
+        workerData: {
+          driver: require.resolve('better-sqlite3'),
+          gateJs: path.join(REPO_ROOT, 'dist', 'src', 'adapters', 'embedded', 'write-gate.js'),
+          file: db.name,
+          buffer: gate.buffer,
+        },
+      },
+    );
+    const checkpointer = new BackgroundCheckpointer(db, 20, gate);
+    try {
+      const turnTaken = await new Promise<number>((resolve, reject) =>
+        other.once('message', resolve).once('error', reject),
+      );
+      // This thread's pass (right after each background pass, every 20 ms) waits for that turn to end: a
+      // timer due meanwhile fires only once the other thread is done.
+      const fired = await new Promise<number>((resolve) => setTimeout(() => resolve(Date.now()), 50));
+      expect(fired - turnTaken).toBeGreaterThanOrEqual(300);
+    } finally {
+      await other.terminate();
       await checkpointer.stop();
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });

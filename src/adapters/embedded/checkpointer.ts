@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { UNGATED, type Gate } from './write-gate';
 
 /** The write-ahead log is truncated once it passes this size, whatever the load. */
 export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -27,9 +28,14 @@ export class BackgroundCheckpointer {
   private lastPass = 0;
   private stopped = false;
 
+  /**
+   * `gate`: the file's write gate when other threads of this process write it too. The writer's pass
+   * takes it, so no commit of theirs slips in between the pass and the log's reset (see finish).
+   */
   constructor(
     private readonly db: Database.Database,
     intervalMs = 200,
+    private readonly gate: Gate = UNGATED,
   ) {
     db.pragma('wal_autocheckpoint = 0');
     // Once the log is reset, keep the file from staying at its high-water mark.
@@ -81,11 +87,15 @@ export class BackgroundCheckpointer {
   private finish(): void {
     if (this.stopped) return;
     try {
-      // Readers that never pause (the HTTP thread's connection) can keep a PASSIVE pass from ever
-      // resetting the log; past the size limit, wait for them once and truncate it, so the log stays
-      // bounded under any load.
-      if (walBytes(this.db.name) <= WAL_LIMIT_BYTES) this.db.pragma('wal_checkpoint(PASSIVE)');
-      else this.truncate();
+      // Under the gate: with a second writer (the accept thread on queue.db) committing every few ms, a
+      // pass outside it almost never found the log fully copied, the log outgrew the limit and about once
+      // a second a truncating pass held every writer 35-55 ms (docs/LOADTEST.md, part 5). Readers that
+      // never pause (the HTTP thread's connection) can still keep a PASSIVE pass from resetting the log;
+      // past the size limit, wait for them once and truncate it, so the log stays bounded under any load.
+      this.gate.run(() => {
+        if (walBytes(this.db.name) <= WAL_LIMIT_BYTES) this.db.pragma('wal_checkpoint(PASSIVE)');
+        else this.truncate();
+      });
     } catch {
       // busy or closed: the next pass retries
     }
