@@ -53,6 +53,7 @@ describe('parseArgs', () => {
         '1.5',
         '--rate',
         '6000',
+        '--warmup=1.5',
         '--confirm-fraction',
         '0.25',
         '--cancel-fraction',
@@ -87,6 +88,7 @@ describe('parseArgs', () => {
       zipfSkew: 1.5,
       rate: 6000,
       concurrency: undefined,
+      warmup: 1.5,
       confirmFraction: 0.25,
       cancelFraction: 0.75,
       holdSeconds: 60,
@@ -184,6 +186,17 @@ describe('parseArgs', () => {
       expect(parseArgs([], {}).idempotencyKeys).toBe(false);
       expect(problems(['--idempotency-keys=1'])).toEqual([
         '--idempotency-keys=1: --idempotency-keys takes no value',
+      ]);
+    });
+
+    it('takes --warmup in seconds (0 unless given), and refuses one that would leave nothing to measure', () => {
+      expect(parseArgs([], {}).warmup).toBe(0);
+      expect(parseArgs(['--warmup', '5', '--rate', '100', '--requests', '3000'], {}).warmup).toBe(5);
+      expect(parseArgs(['--warmup=2.5', '--concurrency', '8'], {}).warmup).toBe(2.5);
+      expect(problems(['--warmup', '-1'])).toEqual(['--warmup must be at least 0 and at most 3600']);
+      expect(problems(['--warmup', 'soon'])).toEqual(['--warmup must be a number, got "soon"']);
+      expect(problems(['--warmup', '10', '--rate', '100', '--requests', '1000'])).toEqual([
+        '--warmup 10 s at --rate 100 takes all 1000 requests: none would be measured',
       ]);
     });
 

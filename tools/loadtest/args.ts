@@ -21,6 +21,11 @@ export interface LoadTestOptions {
   rate: number | undefined;
   /** Closed loop: requests in flight. */
   concurrency: number | undefined;
+  /**
+   * Seconds at the start of the load whose requests are sent, counted and checked like the rest but left
+   * out of the latency figures (reported on their own): the host's and the tool's cold start.
+   */
+  warmup: number;
   confirmFraction: number;
   cancelFraction: number;
   holdSeconds: number | undefined;
@@ -98,6 +103,7 @@ const schema = z
     'zipf-skew': real('zipf-skew', 0, 10, true).default(1.1),
     rate: real('rate', 0, 1_000_000, true).optional(),
     concurrency: int('concurrency', 1, 100_000).optional(),
+    warmup: real('warmup', 0, 3600).default(0),
     'confirm-fraction': fraction('confirm-fraction').default(0),
     'cancel-fraction': fraction('cancel-fraction').default(0),
     'hold-seconds': int('hold-seconds', 1, 86_400).optional(),
@@ -116,6 +122,12 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         message: '--rate (open loop) and --concurrency (closed loop) are exclusive',
+      });
+    }
+    if (o.rate !== undefined && o.warmup * o.rate >= o.requests) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `--warmup ${o.warmup} s at --rate ${o.rate} takes all ${o.requests} requests: none would be measured`,
       });
     }
     const lines = o['cart-lines'];
@@ -210,6 +222,7 @@ function toOptions(o: z.infer<typeof schema>): LoadTestOptions {
     zipfSkew: o['zipf-skew'],
     rate: o.rate,
     concurrency: o.rate === undefined ? (o.concurrency ?? 32) : undefined,
+    warmup: o.warmup,
     confirmFraction: o['confirm-fraction'],
     cancelFraction: o['cancel-fraction'],
     holdSeconds: o['hold-seconds'],
@@ -259,6 +272,9 @@ Load shape (one of)
   --rate R                 open loop: start R requests/s on schedule regardless of responses;
                            latency counts from the scheduled start
   --concurrency C          closed loop: C requests in flight (default 32 when --rate is absent)
+  --warmup SECS            requests due in the first SECS seconds of the load are sent, counted and
+                           checked like the others, but left out of the latency figures and reported on
+                           their own (the cold start of host and tool; default 0)
 Settling
   --confirm-fraction F     confirm this fraction of holds (0..1, default 0); in cart mode, of held carts
   --cancel-fraction F      cancel this fraction of holds (0..1, default 0; confirm + cancel <= 1)

@@ -22,14 +22,26 @@ export interface CeilingSection {
 
 type Timed = { startedMs: number; scheduledMs: number; doneMs: number };
 
-/** Requests started per second, and the schedule lag (open loop only), client clock. */
+/** The requests due at or after `warmupMs` into the load: the ones its latency figures are over. */
+export function afterWarmup<T extends { scheduledMs: number }>(records: readonly T[], warmupMs: number): T[] {
+  return records.filter((r) => r.scheduledMs >= warmupMs);
+}
+
+/**
+ * Requests started per second (all of them), and the schedule lag (open loop only) of those due after
+ * the warm-up, client clock.
+ */
 export function loadShape(
   records: readonly Timed[],
   rate: number | null,
+  warmupMs: number,
 ): { sentPerSecond: number; scheduleLag: Summary | null } {
   return {
     sentPerSecond: round(records.length / Math.max(0.001, startSpreadSeconds(records))),
-    scheduleLag: rate !== null ? summarize(records.map((r) => r.startedMs - r.scheduledMs)) : null,
+    scheduleLag:
+      rate !== null
+        ? summarize(afterWarmup(records, warmupMs).map((r) => r.startedMs - r.scheduledMs))
+        : null,
   };
 }
 
@@ -46,16 +58,20 @@ export function clientSection(
   });
 }
 
-/** The ceiling's figures, given the service's accepted/s from the same run. */
+/**
+ * The ceiling's figures, given the service's accepted/s from the same run; its latencies, as the
+ * service's, over the requests due after the warm-up.
+ */
 export function ceilingSection(
   ceiling: CeilingRun,
   rate: number | null,
   serviceAcceptedPerSecond: number,
+  warmupMs: number,
 ): CeilingSection {
   const accepted = ceiling.records.filter((r) => r.reservationId).length;
   const acceptedPerSecond = round(accepted / Math.max(0.001, ceiling.durationMs / 1000));
-  const accept = summarize(ceiling.records.map((r) => r.doneMs - r.scheduledMs));
-  const shape = loadShape(ceiling.records, rate);
+  const accept = summarize(afterWarmup(ceiling.records, warmupMs).map((r) => r.doneMs - r.scheduledMs));
+  const shape = loadShape(ceiling.records, rate, warmupMs);
   return {
     acceptedPerSecond,
     acceptP99Ms: accept.p99,

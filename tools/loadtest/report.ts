@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CART_CHECKS } from './cart-checks';
 import { type CartSection, cartSection, formatCarts } from './cart-report';
 import {
+  afterWarmup,
   type CeilingSection,
   ceilingSection,
   clientSection,
@@ -26,6 +27,8 @@ export interface LoadTestReport {
     rate: number | null;
     concurrency: number | null;
     requests: number;
+    /** Requests due in these first seconds are left out of latencyMs (see warmupAccept). */
+    warmupSeconds: number;
     durationSeconds: number;
     /** Requests actually started per second (open loop: shows whether the tool kept to the schedule). */
     sentPerSecond: number;
@@ -43,6 +46,8 @@ export interface LoadTestReport {
     acceptToDecision: Summary;
     /** Open loop only: how late the tool started requests versus the schedule. */
     scheduleLag: Summary | null;
+    /** With --warmup: the accept latency of the requests left out of the figures above. */
+    warmupAccept: Summary | null;
   };
   outcomes: {
     sent: number;
@@ -101,12 +106,14 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
   const { options } = run;
   const open = options.rate !== undefined;
   const accepted = run.reserves.filter((r) => r.reservationId);
-  const { firstDecisions, decisionLatency, decideWindow } = decisionTimes(run, accepted);
+  const warmupMs = options.warmup * 1000;
+  const { firstDecisions, decisionLatency, decideWindow } = decisionTimes(run, accepted, warmupMs);
   const durationSeconds = run.loadDurationMs / 1000;
   // HTTP requests: the reservations, or in cart mode the carts (whose lines are the reservations).
   const requests = run.carts?.records ?? run.reserves;
   const failures = requests.filter((r) => r.status !== 202 || r.error !== undefined);
-  const shape = loadShape(requests, options.rate ?? null);
+  // Latencies are over the requests due after the warm-up; counts, throughput and checks over all.
+  const shape = loadShape(requests, options.rate ?? null, warmupMs);
   const acceptedPerSecond = round(accepted.length / Math.max(0.001, durationSeconds));
   const listed = new Map(
     run.snapshots.flatMap((s) => s.reservations.map((v) => [v.reservationId, v] as const)),
@@ -121,6 +128,7 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
       rate: options.rate ?? null,
       concurrency: options.concurrency ?? null,
       requests: options.requests,
+      warmupSeconds: options.warmup,
       durationSeconds: round(durationSeconds),
       sentPerSecond: shape.sentPerSecond,
     },
@@ -129,11 +137,7 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
       decidedPerSecond: decideWindow > 0 ? round(firstDecisions.length / decideWindow) : 0,
       decideWindowSeconds: round(decideWindow),
     },
-    latencyMs: {
-      accept: summarize(requests.map((r) => r.doneMs - r.scheduledMs)),
-      acceptToDecision: summarize(decisionLatency),
-      scheduleLag: shape.scheduleLag,
-    },
+    latencyMs: latencySection(requests, decisionLatency, shape.scheduleLag, warmupMs),
     outcomes: {
       sent: run.reserves.length,
       accepted: accepted.length,
@@ -154,20 +158,42 @@ export function buildReport(run: LoadTestRun): LoadTestReport {
     settles: settleSection(run),
     carts: cartSection(run),
     client: run.client ? clientSection(run.client, options.rate ?? null, shape) : null,
-    ceiling: run.ceiling ? ceilingSection(run.ceiling, options.rate ?? null, acceptedPerSecond) : null,
+    ceiling: run.ceiling
+      ? ceilingSection(run.ceiling, options.rate ?? null, acceptedPerSecond, warmupMs)
+      : null,
     invariants: invariantSection(run),
+  };
+}
+
+/** Accept latencies of the requests due after the warm-up (and of the warm-up's on their own). */
+function latencySection(
+  requests: readonly { scheduledMs: number; doneMs: number }[],
+  acceptToDecision: readonly number[],
+  scheduleLag: Summary | null,
+  warmupMs: number,
+): LoadTestReport['latencyMs'] {
+  const accept = (rs: readonly { scheduledMs: number; doneMs: number }[]) =>
+    summarize(rs.map((r) => r.doneMs - r.scheduledMs));
+  return {
+    accept: accept(afterWarmup(requests, warmupMs)),
+    acceptToDecision: summarize(acceptToDecision),
+    scheduleLag,
+    warmupAccept: warmupMs > 0 ? accept(requests.filter((r) => r.scheduledMs < warmupMs)) : null,
   };
 }
 
 /**
  * The first Reserve decision of each accepted reservation in the ledgers, the latency from its 202's
- * acceptedAt, and the window (seconds) from the first acceptance to the last decision, server clocks.
+ * acceptedAt (of those due after the warm-up), and the window (seconds) from the first acceptance to the
+ * last decision, server clocks.
  */
 function decisionTimes(
   run: LoadTestRun,
   accepted: readonly ReserveRecord[],
+  warmupMs: number,
 ): { firstDecisions: LedgerEventView[]; decisionLatency: number[]; decideWindow: number } {
   const acceptedAt = new Map(accepted.map((r) => [r.reservationId as string, r.acceptedAt]));
+  const measuredIds = new Set(afterWarmup(accepted, warmupMs).map((r) => r.reservationId as string));
   const decisionEvents = run.snapshots.flatMap((s) =>
     s.ledger.filter(
       (e) =>
@@ -188,7 +214,7 @@ function decisionTimes(
     const at = Date.parse(e.at);
     lastDecision = Math.max(lastDecision, at);
     const acc = acceptedAt.get(e.reservationId as string);
-    if (acc) decisionLatency.push(at - Date.parse(acc));
+    if (acc && measuredIds.has(e.reservationId as string)) decisionLatency.push(at - Date.parse(acc));
   }
   const decideWindow =
     Number.isFinite(firstAccept) && Number.isFinite(lastDecision)
@@ -249,6 +275,11 @@ export function formatReport(report: LoadTestReport): string {
     `  accept      ${fmtSummary(l.accept)}`,
     `  decide      ${fmtSummary(l.acceptToDecision)}  (acceptedAt -> ledger decision)`,
     ...(l.scheduleLag ? [`  sched lag   ${fmtSummary(l.scheduleLag)}  (client start - schedule)`] : []),
+    ...(l.warmupAccept
+      ? [
+          `  warm-up     first ${report.load.warmupSeconds} s, left out of the latencies above: accept ${fmtSummary(l.warmupAccept)}`,
+        ]
+      : []),
     `  outcomes    sent ${report.outcomes.sent}, accepted ${report.outcomes.accepted}, decided ${report.outcomes.decided}, ` +
       `undecided ${report.outcomes.undecided}; ${fmtCounts(report.outcomes.byDecision)}; reasons ${fmtCounts(report.outcomes.byReason)}` +
       (report.carts ? ' (cart lines)' : ''),
