@@ -173,6 +173,15 @@ describe('load test against the one-machine host', () => {
     expect(report.httpErrors.total).toBe(0);
     expect(report.latencyMs.accept.count).toBe(60);
     expect(report.invariants.itemsChecked).toBe(5);
+
+    // With a warm-up, the cart decide latency leaves out the same carts as the accept latency.
+    const due = run.carts!.records.map((r) => r.scheduledMs).sort((a, b) => a - b);
+    const warmupMs = due[30]!;
+    const warm = buildReport({ ...run, options: { ...run.options, warmup: warmupMs / 1000 } });
+    const measured = run.carts!.records.filter((r) => r.scheduledMs >= warmupMs).length;
+    expect(measured).toBeLessThan(60);
+    expect(warm.latencyMs.accept.count).toBe(measured);
+    expect(warm.carts!.latencyMs.acceptToDecided.count).toBe(measured);
   });
 
   it('runs as a CLI: exit 0 and the JSON results written; exit 2 on bad arguments', async () => {

@@ -1,3 +1,4 @@
+import { afterWarmup } from './client-report';
 import type { LoadTestRun } from './runner';
 import { countBy, fmtCounts, fmtSummary, round, summarize, type Summary } from './stats';
 
@@ -73,8 +74,11 @@ export function cartSection(run: LoadTestRun): CartSection | null {
       acceptLatencyMs: carts.settles.length > 0 ? summarize(carts.settles.map((s) => s.latencyMs)) : null,
     },
     latencyMs: {
+      // Of the carts due after the warm-up, as the other latencies; settles come after the load.
       acceptToDecided: summarize(
-        accepted.flatMap((r) => since(r.acceptedAt, carts.decided.get(r.cartId as string)?.view.updatedAt)),
+        afterWarmup(accepted, run.options.warmup * 1000).flatMap((r) =>
+          since(r.acceptedAt, carts.decided.get(r.cartId as string)?.view.updatedAt),
+        ),
       ),
       settleToDone:
         acceptedSettles.length > 0

@@ -277,7 +277,8 @@ export function formatReport(report: LoadTestReport): string {
     ...(l.scheduleLag ? [`  sched lag   ${fmtSummary(l.scheduleLag)}  (client start - schedule)`] : []),
     ...(l.warmupAccept
       ? [
-          `  warm-up     first ${report.load.warmupSeconds} s, left out of the latencies above: accept ${fmtSummary(l.warmupAccept)}`,
+          `  warm-up     first ${report.load.warmupSeconds} s, left out of the latencies above: accept ${fmtSummary(l.warmupAccept)}` +
+            (l.accept.count === 0 ? '; no request was due after it, so nothing was measured' : ''),
         ]
       : []),
     `  outcomes    sent ${report.outcomes.sent}, accepted ${report.outcomes.accepted}, decided ${report.outcomes.decided}, ` +
