@@ -7,6 +7,8 @@ import { Worker } from 'node:worker_threads';
 import { BackgroundCheckpointer, WAL_LIMIT_BYTES } from '../../src/adapters/embedded/checkpointer';
 import { openDatabase } from '../../src/adapters/embedded/database';
 import { WriteGate } from '../../src/adapters/embedded/write-gate';
+import { systemClock } from '../../src/ports/clock';
+import { DataFiles, openEmbeddedStore } from '../../src/local/embedded-wiring';
 import { REPO_ROOT } from '../support/host-process';
 
 const walSize = (file: string) => (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
@@ -76,49 +78,41 @@ describe('the background checkpointer', () => {
     }
   });
 
-  it("copies only in its file's write gate: never while another thread of the process is in the middle of its writes", async () => {
+  it("finishes its passes in its file's write gate, as the host wires it: never while another thread of the process is writing", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkpointer-gate-'));
-    const db = openDatabase(dir);
-    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
     const gate = new WriteGate();
-    // The other writer (the accept thread on queue.db) commits, then keeps its turn for 400 ms.
+    // The store as a thread of the host opens it: the data file, its checkpointer and its gate.
+    const files = new DataFiles(dir);
+    openEmbeddedStore(files, systemClock, gate.buffer);
+    // Another thread of the process (the accept thread) takes its turn and keeps it for 1 s, during which
+    // the checkpointer's worker passes (every 200 ms) reach this thread.
     const other = new Worker(
       `
       const { parentPort, workerData } = require('node:worker_threads');
-      const Database = require(workerData.driver);
       const { WriteGate } = require(workerData.gateJs);
-      const db = new Database(workerData.file);
-      const gate = new WriteGate(workerData.buffer);
-      gate.run(() => {
-        db.prepare('INSERT INTO t (body) VALUES (?)').run('y');
+      new WriteGate(workerData.buffer).run(() => {
         parentPort.postMessage(Date.now());
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
       });
-      db.close();
     `,
       {
         eval: true,
         workerData: {
-          driver: require.resolve('better-sqlite3'),
           gateJs: path.join(REPO_ROOT, 'dist', 'src', 'adapters', 'embedded', 'write-gate.js'),
-          file: db.name,
           buffer: gate.buffer,
         },
       },
     );
-    const checkpointer = new BackgroundCheckpointer(db, 20, gate);
     try {
       const turnTaken = await new Promise<number>((resolve, reject) =>
         other.once('message', resolve).once('error', reject),
       );
-      // This thread's pass (right after each background pass, every 20 ms) waits for that turn to end: a
-      // timer due meanwhile fires only once the other thread is done.
-      const fired = await new Promise<number>((resolve) => setTimeout(() => resolve(Date.now()), 50));
-      expect(fired - turnTaken).toBeGreaterThanOrEqual(300);
+      // A pass reaches this thread within 400 ms and waits for that turn to end, and this timer with it.
+      const fired = await new Promise<number>((resolve) => setTimeout(() => resolve(Date.now()), 400));
+      expect(fired - turnTaken).toBeGreaterThanOrEqual(800);
     } finally {
       await other.terminate();
-      await checkpointer.stop();
-      db.close();
+      await files.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

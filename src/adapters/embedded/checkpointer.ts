@@ -20,7 +20,8 @@ function walBytes(dbFile: string): number {
 /**
  * Copies the write-ahead log back into the database file from a worker thread, with its own connection.
  * SQLite's automatic checkpoint runs inside a commit on the writer's thread, and with its fsync of the
- * database file it stalled the event loop that serves HTTP; a PASSIVE checkpoint never blocks writers.
+ * database file it stalled the event loop that serves HTTP; the worker's PASSIVE passes never block
+ * writers. Only the writer's short catch-up pass (finish) holds the process's other writers, briefly.
  */
 export class BackgroundCheckpointer {
   readonly worker: Worker;
@@ -87,15 +88,18 @@ export class BackgroundCheckpointer {
   private finish(): void {
     if (this.stopped) return;
     try {
-      // Under the gate: with a second writer (the accept thread on queue.db) committing every few ms, a
-      // pass outside it almost never found the log fully copied, the log outgrew the limit and about once
-      // a second a truncating pass held every writer 35-55 ms (docs/LOADTEST.md, part 5). Readers that
-      // never pause (the HTTP thread's connection) can still keep a PASSIVE pass from resetting the log;
-      // past the size limit, wait for them once and truncate it, so the log stays bounded under any load.
-      this.gate.run(() => {
-        if (walBytes(this.db.name) <= WAL_LIMIT_BYTES) this.db.pragma('wal_checkpoint(PASSIVE)');
-        else this.truncate();
-      });
+      // Readers that never pause (the HTTP thread's connection) can keep a PASSIVE pass from resetting the
+      // log; past the size limit, wait for them once and truncate it, so the log stays bounded under any load.
+      if (walBytes(this.db.name) > WAL_LIMIT_BYTES) this.gate.run(() => this.truncate());
+      else {
+        // With another writer in the process (the accept thread on queue.db) committing every few ms, a
+        // pass outside the gate almost never found the log fully copied: the log outgrew the limit and
+        // about once a second a truncating pass held every writer 35-55 ms (docs/LOADTEST.md, part 5).
+        // So: copy what they committed since the worker's pass without holding them up, then, in the
+        // gate, the few frames committed meanwhile; the next commit then starts the log from the beginning.
+        if (this.gate !== UNGATED) this.db.pragma('wal_checkpoint(PASSIVE)');
+        this.gate.run(() => this.db.pragma('wal_checkpoint(PASSIVE)'));
+      }
     } catch {
       // busy or closed: the next pass retries
     }
