@@ -20,7 +20,7 @@ export class WorkerLink<M extends { kind: string; id: number }> {
 
   private constructor(
     private readonly worker: Worker,
-    private readonly name: string,
+    readonly name: string,
     private readonly onFailure: (error: Error) => void,
   ) {
     this.post = batched<M>((messages) => {

@@ -123,24 +123,24 @@ export class WorkerQueue implements CommandQueue {
     await this.consumer.stop({ kind: 'stop', id: 0 });
   }
 
-  private async write<K extends 'write' | 'batch'>(
-    write: StoreWrite,
-    kind: K,
-  ): Promise<Extract<WorkerAnswer, { kind: K }>> {
-    const answer = await this.acceptor.request({ kind: 'store-write', id: 0, write });
-    if (!isAnswer(answer, kind)) throw new Error('the accept thread answered out of turn');
-    return answer;
+  private write<K extends 'write' | 'batch'>(write: StoreWrite, kind: K) {
+    return answerOf(this.acceptor, { kind: 'store-write', id: 0, write }, kind);
   }
 
-  /** A request of the consumer thread whose answer must be of `kind`. */
-  private async ask<K extends WorkerAnswer['kind']>(
-    message: ToConsumer,
-    kind: K,
-  ): Promise<Extract<WorkerAnswer, { kind: K }>> {
-    const answer = await this.consumer.request(message);
-    if (!isAnswer(answer, kind)) throw new Error('the consumer thread answered out of turn');
-    return answer;
+  private ask<K extends WorkerAnswer['kind']>(message: ToConsumer, kind: K) {
+    return answerOf(this.consumer, message, kind);
   }
+}
+
+/** A request of a thread whose answer must be of `kind`. */
+async function answerOf<M extends { kind: string; id: number }, K extends WorkerAnswer['kind']>(
+  link: WorkerLink<M>,
+  message: M,
+  kind: K,
+): Promise<Extract<WorkerAnswer, { kind: K }>> {
+  const answer = await link.request(message);
+  if (!isAnswer(answer, kind)) throw new Error(`the ${link.name} thread answered out of turn`);
+  return answer;
 }
 
 function isAnswer<K extends WorkerAnswer['kind']>(
