@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { BackgroundCheckpointer, WAL_LIMIT_BYTES } from '../adapters/embedded/checkpointer';
+import { BackgroundCheckpointer, leaveCheckpointsToBackground } from '../adapters/embedded/checkpointer';
 import { openDatabase } from '../adapters/embedded/database';
 import { UNGATED, WriteGate, type Gate } from '../adapters/embedded/write-gate';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
@@ -102,12 +102,10 @@ export function openAcceptSide(
   gates: GateBuffers,
   onCommitted: (committed: CommittedMessages) => void,
 ): AcceptSide {
-  // The consumer's checkpointers (DataFiles) checkpoint both files; these connections must not do it in
-  // their commits, and a log they reset should not stay at its high-water mark either.
+  // The consumer's checkpointers (DataFiles) checkpoint both files.
   const open = (name: DataFileName) => {
     const db = openDatabase(dataDir, name);
-    db.pragma('wal_autocheckpoint = 0');
-    db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
+    leaveCheckpointsToBackground(db);
     return db;
   };
   const queueDb = open('queue.db');

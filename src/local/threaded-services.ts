@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { leaveCheckpointsToBackground } from '../adapters/embedded/checkpointer';
 import { openDatabase } from '../adapters/embedded/database';
 import { EmbeddedStore } from '../adapters/embedded/embedded-store';
 import { ItemCache } from '../app/item-cache';
@@ -41,7 +42,7 @@ export async function startThreadedServices(
   await fs.promises.access(settings.dataDir);
   // Reads only: every write goes to the accept thread (splitStore below); checkpoints are the consumer's.
   const db = openDatabase(settings.dataDir, 'inventory.db');
-  db.pragma('wal_autocheckpoint = 0');
+  leaveCheckpointsToBackground(db);
   const reads = new EmbeddedStore(db, systemClock);
   let queue: WorkerQueue;
   try {

@@ -9,6 +9,15 @@ export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 /** How long a truncating pass waits for readers while it holds the writers up (see truncate). */
 const TRUNCATE_WAIT_MS = 100;
 
+/**
+ * For every connection to a file the background checkpointer copies: none checkpoints inside its own
+ * commits (see BackgroundCheckpointer), and a log it resets does not stay at its high-water mark.
+ */
+export function leaveCheckpointsToBackground(db: Database.Database): void {
+  db.pragma('wal_autocheckpoint = 0');
+  db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
+}
+
 function walBytes(dbFile: string): number {
   try {
     return fs.statSync(`${dbFile}-wal`).size;
@@ -38,9 +47,7 @@ export class BackgroundCheckpointer {
     intervalMs = 200,
     private readonly gate: Gate = UNGATED,
   ) {
-    db.pragma('wal_autocheckpoint = 0');
-    // Once the log is reset, keep the file from staying at its high-water mark.
-    db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
+    leaveCheckpointsToBackground(db);
     const source = `
       const { parentPort, workerData } = require('node:worker_threads');
       const Database = require(workerData.driver);
@@ -96,8 +103,9 @@ export class BackgroundCheckpointer {
         // pass outside the gate almost never found the log fully copied: the log outgrew the limit and
         // about once a second a truncating pass held every writer 35-55 ms (docs/LOADTEST.md, part 5).
         // So: copy what they committed since the worker's pass without holding them up, then, in the
-        // gate, the few frames committed meanwhile; the next commit then starts the log from the beginning.
-        if (this.gate !== UNGATED) this.db.pragma('wal_checkpoint(PASSIVE)');
+        // gate, the few frames committed meanwhile (none with a single writer); the next commit then
+        // starts the log from the beginning.
+        this.db.pragma('wal_checkpoint(PASSIVE)');
         this.gate.run(() => this.db.pragma('wal_checkpoint(PASSIVE)'));
       }
     } catch {
