@@ -9,7 +9,7 @@ import { openDatabase } from '../../src/adapters/embedded/database';
 import { WriteGate } from '../../src/adapters/embedded/write-gate';
 import { systemClock } from '../../src/ports/clock';
 import { DataFiles, openEmbeddedStore } from '../../src/local/embedded-wiring';
-import { REPO_ROOT } from '../support/host-process';
+import { GATE_JS, REPO_ROOT } from '../support/host-process';
 
 const walSize = (file: string) => (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
 const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
@@ -84,21 +84,21 @@ describe('the background checkpointer', () => {
     // The store as a thread of the host opens it: the data file, its checkpointer and its gate.
     const files = new DataFiles(dir);
     openEmbeddedStore(files, systemClock, gate.buffer);
-    // Another thread of the process (the accept thread) takes its turn and keeps it for 1 s, during which
-    // the checkpointer's worker passes (every 200 ms) reach this thread.
+    // Another thread of the process (the accept thread) takes its turn and keeps it for 3 s, during which
+    // the checkpointer's worker passes (every 200 ms, once its worker has started) reach this thread.
     const other = new Worker(
       `
       const { parentPort, workerData } = require('node:worker_threads');
       const { WriteGate } = require(workerData.gateJs);
       new WriteGate(workerData.buffer).run(() => {
         parentPort.postMessage(Date.now());
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
       });
     `,
       {
         eval: true,
         workerData: {
-          gateJs: path.join(REPO_ROOT, 'dist', 'src', 'adapters', 'embedded', 'write-gate.js'),
+          gateJs: GATE_JS,
           buffer: gate.buffer,
         },
       },
@@ -107,9 +107,9 @@ describe('the background checkpointer', () => {
       const turnTaken = await new Promise<number>((resolve, reject) =>
         other.once('message', resolve).once('error', reject),
       );
-      // A pass reaches this thread within 400 ms and waits for that turn to end, and this timer with it.
-      const fired = await new Promise<number>((resolve) => setTimeout(() => resolve(Date.now()), 400));
-      expect(fired - turnTaken).toBeGreaterThanOrEqual(800);
+      // A pass reaches this thread within 1.5 s and waits for that turn to end, and this timer with it.
+      const fired = await new Promise<number>((resolve) => setTimeout(() => resolve(Date.now()), 1500));
+      expect(fired - turnTaken).toBeGreaterThanOrEqual(2800);
     } finally {
       await other.terminate();
       await files.close();

@@ -32,7 +32,7 @@ describe('the embedded store indexes', () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-indexes-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('lists by seq through the partial index of sequenced documents, and neither listing scans or sorts', () => {
+  it('lists by seq through the partial index of sequenced documents, and neither listing sorts', () => {
     const db = openDatabase(dir);
     new EmbeddedStore(db);
     const now = Date.now();

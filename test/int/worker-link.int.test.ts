@@ -17,11 +17,14 @@ const ECHO = `
 
 type Request = { kind: 'echo' | 'crash' | 'stop'; id: number; payload?: unknown };
 
+let dir: string;
 let script: string;
 beforeAll(() => {
-  script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'worker-link-')), 'echo.js');
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-link-'));
+  script = path.join(dir, 'echo.js');
   fs.writeFileSync(script, ECHO);
 });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 async function start(failures: Error[] = []): Promise<WorkerLink<Request>> {
   return WorkerLink.start<Request>(script, 'echo', { workerData: null, transferList: [] }, (error) =>

@@ -4,14 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { WriteGate } from '../../src/adapters/embedded/write-gate';
-import { REPO_ROOT } from '../support/host-process';
+import { GATE_JS } from '../support/host-process';
 
 /**
  * The write gate between threads of one process writing the same SQLite file: they take turns, so none
  * of them ever finds the file locked by another (busy_timeout 0 here: a single collision would throw).
  */
-
-const GATE_JS = path.join(REPO_ROOT, 'dist', 'src', 'adapters', 'embedded', 'write-gate.js');
 
 /** A thread that writes `rows` one-row transactions through the gate, on a connection of its own. */
 const WRITER = `
@@ -26,6 +24,11 @@ const WRITER = `
     insert.run(workerData.name, n);
     insert.run(workerData.name, -n);
   });
+  // Start together: each thread waits until all three are ready, so their writes overlap.
+  const ready = new Int32Array(workerData.ready);
+  Atomics.add(ready, 0, 1);
+  Atomics.notify(ready, 0);
+  while (Atomics.load(ready, 0) < 3) Atomics.wait(ready, 0, Atomics.load(ready, 0), 10);
   let busy = 0;
   for (let n = 1; n <= workerData.rows; n++) {
     try { gate.run(() => tx.immediate(n)); } catch (error) { if (error.code === 'SQLITE_BUSY') busy++; else throw error; }
@@ -49,6 +52,7 @@ async function writeConcurrently(gated: boolean, rows: number): Promise<{ busy: 
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE t (writer TEXT, n INTEGER)');
   const buffer = new WriteGate().buffer;
+  const ready = new SharedArrayBuffer(4);
   const busy = await Promise.all(
     ['a', 'b', 'c'].map(
       (name) =>
@@ -63,6 +67,7 @@ async function writeConcurrently(gated: boolean, rows: number): Promise<{ busy: 
               gated,
               name,
               rows,
+              ready,
             },
           });
           worker.once('message', resolve);

@@ -9,15 +9,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-const MAIN_JS = path.join(ROOT, 'dist', 'src', 'local', 'main.js');
+import { MAIN_JS, REPO_ROOT } from './host-process';
 
 export default function buildDist(): void {
   try {
     execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: ROOT,
+      cwd: REPO_ROOT,
       stdio: 'pipe',
       timeout: 180_000,
     });

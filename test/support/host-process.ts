@@ -10,6 +10,8 @@ import { loopback } from './http-client';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const MAIN_JS = path.join(REPO_ROOT, 'dist', 'src', 'local', 'main.js');
+/** The compiled write gate, for threads a test starts from plain JavaScript. */
+export const GATE_JS = path.join(REPO_ROOT, 'dist', 'src', 'adapters', 'embedded', 'write-gate.js');
 
 export interface HostProcess {
   /** API root on 127.0.0.1, e.g. `http://127.0.0.1:41234/api`. */
